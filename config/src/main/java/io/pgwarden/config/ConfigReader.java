@@ -1,0 +1,245 @@
+package io.pgwarden.config;
+
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Reads typed values out of the maps SnakeYAML produced, expanding environment references first.
+ *
+ * <p>Nothing here throws: every problem is recorded against its key path and the read yields empty, so one
+ * run reports everything that is wrong with a file instead of one problem per attempt.
+ */
+final class ConfigReader {
+    private static final Pattern INTEGER = Pattern.compile("-?\\d+");
+
+    private final EnvSubstitution env;
+    private final List<String> problems = new ArrayList<>();
+
+    ConfigReader(EnvSubstitution env) {
+        this.env = env;
+    }
+
+    static String child(String path, String key) {
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    void problem(String path, String sentence) {
+        problems.add((path.isEmpty() ? "top level" : path) + ": " + sentence);
+    }
+
+    List<String> problems() {
+        return List.copyOf(problems);
+    }
+
+    int problemCount() {
+        return problems.size();
+    }
+
+    /** A missing or empty section (everything commented out) reads as an empty mapping. */
+    Optional<Map<String, Object>> mapping(String path, Object value) {
+        if (value == null) {
+            return Optional.of(Map.of());
+        }
+        if (!(value instanceof Map<?, ?> raw)) {
+            // Only the kind: a user who writes "app: s3cret" under users must not see the password echoed.
+            problem(path, "expected a mapping (key: value lines) but found " + kind(value));
+            return Optional.empty();
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        raw.forEach((key, entry) -> {
+            // Whole-number keys are harmless as names; anything else (yes/on become booleans) is surely a slip.
+            if (key instanceof String || key instanceof Integer || key instanceof Long || key instanceof BigInteger) {
+                if (result.putIfAbsent(key.toString(), entry) != null) {
+                    problem(child(path, key.toString()), "duplicate key; each key may appear only once");
+                }
+            } else {
+                problem(path, "key " + describe(key) + " is not a string; put it in quotes"
+                        + " (YAML reads unquoted yes, no, on, off, true and false as booleans)");
+            }
+        });
+        return Optional.of(result);
+    }
+
+    void rejectUnknownKeys(String path, Map<String, Object> map, Collection<String> known) {
+        for (String key : map.keySet()) {
+            if (!known.contains(key)) {
+                String hint = KeySuggestions.closest(key, known)
+                        .map(suggestion -> "did you mean '" + suggestion + "'?")
+                        .orElse("expected one of " + String.join(", ", known));
+                problem(child(path, key), "unknown key; " + hint);
+            }
+        }
+    }
+
+    /** Any string, including the empty one. */
+    Optional<String> string(String path, Object value) {
+        if (value instanceof String text) {
+            return substitute(path, text);
+        }
+        wrongType(path, value, "a string", "; put it in quotes");
+        return Optional.empty();
+    }
+
+    /** A string that must contain something, such as a host name. */
+    Optional<String> nonEmptyString(String path, Object value) {
+        Optional<String> text = string(path, value);
+        if (text.isPresent() && text.get().isBlank()) {
+            problem(path, "must not be empty");
+            return Optional.empty();
+        }
+        return text;
+    }
+
+    /** Like {@link #nonEmptyString} but no problem ever quotes the value. */
+    Optional<String> secret(String path, Object value) {
+        if (!(value instanceof String text)) {
+            problem(path, value == null
+                    ? "has no value; expected a string"
+                    : "expected a string but found " + kind(value) + "; put it in quotes");
+            return Optional.empty();
+        }
+        Optional<String> expanded = substitute(path, text);
+        if (expanded.isPresent() && expanded.get().isEmpty()) {
+            problem(path, "must not be empty");
+            return Optional.empty();
+        }
+        return expanded;
+    }
+
+    Optional<Integer> integer(String path, Object value, int min, int max) {
+        BigInteger number;
+        if (value instanceof Integer || value instanceof Long || value instanceof BigInteger) {
+            number = new BigInteger(value.toString());
+        } else if (value instanceof String text) {
+            Optional<String> expanded = substitute(path, text);
+            if (expanded.isEmpty()) {
+                return Optional.empty();
+            }
+            if (!INTEGER.matcher(expanded.get()).matches()) {
+                problem(path, describe(expanded.get()) + " is not an integer");
+                return Optional.empty();
+            }
+            number = new BigInteger(expanded.get());
+        } else {
+            wrongType(path, value, "an integer", "");
+            return Optional.empty();
+        }
+        boolean tooSmall = number.compareTo(BigInteger.valueOf(min)) < 0;
+        boolean tooLarge = number.compareTo(BigInteger.valueOf(max)) > 0;
+        if (!tooSmall && !tooLarge) {
+            return Optional.of(number.intValueExact());
+        }
+        // Sizes have no practical upper limit, so "between 1 and 2147483647" would only distract.
+        problem(path, tooSmall && max == Integer.MAX_VALUE
+                ? number + " is too small; must be at least " + min
+                : number + " is out of range; must be between " + min + " and " + max);
+        return Optional.empty();
+    }
+
+    /** Timeouts: a zero timeout would fail every wait at once, so only positive durations are accepted. */
+    Optional<Duration> positiveDuration(String path, Object value) {
+        if (value instanceof Integer || value instanceof Long || value instanceof BigInteger) {
+            problem(path, value + " has no unit; " + Durations.ALLOWED);
+            return Optional.empty();
+        }
+        if (!(value instanceof String text)) {
+            wrongType(path, value, "a duration", "; " + Durations.ALLOWED);
+            return Optional.empty();
+        }
+        Optional<String> expanded = substitute(path, text);
+        if (expanded.isEmpty()) {
+            return Optional.empty();
+        }
+        Duration duration;
+        try {
+            duration = Durations.parse(expanded.get());
+        } catch (IllegalArgumentException e) {
+            problem(path, e.getMessage());
+            return Optional.empty();
+        }
+        if (duration.isZero()) {
+            problem(path, describe(expanded.get()) + " is not allowed; the timeout must be greater than zero");
+            return Optional.empty();
+        }
+        return Optional.of(duration);
+    }
+
+    /** One of a fixed set of spellings, e.g. {@code session | transaction}. */
+    <E> Optional<E> choice(String path, Object value, Map<String, E> options) {
+        String allowed = "one of " + String.join(", ", options.keySet());
+        if (!(value instanceof String text)) {
+            wrongType(path, value, allowed, "");
+            return Optional.empty();
+        }
+        Optional<String> expanded = substitute(path, text);
+        if (expanded.isEmpty()) {
+            return Optional.empty();
+        }
+        E option = options.get(expanded.get());
+        if (option == null) {
+            problem(path, describe(expanded.get()) + " is not " + allowed);
+        }
+        return Optional.ofNullable(option);
+    }
+
+    private Optional<String> substitute(String path, String text) {
+        EnvSubstitution.Result result = env.apply(text);
+        result.problems().forEach(problem -> problem(path, problem));
+        return result.ok() ? Optional.of(result.value()) : Optional.empty();
+    }
+
+    private void wrongType(String path, Object value, String expected, String hint) {
+        if (value == null) {
+            problem(path, "has no value; expected " + expected);
+        } else if (value instanceof Map || value instanceof List) {
+            problem(path, "expected " + expected + " but found " + kind(value));
+        } else {
+            problem(path, describe(value) + " is not " + expected + hint);
+        }
+    }
+
+    private static String describe(Object value) {
+        if (value instanceof String text) {
+            return "'" + text + "'";
+        }
+        if (value instanceof Number || value instanceof Boolean) {
+            return value.toString();
+        }
+        return kind(value);
+    }
+
+    private static String kind(Object value) {
+        if (value instanceof String) {
+            return "a string";
+        }
+        if (value instanceof Map) {
+            return "a mapping";
+        }
+        if (value instanceof List) {
+            return "a list";
+        }
+        if (value instanceof Boolean) {
+            return "a boolean";
+        }
+        if (value instanceof Integer || value instanceof Long || value instanceof BigInteger) {
+            return "an integer";
+        }
+        if (value instanceof Number) {
+            return "a decimal number";
+        }
+        if (value instanceof java.util.Date) {
+            return "a date";
+        }
+        if (value instanceof byte[]) {
+            return "binary data";
+        }
+        return "a " + value.getClass().getSimpleName();
+    }
+}

@@ -1,0 +1,33 @@
+package io.pgwarden.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Pooling behaviour for one (database, user) pair.
+ *
+ * @param serverResetQuery run when a backend returns to the pool; empty means none
+ */
+public record PoolSettings(
+        PoolMode poolMode,
+        int minSize,
+        int maxSize,
+        Duration queryWaitTimeout,
+        Duration connectTimeout,
+        String serverResetQuery) {
+
+    private static final PoolSettings DEFAULTS = new PoolSettings(
+            PoolMode.TRANSACTION, 0, 20, Duration.ofSeconds(30), Duration.ofSeconds(5), "DISCARD ALL");
+
+    public PoolSettings {
+        Objects.requireNonNull(poolMode, "poolMode");
+        Objects.requireNonNull(queryWaitTimeout, "queryWaitTimeout");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(serverResetQuery, "serverResetQuery");
+    }
+
+    /** The built-in values used for every key the configuration leaves out. */
+    public static PoolSettings defaults() {
+        return DEFAULTS;
+    }
+}

@@ -1,0 +1,39 @@
+package io.pgwarden.config;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/** The whole, validated configuration. Maps are unmodifiable and keep the order of the file. */
+public record ProxyConfig(
+        ListenConfig listen,
+        PoolSettings defaults,
+        Map<String, DatabaseConfig> databases,
+        Map<String, UserConfig> users) {
+
+    public ProxyConfig {
+        Objects.requireNonNull(listen, "listen");
+        Objects.requireNonNull(defaults, "defaults");
+        databases = orderedCopy(databases, "databases");
+        users = orderedCopy(users, "users");
+    }
+
+    public Optional<DatabaseConfig> database(String name) {
+        return Optional.ofNullable(databases.get(name));
+    }
+
+    public Optional<UserConfig> user(String name) {
+        return Optional.ofNullable(users.get(name));
+    }
+
+    // Map.copyOf would lose the file order, which operators expect in listings and logs.
+    private static <V> Map<String, V> orderedCopy(Map<String, V> map, String what) {
+        Objects.requireNonNull(map, what);
+        Map<String, V> copy = new LinkedHashMap<>();
+        map.forEach((key, value) -> copy.put(
+                Objects.requireNonNull(key, what + " key"), Objects.requireNonNull(value, what + " value")));
+        return Collections.unmodifiableMap(copy);
+    }
+}
