@@ -1,0 +1,85 @@
+package io.pgwarden.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+/** Cuts whole messages out of a byte stream, without copying. */
+public final class Frames {
+
+    public static final int HEADER_LENGTH = 5;
+    /** PostgreSQL's own limit (MAX_STARTUP_PACKET_LENGTH in pqcomm.h). */
+    public static final int MAX_STARTUP_PACKET_LENGTH = 10_000;
+
+    private static final int LENGTH_FIELD = 4;
+    private static final int MIN_STARTUP_PACKET_LENGTH = 8;
+
+    private Frames() {
+    }
+
+    /**
+     * If {@code in} holds a whole typed message (1-byte tag, int32 length that counts itself but not the tag, body)
+     * starting at its readerIndex, returns a retained slice of the whole message including its 5-byte header and
+     * advances {@code in}'s readerIndex past it; otherwise returns null and leaves {@code in} untouched.
+     *
+     * @throws ProtocolException when the length is below 4 or above {@code maxMessageLength}, as soon as the header
+     *     is readable, so that a hostile length is rejected before anything is buffered for it
+     */
+    public static ByteBuf readMessage(ByteBuf in, int maxMessageLength) {
+        if (in.readableBytes() < HEADER_LENGTH) {
+            return null;
+        }
+        int start = in.readerIndex();
+        int length = in.getInt(start + 1);
+        if (length < LENGTH_FIELD) {
+            throw new ProtocolException("invalid message length " + length + " for "
+                    + describeEither(in.getByte(start)));
+        }
+        if (length > maxMessageLength) {
+            throw new ProtocolException("message length " + length + " exceeds the limit of " + maxMessageLength
+                    + " for " + describeEither(in.getByte(start)));
+        }
+        if (in.readableBytes() - 1 < length) {
+            return null;
+        }
+        return in.readRetainedSlice(length + 1);
+    }
+
+    /**
+     * Same as {@link #readMessage} for a startup-phase packet (no tag: int32 length counting itself, then payload).
+     * Returns a retained slice of the whole packet including the length.
+     */
+    public static ByteBuf readStartupPacket(ByteBuf in) {
+        if (in.readableBytes() < LENGTH_FIELD) {
+            return null;
+        }
+        int length = in.getInt(in.readerIndex());
+        if (length < MIN_STARTUP_PACKET_LENGTH || length > MAX_STARTUP_PACKET_LENGTH) {
+            throw new ProtocolException("invalid startup packet length " + length);
+        }
+        if (in.readableBytes() < length) {
+            return null;
+        }
+        return in.readRetainedSlice(length);
+    }
+
+    public static byte tag(ByteBuf message) {
+        return message.getByte(message.readerIndex());
+    }
+
+    /** The transaction status ('I', 'T' or 'E') carried by a whole ReadyForQuery message. */
+    public static byte readyForQueryStatus(ByteBuf message) {
+        MessageReader reader = MessageReader.typed(message, "ReadyForQuery", Tags.Backend.READY_FOR_QUERY);
+        byte status = reader.readByte();
+        reader.expectEnd();
+        if (status != 'I' && status != 'T' && status != 'E') {
+            throw new ProtocolException("invalid transaction status " + (status & 0xff) + " in ReadyForQuery");
+        }
+        return status;
+    }
+
+    // Framing is direction-agnostic, so the error text names both readings of the tag.
+    private static String describeEither(byte tag) {
+        String frontend = Tags.describeFrontend(tag);
+        String backend = Tags.describeBackend(tag);
+        return frontend.equals(backend) ? frontend : frontend + "/" + backend;
+    }
+}

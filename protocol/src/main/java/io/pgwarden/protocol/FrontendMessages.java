@@ -1,0 +1,50 @@
+package io.pgwarden.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+/** Encoders for what the proxy itself sends to PostgreSQL. Each appends one whole message at out's writerIndex. */
+public final class FrontendMessages {
+
+    private FrontendMessages() {
+    }
+
+    /** A cleartext password or an MD5 response ("md5..."). */
+    public static void password(ByteBuf out, String password) {
+        int lengthIndex = MessageWriter.begin(out, Tags.Frontend.PASSWORD);
+        MessageWriter.cString(out, password);
+        MessageWriter.end(out, lengthIndex);
+    }
+
+    /** @param data the client-first-message; null is sent as length -1 (no initial response) */
+    public static void saslInitialResponse(ByteBuf out, String mechanism, byte[] data) {
+        int lengthIndex = MessageWriter.begin(out, Tags.Frontend.PASSWORD);
+        MessageWriter.cString(out, mechanism);
+        if (data == null) {
+            out.writeInt(-1);
+        } else {
+            out.writeInt(data.length);
+            out.writeBytes(data);
+        }
+        MessageWriter.end(out, lengthIndex);
+    }
+
+    public static void saslResponse(ByteBuf out, byte[] data) {
+        int lengthIndex = MessageWriter.begin(out, Tags.Frontend.PASSWORD);
+        out.writeBytes(data);
+        MessageWriter.end(out, lengthIndex);
+    }
+
+    public static void query(ByteBuf out, String sql) {
+        int lengthIndex = MessageWriter.begin(out, Tags.Frontend.QUERY);
+        MessageWriter.cString(out, sql);
+        MessageWriter.end(out, lengthIndex);
+    }
+
+    public static void sync(ByteBuf out) {
+        MessageWriter.empty(out, Tags.Frontend.SYNC);
+    }
+
+    public static void terminate(ByteBuf out) {
+        MessageWriter.empty(out, Tags.Frontend.TERMINATE);
+    }
+}

@@ -1,0 +1,232 @@
+package io.pgwarden.protocol.auth;
+
+import com.ongres.scram.common.ScramFunctions;
+import com.ongres.scram.common.ScramMechanism;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * Server side of SCRAM-SHA-256 (RFC 5802/7677) as PostgreSQL does it: the user name in the client-first-message is
+ * ignored (the startup packet's one counts), and channel binding is not offered, so "n" and "y" are accepted and
+ * "p=" is rejected. One instance per login attempt.
+ */
+public final class ScramServer {
+
+    private static final int NONCE_BYTES = 18;
+
+    private enum Stage { EXPECT_CLIENT_FIRST, EXPECT_CLIENT_FINAL, DONE }
+
+    private final ScramSecret secret;
+    private final Supplier<String> serverNoncePart;
+    private Stage stage = Stage.EXPECT_CLIENT_FIRST;
+    private String gs2Header;
+    private String clientFirstBare;
+    private String serverFirst;
+    private String nonce;
+
+    public ScramServer(ScramSecret secret) {
+        this(secret, randomNonce());
+    }
+
+    /** @param serverNoncePart appended to the client's nonce; fixed values are for test vectors only */
+    public ScramServer(ScramSecret secret, Supplier<String> serverNoncePart) {
+        this.secret = Objects.requireNonNull(secret, "secret");
+        this.serverNoncePart = Objects.requireNonNull(serverNoncePart, "serverNoncePart");
+    }
+
+    /** @return the server-first-message */
+    public byte[] handleClientFirst(byte[] clientFirstMessage) throws AuthenticationException {
+        expect(Stage.EXPECT_CLIENT_FIRST);
+        stage = Stage.DONE; // any failure below ends the exchange
+        Cursor cursor = new Cursor(text(clientFirstMessage));
+        switch (cursor.next()) {
+            case 'n', 'y' -> {
+                // 'y' means the client could bind but thinks we cannot; true, since we never offer -PLUS.
+            }
+            case 'p' -> throw new AuthenticationException(
+                    "client requires SCRAM channel binding, which is not supported");
+            default -> throw malformed("unexpected channel binding flag");
+        }
+        cursor.expect(',');
+        if (cursor.peek() == 'a') {
+            throw new AuthenticationException("client uses an authorization identity, which is not supported");
+        }
+        cursor.expect(',');
+        gs2Header = cursor.consumed();
+        clientFirstBare = cursor.rest();
+        if (cursor.peek() == 'm') {
+            throw malformed("unsupported mandatory extension");
+        }
+        cursor.attribute('n'); // PostgreSQL ignores it: the user was fixed by the startup packet
+        cursor.expect(',');
+        String clientNonce = cursor.attribute('r');
+        if (!isPrintable(clientNonce)) {
+            throw malformed("client nonce must be printable");
+        }
+        // Anything after the nonce is an optional extension, which we may ignore.
+        String serverPart = serverNoncePart.get();
+        if (!isPrintable(serverPart)) {
+            throw new IllegalStateException("server nonce must be printable ASCII without commas");
+        }
+        nonce = clientNonce + serverPart;
+        serverFirst = "r=" + nonce + ",s=" + Base64.getEncoder().encodeToString(secret.salt()) + ",i="
+                + secret.iterations();
+        stage = Stage.EXPECT_CLIENT_FINAL;
+        return serverFirst.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Verifies the channel binding echo, the nonce and the proof.
+     *
+     * @return the server-final-message ("v=..."), which proves to the client that we know its secret
+     */
+    public byte[] handleClientFinal(byte[] clientFinalMessage) throws AuthenticationException {
+        expect(Stage.EXPECT_CLIENT_FINAL);
+        stage = Stage.DONE;
+        String message = text(clientFinalMessage);
+        Cursor cursor = new Cursor(message);
+        byte[] channelBinding = base64(cursor.attribute('c'), "channel binding");
+        if (!MessageDigest.isEqual(channelBinding, gs2Header.getBytes(StandardCharsets.US_ASCII))) {
+            throw new AuthenticationException("SCRAM channel binding check failed");
+        }
+        cursor.expect(',');
+        String clientNonce = cursor.attribute('r');
+        if (!MessageDigest.isEqual(clientNonce.getBytes(StandardCharsets.US_ASCII),
+                nonce.getBytes(StandardCharsets.US_ASCII))) {
+            throw new AuthenticationException("SCRAM nonce does not match");
+        }
+        int proofStart = message.lastIndexOf(",p=");
+        if (proofStart < cursor.position()) {
+            throw malformed("missing proof");
+        }
+        byte[] proof = base64(message.substring(proofStart + 3), "proof");
+        if (proof.length != secret.storedKey().length) {
+            throw malformed("proof has the wrong length");
+        }
+        String authMessage = clientFirstBare + "," + serverFirst + "," + message.substring(0, proofStart);
+        if (!proofMatches(proof, authMessage)) {
+            throw new AuthenticationException("password authentication failed");
+        }
+        byte[] serverSignature = ScramFunctions.serverSignature(ScramMechanism.SCRAM_SHA_256, secret.serverKey(),
+                authMessage);
+        return ("v=" + Base64.getEncoder().encodeToString(serverSignature)).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    // ClientKey = proof XOR HMAC(StoredKey, AuthMessage); it is right iff H(ClientKey) == StoredKey.
+    private boolean proofMatches(byte[] proof, String authMessage) {
+        byte[] storedKey = secret.storedKey();
+        byte[] clientSignature = ScramFunctions.clientSignature(ScramMechanism.SCRAM_SHA_256, storedKey, authMessage);
+        byte[] clientKey = new byte[proof.length];
+        for (int i = 0; i < proof.length; i++) {
+            clientKey[i] = (byte) (proof[i] ^ clientSignature[i]);
+        }
+        byte[] computedStoredKey = ScramFunctions.hash(ScramMechanism.SCRAM_SHA_256, clientKey);
+        return MessageDigest.isEqual(computedStoredKey, storedKey);
+    }
+
+    private void expect(Stage expected) {
+        if (stage != expected) {
+            throw new IllegalStateException("SCRAM exchange is not expecting this message (stage " + stage + ")");
+        }
+    }
+
+    private static Supplier<String> randomNonce() {
+        SecureRandom random = new SecureRandom();
+        return () -> {
+            byte[] bytes = new byte[NONCE_BYTES];
+            random.nextBytes(bytes);
+            return Base64.getEncoder().encodeToString(bytes);
+        };
+    }
+
+    private static String text(byte[] message) throws AuthenticationException {
+        for (byte b : message) {
+            if (b == 0) {
+                throw malformed("unexpected NUL");
+            }
+        }
+        // Only the ignored user name may be non-ASCII; decoding as UTF-8 keeps it intact for the AuthMessage.
+        return new String(message, StandardCharsets.UTF_8);
+    }
+
+    private static boolean isPrintable(String nonce) {
+        for (int i = 0; i < nonce.length(); i++) {
+            char c = nonce.charAt(i);
+            if (c < 0x21 || c > 0x7e || c == ',') {
+                return false;
+            }
+        }
+        return !nonce.isEmpty();
+    }
+
+    private static byte[] base64(String text, String what) throws AuthenticationException {
+        try {
+            return Base64.getDecoder().decode(text);
+        } catch (IllegalArgumentException e) {
+            throw malformed("invalid base64 in " + what);
+        }
+    }
+
+    private static AuthenticationException malformed(String why) {
+        return new AuthenticationException("malformed SCRAM message: " + why);
+    }
+
+    /** Walks a SCRAM message attribute by attribute. */
+    private static final class Cursor {
+
+        private final String text;
+        private int position;
+
+        Cursor(String text) {
+            this.text = text;
+        }
+
+        int position() {
+            return position;
+        }
+
+        char peek() {
+            return position < text.length() ? text.charAt(position) : '\0';
+        }
+
+        char next() throws AuthenticationException {
+            if (position >= text.length()) {
+                throw malformed("unexpected end of message");
+            }
+            return text.charAt(position++);
+        }
+
+        void expect(char c) throws AuthenticationException {
+            if (next() != c) {
+                throw malformed("expected '" + c + "'");
+            }
+        }
+
+        String consumed() {
+            return text.substring(0, position);
+        }
+
+        String rest() {
+            return text.substring(position);
+        }
+
+        /** Reads "name=value" up to the next comma (not consumed) or the end. */
+        String attribute(char name) throws AuthenticationException {
+            if (next() != name) {
+                throw malformed("expected attribute '" + name + "'");
+            }
+            expect('=');
+            int end = text.indexOf(',', position);
+            if (end < 0) {
+                end = text.length();
+            }
+            String value = text.substring(position, end);
+            position = end;
+            return value;
+        }
+    }
+}

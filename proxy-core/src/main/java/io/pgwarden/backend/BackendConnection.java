@@ -1,0 +1,142 @@
+package io.pgwarden.backend;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.util.Map;
+
+/**
+ * One logged-in connection to PostgreSQL. Its state is written by the pool and the session that holds it;
+ * fields read from other event loops are volatile.
+ */
+public final class BackendConnection {
+
+    /** Named after what the connection is doing, as PgBouncer's server states are. */
+    public enum State { CONNECTING, AUTHENTICATING, IDLE, LINKED, RESETTING, CLOSED }
+
+    private final long id;
+    private final Channel channel;
+    private final InetSocketAddress serverAddress;
+    private final long createdAtNanos = System.nanoTime();
+    private volatile BackendListener listener;
+    private volatile State state = State.CONNECTING;
+    private volatile int processId;
+    private volatile int secretKey;
+    private volatile Map<String, String> parameters = Map.of();
+    private volatile String closeReason;
+    /** Guarded by the owning pool's lock: true while this connection counts against max_size. */
+    private boolean counted = true;
+
+    BackendConnection(long id, Channel channel, InetSocketAddress serverAddress) {
+        this.id = id;
+        this.channel = channel;
+        this.serverAddress = serverAddress;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    public InetSocketAddress serverAddress() {
+        return serverAddress;
+    }
+
+    public BackendListener listener() {
+        return listener;
+    }
+
+    public void setListener(BackendListener listener) {
+        this.listener = listener;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public void setState(State state) {
+        this.state = state;
+    }
+
+    public int processId() {
+        return processId;
+    }
+
+    public int secretKey() {
+        return secretKey;
+    }
+
+    void setKey(int processId, int secretKey) {
+        this.processId = processId;
+        this.secretKey = secretKey;
+    }
+
+    /** ParameterStatus values PostgreSQL sent at login. */
+    public Map<String, String> parameters() {
+        return parameters;
+    }
+
+    void setParameters(Map<String, String> parameters) {
+        this.parameters = Map.copyOf(parameters);
+    }
+
+    /**
+     * Called by the owning pool under its lock when it stops counting this connection against max_size.
+     * @return true the first time only, so a connection is never subtracted twice
+     */
+    public boolean uncount() {
+        boolean was = counted;
+        counted = false;
+        return was;
+    }
+
+    public long ageNanos() {
+        return System.nanoTime() - createdAtNanos;
+    }
+
+    public boolean isUsable() {
+        return state != State.CLOSED && channel.isActive();
+    }
+
+    /** Ownership of {@code message} passes to Netty. */
+    public void write(ByteBuf message) {
+        channel.write(message, channel.voidPromise());
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    public void setAutoRead(boolean autoRead) {
+        channel.config().setAutoRead(autoRead);
+    }
+
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    /** Closes the socket; the first reason given is the one reported. */
+    public void close(String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        channel.close();
+    }
+
+    public String closeReason() {
+        return closeReason;
+    }
+
+    @Override
+    public String toString() {
+        return "server#" + id + "(pid " + processId + ")";
+    }
+}

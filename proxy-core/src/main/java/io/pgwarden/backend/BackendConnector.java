@@ -1,0 +1,104 @@
+package io.pgwarden.backend;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.server.Transport;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Opens and logs in backend connections, on the event loop it is given so a session and its backend can share one. */
+public final class BackendConnector {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
+
+    private final Transport transport;
+    private final int maxMessageLength;
+    private final WriteBufferWaterMark waterMark;
+    private final AtomicLong ids = new AtomicLong();
+
+    public BackendConnector(Transport transport, int maxMessageLength, WriteBufferWaterMark waterMark) {
+        this.transport = transport;
+        this.maxMessageLength = maxMessageLength;
+        this.waterMark = waterMark;
+    }
+
+    /** Target of one login: where to connect and as whom. */
+    public record Target(String host, int port, String database, String user, String password,
+                         Duration connectTimeout) {
+        @Override
+        public String toString() {
+            return user + "@" + host + ":" + port + "/" + database;
+        }
+    }
+
+    /** Completes on {@code loop} with a logged-in backend or a {@link BackendLoginException}. */
+    public CompletableFuture<BackendConnection> connect(EventLoop loop, Target target) {
+        CompletableFuture<BackendConnection> result = new CompletableFuture<>();
+        long id = ids.incrementAndGet();
+        BackendHandler handler = new BackendHandler();
+        int connectMillis = (int) Math.min(Integer.MAX_VALUE, target.connectTimeout().toMillis());
+        Bootstrap bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(transport.channelClass())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("frames", new MessageFrameDecoder(maxMessageLength));
+                        ch.pipeline().addLast("backend", handler);
+                    }
+                });
+        InetSocketAddress address = InetSocketAddress.createUnresolved(target.host(), target.port());
+        ChannelFuture connect = bootstrap.connect(target.host(), target.port());
+        // The connect timeout covers the TCP handshake only; the login must finish in the same budget again.
+        connect.addListener(f -> {
+            if (!f.isSuccess()) {
+                String why = "could not connect to " + target.host() + ":" + target.port() + ": "
+                        + describe(f.cause());
+                result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001", why), false));
+                return;
+            }
+            BackendConnection backend = new BackendConnection(id, connect.channel(), address);
+            handler.attach(backend);
+            BackendLogin login = new BackendLogin(target.user(), target.password(), target.database(), result);
+            backend.setListener(login);
+            ScheduledFuture<?> deadline = loop.schedule(() -> {
+                if (result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001",
+                        "login to " + target.host() + ":" + target.port() + " timed out after "
+                                + target.connectTimeout().toMillis() + " ms"), false))) {
+                    backend.close("login timed out");
+                }
+            }, connectMillis, TimeUnit.MILLISECONDS);
+            result.whenComplete((b, e) -> deadline.cancel(false));
+            login.start(backend);
+        });
+        result.whenComplete((b, e) -> {
+            if (b != null) {
+                log.info("server#{} opened to {} (backend pid {})", id, target, b.processId());
+            } else {
+                log.warn("server#{} to {} failed: {}", id, target, e.getMessage());
+            }
+        });
+        return result;
+    }
+
+    private static String describe(Throwable cause) {
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+}

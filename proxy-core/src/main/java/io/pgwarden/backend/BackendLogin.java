@@ -1,0 +1,149 @@
+package io.pgwarden.backend;
+
+import io.netty.buffer.ByteBuf;
+import io.pgwarden.protocol.AuthenticationRequest;
+import io.pgwarden.protocol.BackendKeyData;
+import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.protocol.Frames;
+import io.pgwarden.protocol.FrontendMessages;
+import io.pgwarden.protocol.ParameterStatus;
+import io.pgwarden.protocol.StartupMessage;
+import io.pgwarden.protocol.Tags;
+import io.pgwarden.protocol.auth.AuthenticationException;
+import io.pgwarden.protocol.auth.Md5Password;
+import io.pgwarden.protocol.auth.ScramClientLogin;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Logs a fresh backend in to PostgreSQL with whichever method the server asks for
+ * (trust, cleartext, md5, SCRAM-SHA-256), collecting its ParameterStatus values and key.
+ */
+final class BackendLogin implements BackendListener {
+
+    private static final int PROTOCOL_3_0 = 3 << 16;
+
+    private final String user;
+    private final String password;
+    private final String database;
+    private final CompletableFuture<BackendConnection> result;
+    private final Map<String, String> parameters = new LinkedHashMap<>();
+    private ScramClientLogin scram;
+
+    BackendLogin(String user, String password, String database, CompletableFuture<BackendConnection> result) {
+        this.user = user;
+        this.password = password;
+        this.database = database;
+        this.result = result;
+    }
+
+    void start(BackendConnection backend) {
+        backend.setState(BackendConnection.State.AUTHENTICATING);
+        Map<String, String> startup = new LinkedHashMap<>();
+        startup.put("user", user);
+        startup.put("database", database);
+        // Clients are told the encoding of a real backend, and every driver we serve speaks UTF8.
+        startup.put("client_encoding", "UTF8");
+        ByteBuf out = backend.channel().alloc().buffer();
+        new StartupMessage(PROTOCOL_3_0, startup).encode(out);
+        backend.write(out);
+        backend.flush();
+    }
+
+    @Override
+    public void onBackendMessage(BackendConnection backend, ByteBuf message) {
+        try {
+            switch (Frames.tag(message)) {
+                case Tags.Backend.AUTHENTICATION -> authenticate(backend, AuthenticationRequest.decode(message));
+                case Tags.Backend.PARAMETER_STATUS -> {
+                    ParameterStatus.Entry entry = ParameterStatus.decode(message);
+                    parameters.put(entry.name(), entry.value());
+                }
+                case Tags.Backend.BACKEND_KEY_DATA ->
+                        backend.setKey(BackendKeyData.processId(message), BackendKeyData.secretKey(message));
+                case Tags.Backend.ERROR_RESPONSE -> {
+                    ErrorResponse error = ErrorResponse.decode(message);
+                    fail(backend, error, isPermanent(error.sqlstate()));
+                }
+                case Tags.Backend.READY_FOR_QUERY -> {
+                    backend.setParameters(parameters);
+                    result.complete(backend);
+                }
+                default -> {
+                    // NoticeResponse and NegotiateProtocolVersion need no answer during login.
+                }
+            }
+        } catch (AuthenticationException e) {
+            fail(backend, ErrorResponse.fatal("28000", "pgwarden could not log in to PostgreSQL as \""
+                    + user + "\": " + e.getMessage()), true);
+        } catch (RuntimeException e) {
+            fail(backend, ErrorResponse.fatal("08P01", "pgwarden could not log in to PostgreSQL: " + e.getMessage()),
+                    false);
+        } finally {
+            message.release();
+        }
+    }
+
+    private void authenticate(BackendConnection backend, AuthenticationRequest request)
+            throws AuthenticationException {
+        ByteBuf out = backend.channel().alloc().buffer();
+        switch (request.type()) {
+            case AuthenticationRequest.OK -> {
+                out.release();
+                return;
+            }
+            case AuthenticationRequest.CLEARTEXT_PASSWORD -> FrontendMessages.password(out, requirePassword());
+            case AuthenticationRequest.MD5_PASSWORD ->
+                    FrontendMessages.password(out, Md5Password.encode(user, requirePassword(), request.md5Salt()));
+            case AuthenticationRequest.SASL -> {
+                scram = new ScramClientLogin(user, requirePassword(), request.saslMechanisms());
+                FrontendMessages.saslInitialResponse(out, scram.mechanism(), scram.clientFirstMessage());
+            }
+            case AuthenticationRequest.SASL_CONTINUE ->
+                    FrontendMessages.saslResponse(out, scram().handleServerFirst(request.data()));
+            case AuthenticationRequest.SASL_FINAL -> {
+                scram().verifyServerFinal(request.data());
+                out.release();
+                return;
+            }
+            default -> {
+                out.release();
+                throw new AuthenticationException("unsupported authentication request " + request.type());
+            }
+        }
+        backend.write(out);
+        backend.flush();
+    }
+
+    private ScramClientLogin scram() throws AuthenticationException {
+        if (scram == null) {
+            throw new AuthenticationException("SASL exchange out of order");
+        }
+        return scram;
+    }
+
+    private String requirePassword() throws AuthenticationException {
+        if (password == null) {
+            throw new AuthenticationException("the server asks for a password and none is configured");
+        }
+        return password;
+    }
+
+    private void fail(BackendConnection backend, ErrorResponse error, boolean permanent) {
+        if (result.completeExceptionally(new BackendLoginException(error, permanent))) {
+            backend.close("login failed: " + error.message());
+        }
+    }
+
+    @Override
+    public void onBackendClosed(BackendConnection backend, String reason) {
+        result.completeExceptionally(new BackendLoginException(
+                ErrorResponse.fatal("08006", "PostgreSQL closed the connection during login"), false));
+    }
+
+    /** Authentication (28xxx) and missing database (3D000) will not fix themselves by retrying. */
+    private static boolean isPermanent(String sqlstate) {
+        return sqlstate != null && (sqlstate.startsWith("28") || sqlstate.equals("3D000"));
+    }
+}

@@ -1,0 +1,59 @@
+package io.pgwarden.frontend;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.pgwarden.protocol.Frames;
+import io.pgwarden.protocol.StartupMessage;
+import io.pgwarden.protocol.StartupRequest;
+import java.util.List;
+
+/**
+ * Cuts the client's byte stream into messages. Emits {@link StartupRequest}s until the StartupMessage,
+ * then whole typed messages as retained slices (header included).
+ */
+public final class FrontendFrameDecoder extends ByteToMessageDecoder {
+
+    /** Before authentication nothing legitimate is large; this caps what an unknown peer can make us buffer. */
+    static final int MAX_MESSAGE_BEFORE_LOGIN = 10_000;
+
+    private enum Phase {
+        /** Untyped packets: SSLRequest, GSSENCRequest, CancelRequest or StartupMessage. */
+        STARTUP,
+        /** Typed messages: 1-byte tag, int32 length, body. */
+        MESSAGES
+    }
+
+    private Phase phase = Phase.STARTUP;
+    private int maxMessageLength = MAX_MESSAGE_BEFORE_LOGIN;
+
+    /** Raises the size limit once the client has proved who it is. */
+    public void setMaxMessageLength(int maxMessageLength) {
+        this.maxMessageLength = maxMessageLength;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (phase == Phase.STARTUP) {
+            ByteBuf packet = Frames.readStartupPacket(in);
+            if (packet == null) {
+                return;
+            }
+            StartupRequest request;
+            try {
+                request = StartupRequest.decode(packet);
+            } finally {
+                packet.release();
+            }
+            if (request instanceof StartupMessage) {
+                phase = Phase.MESSAGES;
+            }
+            out.add(request);
+            return;
+        }
+        ByteBuf message;
+        while ((message = Frames.readMessage(in, maxMessageLength)) != null) {
+            out.add(message);
+        }
+    }
+}

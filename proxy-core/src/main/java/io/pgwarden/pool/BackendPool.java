@@ -1,0 +1,279 @@
+package io.pgwarden.pool;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.backend.BackendConnector;
+import io.pgwarden.backend.BackendListener;
+import io.pgwarden.backend.BackendLoginException;
+import io.pgwarden.config.PoolSettings;
+import io.pgwarden.protocol.ErrorResponse;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The backends of one (database, user): at most {@code max_size} of them, handed to waiting clients in
+ * FIFO order. Idle backends are reused newest first so the busy set stays warm and the rest can age out.
+ * Callbacks to clients run outside the lock, on the client's own event loop.
+ */
+public final class BackendPool {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
+    private static final long FIRST_RETRY_MILLIS = 100;
+    private static final long MAX_RETRY_MILLIS = 5_000;
+
+    private final PoolKey key;
+    private final PoolSettings settings;
+    private final BackendConnector connector;
+    private final BackendConnector.Target target;
+    private final EventLoopGroup backgroundLoops;
+    private final BackendListener idleListener = new IdleListener();
+
+    private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
+    private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
+    private int total;
+    private int opening;
+    private int consecutiveFailures;
+    private boolean retryScheduled;
+    private String lastConnectError;
+    private volatile Map<String, String> serverParameters;
+
+    public BackendPool(PoolKey key, PoolSettings settings, BackendConnector connector,
+                       BackendConnector.Target target, EventLoopGroup backgroundLoops) {
+        this.key = key;
+        this.backgroundLoops = backgroundLoops;
+        this.settings = settings;
+        this.connector = connector;
+        this.target = target;
+    }
+
+    public PoolKey key() {
+        return key;
+    }
+
+    public PoolSettings settings() {
+        return settings;
+    }
+
+    /** ParameterStatus values of the first backend that logged in, or null before any did. */
+    public Map<String, String> serverParameters() {
+        return serverParameters;
+    }
+
+    /** Queues the waiter; it gets a backend as soon as one is free or opened. */
+    public void acquire(PoolWaiter waiter) {
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            waiters.addLast(waiter);
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    /** Removes a waiter that gave up; false if it was already handed a backend. */
+    public synchronized boolean cancelWait(PoolWaiter waiter) {
+        return waiters.remove(waiter);
+    }
+
+    /** Takes back a clean backend (idle, no transaction, nothing in flight). */
+    public void release(BackendConnection backend) {
+        if (!backend.isUsable()) {
+            discard(backend, backend.closeReason() != null ? backend.closeReason() : "server connection lost");
+            return;
+        }
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            if (!backend.isUsable()) {
+                forget(backend);
+            } else {
+                backend.setListener(idleListener);
+                backend.setState(BackendConnection.State.IDLE);
+                backend.setAutoRead(true);
+                idle.addLast(backend);
+            }
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    /** Closes a backend that cannot be reused and frees its slot. Safe to call more than once. */
+    public void discard(BackendConnection backend, String reason) {
+        backend.close(reason);
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            idle.remove(backend);
+            forget(backend);
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    /** A one-line picture of the pool for error messages and logs. */
+    public synchronized String describe() {
+        return "pool " + key + " has " + (total - idle.size()) + " of " + settings.maxSize()
+                + " server connections in use, " + waiters.size() + " clients waiting";
+    }
+
+    public synchronized String lastConnectError() {
+        return lastConnectError;
+    }
+
+    public synchronized int size() {
+        return total;
+    }
+
+    public synchronized int idleCount() {
+        return idle.size();
+    }
+
+    public void closeAll(String reason) {
+        List<BackendConnection> toClose;
+        synchronized (this) {
+            toClose = new ArrayList<>(idle);
+        }
+        toClose.forEach(b -> discard(b, reason));
+    }
+
+    private void forget(BackendConnection backend) {
+        if (backend.uncount()) {
+            total--;
+        }
+    }
+
+    /**
+     * Pairs idle backends with waiters, then opens as many new backends as the remaining waiters need
+     * and as min_size asks for.
+     */
+    private void dispatch(List<Runnable> actions) {
+        while (!waiters.isEmpty() && !idle.isEmpty()) {
+            BackendConnection backend = idle.pollLast();
+            if (!backend.isUsable()) {
+                forget(backend);
+                continue;
+            }
+            PoolWaiter waiter = waiters.pollFirst();
+            backend.setListener(null);
+            backend.setState(BackendConnection.State.LINKED);
+            actions.add(() -> waiter.eventLoop().execute(() -> waiter.onBackendAcquired(backend)));
+        }
+        if (retryScheduled) {
+            return;
+        }
+        Iterator<PoolWaiter> unserved = waiters.iterator();
+        for (int skip = 0; skip < opening && unserved.hasNext(); skip++) {
+            unserved.next();
+        }
+        while (unserved.hasNext() && total < settings.maxSize()) {
+            EventLoop loop = unserved.next().eventLoop();
+            total++;
+            opening++;
+            actions.add(() -> open(loop));
+        }
+        while (total < settings.minSize()) {
+            total++;
+            opening++;
+            actions.add(() -> open(backgroundLoops.next()));
+        }
+    }
+
+    /** Opens backends up to min_size without waiting for a client to ask. */
+    public void fill() {
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    private void open(EventLoop loop) {
+        connector.connect(loop, target).whenComplete((backend, error) -> {
+            if (backend != null) {
+                onOpened(backend);
+            } else {
+                onOpenFailed(loop, error);
+            }
+        });
+    }
+
+    private void onOpened(BackendConnection backend) {
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            opening--;
+            consecutiveFailures = 0;
+            lastConnectError = null;
+            if (serverParameters == null) {
+                serverParameters = backend.parameters();
+            }
+            backend.setListener(idleListener);
+            backend.setState(BackendConnection.State.IDLE);
+            idle.addLast(backend);
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    private void onOpenFailed(EventLoop loop, Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+        BackendLoginException failure = cause instanceof BackendLoginException e ? e
+                : new BackendLoginException(ErrorResponse.fatal("08001", String.valueOf(cause)), false);
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            opening--;
+            total--;
+            consecutiveFailures++;
+            lastConnectError = failure.error().message();
+            if (failure.permanent()) {
+                // Retrying a wrong password only earns the same answer; tell everyone now.
+                List<PoolWaiter> failed = new ArrayList<>(waiters);
+                waiters.clear();
+                for (PoolWaiter waiter : failed) {
+                    actions.add(() -> waiter.eventLoop().execute(() -> waiter.onAcquireFailed(failure.error())));
+                }
+            } else if (!waiters.isEmpty() || total < settings.minSize()) {
+                retryScheduled = true;
+                long delay = backoffMillis();
+                log.info("pool {}: retrying in {} ms after: {}", key, delay, lastConnectError);
+                loop.schedule(this::retry, delay, TimeUnit.MILLISECONDS);
+            }
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    private void retry() {
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            retryScheduled = false;
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    /** Exponential backoff with jitter so a restart of PostgreSQL is not met by every pool at once. */
+    private long backoffMillis() {
+        long base = Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(consecutiveFailures - 1, 10));
+        return base / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(base / 2 + 1);
+    }
+
+    /** Listens to backends while they sit idle: anything they say, or their death, takes them out of the pool. */
+    private final class IdleListener implements BackendListener {
+        @Override
+        public void onBackendMessage(BackendConnection backend, ByteBuf message) {
+            message.release();
+            // An idle backend has no business talking (PostgreSQL sends FATAL before it terminates a session).
+            discard(backend, "server sent a message while idle");
+        }
+
+        @Override
+        public void onBackendClosed(BackendConnection backend, String reason) {
+            log.info("server#{} of pool {} closed while idle: {}", backend.id(), key, reason);
+            discard(backend, reason);
+        }
+    }
+}

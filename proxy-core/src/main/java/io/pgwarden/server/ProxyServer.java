@@ -1,0 +1,59 @@
+package io.pgwarden.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.pgwarden.frontend.ClientHandler;
+import io.pgwarden.frontend.FrontendFrameDecoder;
+import io.pgwarden.session.ProxyContext;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The listening socket and the pipeline every client connection gets. */
+public final class ProxyServer {
+
+    private final Transport transport;
+    private final EventLoopGroup loops;
+    private final ProxyContext context;
+    private final WriteBufferWaterMark waterMark;
+    private final AtomicLong clientIds = new AtomicLong();
+    private Channel serverChannel;
+
+    public ProxyServer(Transport transport, EventLoopGroup loops, ProxyContext context, WriteBufferWaterMark waterMark) {
+        this.transport = transport;
+        this.loops = loops;
+        this.context = context;
+        this.waterMark = waterMark;
+    }
+
+    public InetSocketAddress bind(String host, int port) throws InterruptedException {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(loops)
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("flush", new FlushConsolidationHandler(256, true));
+                        ch.pipeline().addLast("frames", new FrontendFrameDecoder());
+                        ch.pipeline().addLast("client", new ClientHandler(context, clientIds));
+                    }
+                });
+        serverChannel = bootstrap.bind(host, port).sync().channel();
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+    }
+}

@@ -1,0 +1,564 @@
+package io.pgwarden.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.backend.BackendListener;
+import io.pgwarden.config.DatabaseConfig;
+import io.pgwarden.config.PoolMode;
+import io.pgwarden.config.UserConfig;
+import io.pgwarden.frontend.ClientAuthenticator;
+import io.pgwarden.pool.BackendPool;
+import io.pgwarden.pool.PoolWaiter;
+import io.pgwarden.protocol.BackendMessages;
+import io.pgwarden.protocol.CancelRequest;
+import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.protocol.Frames;
+import io.pgwarden.protocol.StartupMessage;
+import io.pgwarden.protocol.StartupRequest;
+import io.pgwarden.protocol.Tags;
+import io.pgwarden.protocol.auth.AuthenticationException;
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection, from its first byte to its close. Confined to the client's event loop: backend
+ * callbacks that arrive on another loop hop onto this one first.
+ *
+ * <pre>
+ * client                    pgwarden                         PostgreSQL
+ *   StartupMessage  ------>  STARTUP
+ *   SASL exchange   <----->  AUTHENTICATING
+ *                            LOGIN_WAITING (backend params) <--> login (pooled)
+ *   AuthOk, params, K, Z <-
+ *   Query / P B E S ------>  IDLE -> WAITING -> LINKED  ------->  request
+ *   results, Z(I)   <------  (transaction mode: release at Z 'I' when nothing is in flight)
+ *   Terminate       ------>  CLOSED: backend rolled back / reset, then back to the pool
+ * </pre>
+ */
+public final class ClientSession implements PoolWaiter, BackendListener {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+    /** The protocol minor version pgwarden speaks; newer minors are negotiated down, as PostgreSQL does. */
+    private static final int NEWEST_MINOR = 0;
+
+    private final long id;
+    private final Channel channel;
+    private final ProxyContext context;
+    private final long connectedAtNanos = System.nanoTime();
+    private final RequestTracker tracker = new RequestTracker();
+    private final ArrayDeque<ByteBuf> waitingMessages = new ArrayDeque<>();
+
+    private ClientState state = ClientState.STARTUP;
+    private TransactionStatus transactionStatus = TransactionStatus.IDLE;
+    private StartupMessage startup;
+    private ClientAuthenticator authenticator;
+    private UserConfig user;
+    private DatabaseConfig database;
+    private BackendPool pool;
+    private volatile BackendConnection backend;
+    private volatile CancelRegistry.Key key;
+    private ScheduledFuture<?> waitTimer;
+    private boolean flushBackendPending;
+    /** After a request failed without reaching a backend, the rest of its extended batch is skipped up to Sync. */
+    private boolean discardUntilSync;
+
+    public ClientSession(long id, Channel channel, ProxyContext context) {
+        this.id = id;
+        this.channel = channel;
+        this.context = context;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    public ClientState state() {
+        return state;
+    }
+
+    boolean matchesSecret(int secretKey) {
+        CancelRegistry.Key k = key;
+        return k != null && k.secretKey() == secretKey;
+    }
+
+    // ---- client side ------------------------------------------------------------------------------
+
+    public void onStartupRequest(StartupRequest request) {
+        if (request instanceof StartupMessage message) {
+            onStartupMessage(message);
+        } else if (request instanceof CancelRequest cancel) {
+            ClientSession target = context.cancelRegistry().find(cancel.processId(), cancel.secretKey());
+            if (target != null) {
+                target.cancelCurrentRequest();
+            }
+            close("cancel request handled");
+        } else {
+            // SSLRequest or GSSENCRequest: no encryption yet, and the client may go on in plain text.
+            writeRaw('N');
+        }
+    }
+
+    private void onStartupMessage(StartupMessage message) {
+        startup = message;
+        if (message.majorVersion() != 3) {
+            fatal(ErrorResponse.fatal("0A000", "unsupported frontend protocol " + message.majorVersion() + "."
+                    + message.minorVersion() + ": server supports 3.0 to 3." + NEWEST_MINOR));
+            return;
+        }
+        List<String> unsupportedOptions = message.parameters().keySet().stream()
+                .filter(name -> name.startsWith("_pq_.")).toList();
+        if (message.minorVersion() > NEWEST_MINOR || !unsupportedOptions.isEmpty()) {
+            ByteBuf out = channel.alloc().buffer();
+            BackendMessages.negotiateProtocolVersion(out, NEWEST_MINOR, unsupportedOptions);
+            channel.write(out, channel.voidPromise());
+        }
+        if (message.user() == null || message.user().isEmpty()) {
+            fatal(ErrorResponse.fatal("28000", "no PostgreSQL user name specified in startup packet"));
+            return;
+        }
+        if (message.parameters().containsKey("replication")) {
+            fatal(ErrorResponse.fatal("0A000", "pgwarden does not support replication connections"));
+            return;
+        }
+        if (context.clientCount().get() > context.config().listen().maxClientConnections()) {
+            fatal(ErrorResponse.fatal("53300", "sorry, too many clients already (max_client_connections is "
+                    + context.config().listen().maxClientConnections() + ")"));
+            return;
+        }
+        user = context.config().user(message.user()).orElse(null);
+        authenticator = new ClientAuthenticator(message.user(), user, context.credentials());
+        state = ClientState.AUTHENTICATING;
+        ByteBuf out = channel.alloc().buffer();
+        authenticator.start(out);
+        channel.writeAndFlush(out, channel.voidPromise());
+    }
+
+    /** Takes ownership of {@code message}. */
+    public void onClientMessage(ByteBuf message) {
+        byte tag = Frames.tag(message);
+        switch (state) {
+            case AUTHENTICATING -> authenticate(message);
+            case IDLE, WAITING, LOGIN_WAITING -> {
+                if (tag == Tags.Frontend.TERMINATE) {
+                    message.release();
+                    close("client terminated");
+                } else if (discardUntilSync) {
+                    skipUntilSync(message, tag);
+                } else {
+                    waitingMessages.add(message);
+                    if (state == ClientState.IDLE) {
+                        waitForBackend();
+                    }
+                }
+            }
+            case LINKED -> {
+                if (tag == Tags.Frontend.TERMINATE) {
+                    message.release();
+                    close("client terminated");
+                } else {
+                    forwardToBackend(message, tag);
+                }
+            }
+            default -> message.release();
+        }
+    }
+
+    public void onClientReadComplete() {
+        if (flushBackendPending) {
+            flushBackendPending = false;
+            BackendConnection b = backend;
+            if (b != null) {
+                b.flush();
+            }
+        }
+    }
+
+    public void onClientWritabilityChanged(boolean writable) {
+        BackendConnection b = backend;
+        if (b != null) {
+            b.setAutoRead(writable);
+        }
+    }
+
+    public void onProtocolViolation(ErrorResponse error) {
+        fatal(error);
+    }
+
+    public void onClientClosed() {
+        close("client disconnected");
+    }
+
+    private void authenticate(ByteBuf message) {
+        ByteBuf out = channel.alloc().buffer();
+        try {
+            boolean done = authenticator.onMessage(message, out);
+            if (out.isReadable()) {
+                channel.write(out.retain(), channel.voidPromise());
+            }
+            if (done) {
+                onAuthenticated();
+            } else {
+                channel.flush();
+            }
+        } catch (AuthenticationException | RuntimeException e) {
+            log.info("client#{} {}: authentication failed for user \"{}\": {}", id, remote(), startup.user(),
+                    e.getMessage());
+            fatal(ErrorResponse.fatal("28P01", "password authentication failed for user \"" + startup.user() + "\""));
+        } finally {
+            out.release();
+            message.release();
+        }
+    }
+
+    private void onAuthenticated() {
+        database = context.config().database(startup.database()).orElse(null);
+        if (database == null) {
+            fatal(ErrorResponse.fatal("3D000", "database \"" + startup.database() + "\" does not exist"));
+            return;
+        }
+        pool = context.pools().poolFor(database, user);
+        if (decoder() != null) {
+            decoder().setMaxMessageLength(context.maxMessageLength());
+        }
+        key = context.cancelRegistry().register(this);
+        log.info("client#{} {} logged in as {} to {} ({} mode)", id, remote(), user.name(), database.name(),
+                database.pool().poolMode().name().toLowerCase());
+        Map<String, String> parameters = pool.serverParameters();
+        if (database.pool().poolMode() == PoolMode.TRANSACTION && parameters != null) {
+            completeLogin(parameters);
+            state = ClientState.IDLE;
+            return;
+        }
+        // Session mode keeps this backend; transaction mode borrows one only to learn the server's parameters.
+        state = ClientState.LOGIN_WAITING;
+        waitForBackend();
+    }
+
+    private void completeLogin(Map<String, String> serverParameters) {
+        Map<String, String> parameters = new LinkedHashMap<>(serverParameters);
+        String applicationName = startup.parameters().get("application_name");
+        if (applicationName != null) {
+            parameters.put("application_name", applicationName);
+        }
+        ByteBuf out = channel.alloc().buffer();
+        BackendMessages.authenticationOk(out);
+        parameters.forEach((name, value) -> BackendMessages.parameterStatus(out, name, value));
+        BackendMessages.backendKeyData(out, key.processId(), key.secretKey());
+        BackendMessages.readyForQuery(out, TransactionStatus.IDLE.wireByte());
+        channel.writeAndFlush(out, channel.voidPromise());
+    }
+
+    private io.pgwarden.frontend.FrontendFrameDecoder decoder() {
+        return channel.pipeline().get(io.pgwarden.frontend.FrontendFrameDecoder.class);
+    }
+
+    // ---- getting a backend ------------------------------------------------------------------------
+
+    private void waitForBackend() {
+        if (state != ClientState.LOGIN_WAITING) {
+            state = ClientState.WAITING;
+        }
+        // Stop reading so a client that pipelines while it waits cannot make us queue without bound.
+        channel.config().setAutoRead(false);
+        long timeoutMillis = database.pool().queryWaitTimeout().toMillis();
+        long startedNanos = System.nanoTime();
+        waitTimer = channel.eventLoop().schedule(() -> onWaitTimeout(startedNanos), timeoutMillis,
+                TimeUnit.MILLISECONDS);
+        pool.acquire(this);
+    }
+
+    private void onWaitTimeout(long startedNanos) {
+        if (!pool.cancelWait(this)) {
+            return;
+        }
+        long waitedMillis = (System.nanoTime() - startedNanos) / 1_000_000;
+        String lastError = pool.lastConnectError();
+        ErrorResponse error = ErrorResponse.error("53300", "pgwarden: no server connection available after waiting "
+                        + waitedMillis + " ms (query_wait_timeout " + database.pool().queryWaitTimeout().toMillis()
+                        + " ms): " + pool.describe())
+                .withDetail(lastError != null ? "last attempt to connect to PostgreSQL failed: " + lastError : null)
+                .withHint("raise max_size or query_wait_timeout for this database, or look for clients that hold "
+                        + "connections in long transactions");
+        failWaitingRequest(error);
+    }
+
+    @Override
+    public void onAcquireFailed(ErrorResponse error) {
+        cancelWaitTimer();
+        failWaitingRequest(ErrorResponse.error(error.sqlstate(), "pgwarden could not log in to PostgreSQL: "
+                + error.message()));
+    }
+
+    /** No backend: answer the queued requests with the error, as PostgreSQL would answer a failed request. */
+    private void failWaitingRequest(ErrorResponse error) {
+        if (state == ClientState.LOGIN_WAITING) {
+            fatal(ErrorResponse.fatal(error.sqlstate(), error.message()).withDetail(error.detail()));
+            return;
+        }
+        if (state != ClientState.WAITING) {
+            return;
+        }
+        ByteBuf out = channel.alloc().buffer();
+        boolean errorSentInBatch = false;
+        while (!waitingMessages.isEmpty()) {
+            ByteBuf message = waitingMessages.poll();
+            byte tag = Frames.tag(message);
+            message.release();
+            if (tag == Tags.Frontend.QUERY || tag == Tags.Frontend.FUNCTION_CALL) {
+                error.encode(out);
+                BackendMessages.readyForQuery(out, transactionStatus.wireByte());
+            } else if (tag == Tags.Frontend.SYNC) {
+                if (!errorSentInBatch) {
+                    error.encode(out);
+                }
+                BackendMessages.readyForQuery(out, transactionStatus.wireByte());
+                errorSentInBatch = false;
+            } else if (!errorSentInBatch) {
+                error.encode(out);
+                errorSentInBatch = true;
+            }
+        }
+        discardUntilSync = errorSentInBatch;
+        state = ClientState.IDLE;
+        channel.writeAndFlush(out, channel.voidPromise());
+        channel.config().setAutoRead(true);
+    }
+
+    private void skipUntilSync(ByteBuf message, byte tag) {
+        message.release();
+        if (tag == Tags.Frontend.SYNC) {
+            discardUntilSync = false;
+            ByteBuf out = channel.alloc().buffer(6);
+            BackendMessages.readyForQuery(out, transactionStatus.wireByte());
+            channel.writeAndFlush(out, channel.voidPromise());
+        }
+    }
+
+    @Override
+    public void onBackendAcquired(BackendConnection acquired) {
+        if (state != ClientState.WAITING && state != ClientState.LOGIN_WAITING) {
+            pool.release(acquired);
+            return;
+        }
+        if (!acquired.isUsable()) {
+            pool.discard(acquired, "server connection lost before use");
+            pool.acquire(this);
+            return;
+        }
+        cancelWaitTimer();
+        link(acquired);
+        if (state == ClientState.LOGIN_WAITING) {
+            completeLogin(acquired.parameters());
+            if (database.pool().poolMode() == PoolMode.TRANSACTION) {
+                unlink();
+                pool.release(acquired);
+                state = waitingMessages.isEmpty() ? ClientState.IDLE : ClientState.WAITING;
+                if (state == ClientState.WAITING) {
+                    waitForBackend();
+                    return;
+                }
+            } else {
+                state = ClientState.LINKED;
+            }
+        } else {
+            state = ClientState.LINKED;
+        }
+        while (state == ClientState.LINKED && !waitingMessages.isEmpty()) {
+            ByteBuf message = waitingMessages.poll();
+            forwardToBackend(message, Frames.tag(message));
+        }
+        onClientReadComplete();
+        channel.config().setAutoRead(true);
+    }
+
+    private void link(BackendConnection acquired) {
+        backend = acquired;
+        tracker.reset();
+        acquired.setListener(this);
+        acquired.setState(BackendConnection.State.LINKED);
+        acquired.setAutoRead(channel.isWritable());
+    }
+
+    private void unlink() {
+        BackendConnection b = backend;
+        if (b != null && b.listener() == this) {
+            b.setListener(null);
+        }
+        backend = null;
+    }
+
+    private void cancelWaitTimer() {
+        if (waitTimer != null) {
+            waitTimer.cancel(false);
+            waitTimer = null;
+        }
+    }
+
+    // ---- linked: relaying -------------------------------------------------------------------------
+
+    private void forwardToBackend(ByteBuf message, byte tag) {
+        tracker.onClientMessage(tag);
+        BackendConnection b = backend;
+        b.write(message);
+        flushBackendPending = true;
+        if (!b.isWritable()) {
+            channel.config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void onBackendMessage(BackendConnection from, ByteBuf message) {
+        if (!eventLoop().inEventLoop()) {
+            eventLoop().execute(() -> onBackendMessage(from, message));
+            return;
+        }
+        if (from != backend || state != ClientState.LINKED) {
+            message.release();
+            return;
+        }
+        byte tag = Frames.tag(message);
+        if (tag == Tags.Backend.READY_FOR_QUERY) {
+            transactionStatus = TransactionStatus.fromWire(Frames.readyForQueryStatus(message));
+            tracker.onReadyForQuery();
+            channel.write(message, channel.voidPromise());
+            if (database.pool().poolMode() == PoolMode.TRANSACTION && transactionStatus == TransactionStatus.IDLE
+                    && tracker.isQuiet()) {
+                channel.flush();
+                unlink();
+                state = ClientState.IDLE;
+                pool.release(from);
+                channel.config().setAutoRead(true);
+            }
+            return;
+        }
+        channel.write(message, channel.voidPromise());
+        if (!channel.isWritable()) {
+            from.setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void onBackendReadComplete(BackendConnection from) {
+        if (!eventLoop().inEventLoop()) {
+            eventLoop().execute(() -> onBackendReadComplete(from));
+            return;
+        }
+        channel.flush();
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(BackendConnection from, boolean writable) {
+        if (writable && from == backend) {
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void onBackendClosed(BackendConnection from, String reason) {
+        if (!eventLoop().inEventLoop()) {
+            eventLoop().execute(() -> onBackendClosed(from, reason));
+            return;
+        }
+        if (from != backend) {
+            return;
+        }
+        unlink();
+        pool.discard(from, reason);
+        fatal(ErrorResponse.fatal("08006", "pgwarden: server connection lost: " + reason));
+    }
+
+    /** Called from any thread by a CancelRequest that named this session's key. */
+    void cancelCurrentRequest() {
+        BackendConnection b = backend;
+        if (b != null) {
+            log.info("client#{}: forwarding cancel to backend pid {}", id, b.processId());
+            context.cancelForwarder().cancel(eventLoop(), b);
+        }
+    }
+
+    // ---- ending -----------------------------------------------------------------------------------
+
+    private void fatal(ErrorResponse error) {
+        if (state == ClientState.CLOSED) {
+            return;
+        }
+        ByteBuf out = channel.alloc().buffer();
+        error.encode(out);
+        channel.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        close(error.sqlstate() + " " + error.message(), false);
+    }
+
+    private void close(String reason) {
+        close(reason, true);
+    }
+
+    /** @param closeChannel false when a pending write closes the channel once the client has its error */
+    private void close(String reason, boolean closeChannel) {
+        if (state == ClientState.CLOSED) {
+            return;
+        }
+        ClientState previous = state;
+        state = ClientState.CLOSED;
+        cancelWaitTimer();
+        waitingMessages.forEach(ByteBuf::release);
+        waitingMessages.clear();
+        if ((previous == ClientState.WAITING || previous == ClientState.LOGIN_WAITING) && pool != null) {
+            // If the pool already handed us a backend, onBackendAcquired sees CLOSED and gives it back.
+            pool.cancelWait(this);
+        }
+        BackendConnection b = backend;
+        if (b != null) {
+            unlink();
+            returnBackend(b);
+        }
+        context.cancelRegistry().unregister(key);
+        if (previous != ClientState.STARTUP || startup != null) {
+            long millis = (System.nanoTime() - connectedAtNanos) / 1_000_000;
+            log.info("client#{} {} closed after {} ms: {}", id, remote(), millis, reason);
+        }
+        if (closeChannel) {
+            channel.close();
+        }
+    }
+
+    /** Gives the backend back clean, or closes it when what is still in flight on it cannot be known. */
+    private void returnBackend(BackendConnection b) {
+        if (!b.isUsable()) {
+            pool.discard(b, "server connection lost");
+            return;
+        }
+        if (!tracker.isQuiet()) {
+            context.cancelForwarder().cancel(eventLoop(), b);
+            pool.discard(b, "client left with a request in flight");
+            return;
+        }
+        boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
+        String resetQuery = database.pool().poolMode() == PoolMode.SESSION ? database.pool().serverResetQuery() : null;
+        BackendReset.start(pool, b, inTransaction, resetQuery);
+    }
+
+    private void writeRaw(char response) {
+        ByteBuf out = channel.alloc().buffer(1);
+        out.writeByte(response);
+        channel.writeAndFlush(out, channel.voidPromise());
+    }
+
+    private String remote() {
+        return String.valueOf(channel.remoteAddress());
+    }
+
+    @Override
+    public String toString() {
+        return "client#" + id;
+    }
+}

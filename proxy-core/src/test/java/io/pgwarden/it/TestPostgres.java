@@ -1,0 +1,87 @@
+package io.pgwarden.it;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * One real PostgreSQL 17 for the whole test JVM (embedded binaries from Maven Central). Roles:
+ * {@code app} (SCRAM), {@code md5user} (md5), {@code trustuser} (trust); database {@code appdb}.
+ * The superuser {@code postgres} connects directly with trust, to watch pg_stat_activity.
+ */
+public final class TestPostgres {
+
+    public static final String APP_PASSWORD = "app-secret";
+    public static final String MD5_PASSWORD = "md5-secret";
+
+    private static TestPostgres shared;
+
+    private final EmbeddedPostgres postgres;
+
+    private TestPostgres(EmbeddedPostgres postgres) {
+        this.postgres = postgres;
+    }
+
+    /** Started on first use; stopped by the JVM's shutdown. */
+    public static synchronized TestPostgres shared() {
+        if (shared == null) {
+            shared = start();
+        }
+        return shared;
+    }
+
+    private static TestPostgres start() {
+        try {
+            Path hba = Files.createTempFile("pgwarden-test-hba", ".conf");
+            Files.writeString(hba, String.join("\n",
+                    "local all all trust",
+                    "host all postgres 127.0.0.1/32 trust",
+                    "host all postgres ::1/128 trust",
+                    "host all trustuser 127.0.0.1/32 trust",
+                    "host all md5user 127.0.0.1/32 md5",
+                    "host all all 127.0.0.1/32 scram-sha-256",
+                    "host all all ::1/128 scram-sha-256", ""));
+            EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                    .setServerConfig("hba_file", hba.toString())
+                    .setServerConfig("max_connections", "300")
+                    .setServerConfig("listen_addresses", "127.0.0.1")
+                    .start();
+            TestPostgres pg = new TestPostgres(postgres);
+            try (Connection c = pg.superuser(); Statement s = c.createStatement()) {
+                s.execute("CREATE ROLE app LOGIN PASSWORD '" + APP_PASSWORD + "'");
+                s.execute("SET password_encryption = 'md5'");
+                s.execute("CREATE ROLE md5user LOGIN PASSWORD '" + MD5_PASSWORD + "'");
+                s.execute("CREATE ROLE trustuser LOGIN");
+                s.execute("CREATE DATABASE appdb OWNER app");
+                s.execute("GRANT ALL ON DATABASE appdb TO md5user, trustuser");
+            }
+            try (Connection c = DriverManager.getConnection(pg.directUrl("appdb"), "postgres", "");
+                 Statement s = c.createStatement()) {
+                s.execute("GRANT ALL ON SCHEMA public TO md5user, trustuser");
+            }
+            return pg;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public int port() {
+        return postgres.getPort();
+    }
+
+    public String directUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database;
+    }
+
+    public Connection superuser() throws SQLException {
+        return DriverManager.getConnection(directUrl("postgres"), "postgres", "");
+    }
+}

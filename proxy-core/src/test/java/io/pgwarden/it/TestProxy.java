@@ -1,0 +1,96 @@
+package io.pgwarden.it;
+
+import io.pgwarden.ProxyApplication;
+import io.pgwarden.config.ConfigLoader;
+import io.pgwarden.config.ProxyConfig;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Properties;
+
+/** A pgwarden on a free port in front of {@link TestPostgres}, configured from YAML as a user would. */
+public final class TestProxy implements AutoCloseable {
+
+    private final ProxyApplication application;
+
+    private TestProxy(ProxyApplication application) {
+        this.application = application;
+    }
+
+    /**
+     * Starts a proxy with databases {@code appdb} and the users app/md5user/trustuser.
+     * {@code defaults} is YAML put under the {@code defaults:} key, indented by 2 spaces per line.
+     */
+    public static TestProxy start(String defaults) {
+        return start(defaults, "");
+    }
+
+    public static TestProxy start(String defaults, String listenExtra) {
+        TestPostgres pg = TestPostgres.shared();
+        String yaml = """
+                listen:
+                  host: 127.0.0.1
+                  port: 0
+                %s
+                defaults:
+                %s
+                databases:
+                  appdb:
+                    host: 127.0.0.1
+                    port: ${PG_PORT}
+                users:
+                  app:
+                    password: ${APP_PASSWORD}
+                  md5user:
+                    password: %s
+                    auth: md5
+                  trustuser:
+                    password: trust-secret
+                    auth: cleartext
+                """.formatted(listenExtra.indent(2).stripTrailing(), defaults.indent(2).stripTrailing(),
+                TestPostgres.MD5_PASSWORD);
+        try {
+            ProxyConfig config = new ConfigLoader(Map.of("PG_PORT", String.valueOf(pg.port()),
+                    "APP_PASSWORD", TestPostgres.APP_PASSWORD)).parse(yaml, "test config");
+            return new TestProxy(ProxyApplication.start(config));
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start pgwarden: " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return application.address().getPort();
+    }
+
+    public ProxyApplication application() {
+        return application;
+    }
+
+    public String url(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database;
+    }
+
+    public Connection connect() throws SQLException {
+        return connect("app", TestPostgres.APP_PASSWORD);
+    }
+
+    public Connection connect(String user, String password) throws SQLException {
+        return connect("appdb", user, password, new Properties());
+    }
+
+    public Connection connect(String database, String user, String password, Properties extra) throws SQLException {
+        Properties props = new Properties();
+        props.putAll(extra);
+        props.setProperty("user", user);
+        props.setProperty("password", password);
+        props.putIfAbsent("connectTimeout", "10");
+        props.putIfAbsent("socketTimeout", "60");
+        return DriverManager.getConnection(url(database), props);
+    }
+
+    @Override
+    public void close() {
+        application.close();
+    }
+}

@@ -1,0 +1,101 @@
+package io.pgwarden.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Acceptance 2: hundreds of clients share a handful of backends in transaction mode. */
+class TransactionPoolingLoadTest {
+
+    private static final int CLIENTS = 200;
+    private static final int TRANSACTIONS_EACH = 50;
+    private static final int MAX_SIZE = 10;
+
+    @Test
+    void twoHundredClientsShareTenBackendsAndEveryTransactionCommits() throws Exception {
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: " + MAX_SIZE
+                + "\nquery_wait_timeout: 60s")) {
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS counters");
+                s.execute("CREATE TABLE counters (client int PRIMARY KEY, n int NOT NULL)");
+            }
+            AtomicInteger maxSeen = new AtomicInteger();
+            AtomicBoolean running = new AtomicBoolean(true);
+            Thread watcher = new Thread(() -> watchBackends(running, maxSeen));
+            watcher.start();
+
+            ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+            List<Future<?>> results = new ArrayList<>();
+            for (int i = 0; i < CLIENTS; i++) {
+                int client = i;
+                results.add(clients.submit(() -> {
+                    // Named server-side statements need issue #3; until then drivers use unnamed ones.
+                    Properties unnamedOnly = new Properties();
+                    unnamedOnly.setProperty("prepareThreshold", "0");
+                    try (Connection c = proxy.connect("appdb", "app", TestPostgres.APP_PASSWORD, unnamedOnly)) {
+                        c.setAutoCommit(false);
+                        try (PreparedStatement insert = c.prepareStatement("INSERT INTO counters VALUES (?, 0)")) {
+                            insert.setInt(1, client);
+                            insert.executeUpdate();
+                        }
+                        c.commit();
+                        try (PreparedStatement bump = c.prepareStatement(
+                                "UPDATE counters SET n = n + 1 WHERE client = ?")) {
+                            for (int t = 0; t < TRANSACTIONS_EACH; t++) {
+                                bump.setInt(1, client);
+                                assertThat(bump.executeUpdate()).isEqualTo(1);
+                                c.commit();
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> result : results) {
+                result.get(5, TimeUnit.MINUTES);
+            }
+            clients.shutdown();
+            running.set(false);
+            watcher.join();
+
+            try (Connection c = proxy.connect(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT count(*), sum(n), min(n) FROM counters")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(CLIENTS);
+                assertThat(rs.getLong(2)).isEqualTo((long) CLIENTS * TRANSACTIONS_EACH);
+                assertThat(rs.getInt(3)).isEqualTo(TRANSACTIONS_EACH);
+                s.execute("DROP TABLE counters");
+            }
+            assertThat(maxSeen.get()).as("backends of user app seen in pg_stat_activity")
+                    .isBetween(1, MAX_SIZE);
+        }
+    }
+
+    private static void watchBackends(AtomicBoolean running, AtomicInteger maxSeen) {
+        try (Connection c = TestPostgres.shared().superuser();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT count(*) FROM pg_stat_activity WHERE usename = 'app' AND datname = 'appdb'")) {
+            while (running.get()) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    maxSeen.accumulateAndGet(rs.getInt(1), Math::max);
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
