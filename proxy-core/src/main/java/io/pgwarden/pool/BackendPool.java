@@ -67,14 +67,40 @@ public final class BackendPool {
         return serverParameters;
     }
 
-    /** Queues the waiter; it gets a backend as soon as one is free or opened. */
-    public void acquire(PoolWaiter waiter) {
+    /**
+     * Returns an idle backend at once when nobody is queued ahead, or else queues the waiter, which then gets
+     * a backend through {@link PoolWaiter#onBackendAcquired} as soon as one is free or opened, and returns null.
+     */
+    public BackendConnection acquire(PoolWaiter waiter) {
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
+            while (waiters.isEmpty() && !idle.isEmpty()) {
+                BackendConnection backend = takeIdleFor(waiter.eventLoop());
+                if (backend.isUsable()) {
+                    handOver(backend);
+                    return backend;
+                }
+                forget(backend);
+            }
             waiters.addLast(waiter);
             dispatch(actions);
         }
         actions.forEach(Runnable::run);
+        return null;
+    }
+
+    private static void handOver(BackendConnection backend) {
+        backend.setListener(null);
+        backend.setState(BackendConnection.State.LINKED);
+    }
+
+    /** Runs a waiter callback on its loop: directly when already there, saving a task and a wakeup. */
+    private static void onLoopOf(PoolWaiter waiter, Runnable callback) {
+        if (waiter.eventLoop().inEventLoop()) {
+            callback.run();
+        } else {
+            waiter.eventLoop().execute(callback);
+        }
     }
 
     /** Removes a waiter that gave up; false if it was already handed a backend. */
@@ -153,15 +179,15 @@ public final class BackendPool {
      */
     private void dispatch(List<Runnable> actions) {
         while (!waiters.isEmpty() && !idle.isEmpty()) {
-            BackendConnection backend = idle.pollLast();
+            PoolWaiter waiter = waiters.peekFirst();
+            BackendConnection backend = takeIdleFor(waiter.eventLoop());
             if (!backend.isUsable()) {
                 forget(backend);
                 continue;
             }
-            PoolWaiter waiter = waiters.pollFirst();
-            backend.setListener(null);
-            backend.setState(BackendConnection.State.LINKED);
-            actions.add(() -> waiter.eventLoop().execute(() -> waiter.onBackendAcquired(backend)));
+            waiters.pollFirst();
+            handOver(backend);
+            actions.add(() -> onLoopOf(waiter, () -> waiter.onBackendAcquired(backend)));
         }
         if (retryScheduled) {
             return;
@@ -190,6 +216,22 @@ public final class BackendPool {
             dispatch(actions);
         }
         actions.forEach(Runnable::run);
+    }
+
+    /**
+     * The newest idle backend on the waiter's own event loop if there is one, else the newest of all:
+     * a backend on the client's loop relays without a thread hop per message.
+     */
+    private BackendConnection takeIdleFor(EventLoop loop) {
+        Iterator<BackendConnection> newestFirst = idle.descendingIterator();
+        while (newestFirst.hasNext()) {
+            BackendConnection candidate = newestFirst.next();
+            if (candidate.eventLoop() == loop) {
+                newestFirst.remove();
+                return candidate;
+            }
+        }
+        return idle.pollLast();
     }
 
     private void open(EventLoop loop) {
@@ -234,7 +276,7 @@ public final class BackendPool {
                 List<PoolWaiter> failed = new ArrayList<>(waiters);
                 waiters.clear();
                 for (PoolWaiter waiter : failed) {
-                    actions.add(() -> waiter.eventLoop().execute(() -> waiter.onAcquireFailed(failure.error())));
+                    actions.add(() -> onLoopOf(waiter, () -> waiter.onAcquireFailed(failure.error())));
                 }
             } else if (!waiters.isEmpty() || total < settings.minSize()) {
                 retryScheduled = true;

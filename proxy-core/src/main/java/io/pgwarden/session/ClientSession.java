@@ -268,13 +268,17 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         if (state != ClientState.LOGIN_WAITING) {
             state = ClientState.WAITING;
         }
+        BackendConnection ready = pool.acquire(this);
+        if (ready != null) {
+            onBackendAcquired(ready);
+            return;
+        }
         // Stop reading so a client that pipelines while it waits cannot make us queue without bound.
         channel.config().setAutoRead(false);
         long timeoutMillis = database.pool().queryWaitTimeout().toMillis();
         long startedNanos = System.nanoTime();
         waitTimer = channel.eventLoop().schedule(() -> onWaitTimeout(startedNanos), timeoutMillis,
                 TimeUnit.MILLISECONDS);
-        pool.acquire(this);
     }
 
     private void onWaitTimeout(long startedNanos) {
@@ -352,7 +356,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         if (!acquired.isUsable()) {
             pool.discard(acquired, "server connection lost before use");
-            pool.acquire(this);
+            cancelWaitTimer();
+            waitForBackend();
             return;
         }
         cancelWaitTimer();
