@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t pgwarden .
+# Run:   docker run -p 6432:6432 -e APP_PASSWORD=... -v $PWD/pgwarden.yaml:/etc/pgwarden/pgwarden.yaml:ro pgwarden
+# (in the mounted config, listen.host must be 0.0.0.0 so the published port reaches the proxy)
+
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+# Poms first, so dependency downloads are cached until a pom changes.
+COPY pom.xml ./
+COPY protocol/pom.xml protocol/
+COPY config/pom.xml config/
+COPY proxy-core/pom.xml proxy-core/
+COPY bench/pom.xml bench/
+RUN mvn -B -q -pl protocol,config dependency:go-offline || true
+COPY protocol protocol
+COPY config config
+COPY proxy-core proxy-core
+COPY examples examples
+# Tests need an embedded PostgreSQL and run in CI; the image only packages the proxy.
+RUN mvn -B -q -pl proxy-core -am -DskipTests package
+
+FROM eclipse-temurin:17-jre
+RUN groupadd --system --gid 10001 pgwarden \
+ && useradd --system --uid 10001 --gid pgwarden --home-dir /nonexistent --shell /usr/sbin/nologin pgwarden \
+ && mkdir -p /etc/pgwarden /opt/pgwarden
+COPY --from=build /src/proxy-core/target/pgwarden.jar /opt/pgwarden/pgwarden.jar
+COPY --from=build /src/examples/pgwarden.yaml /opt/pgwarden/pgwarden.example.yaml
+USER 10001:10001
+EXPOSE 6432
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+ENTRYPOINT ["java", "-jar", "/opt/pgwarden/pgwarden.jar"]
+CMD ["--config", "/etc/pgwarden/pgwarden.yaml"]

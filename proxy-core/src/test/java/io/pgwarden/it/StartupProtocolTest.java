@@ -1,0 +1,98 @@
+package io.pgwarden.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** What a client sees before it is logged in, byte for byte where drivers depend on it. */
+class StartupProtocolTest {
+
+    @Test
+    void aNewerMinorVersionIsNegotiatedDownAndTheLoginProceeds() throws Exception {
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction");
+             Socket socket = new Socket("127.0.0.1", proxy.port())) {
+            socket.setSoTimeout(5_000);
+            sendStartup(socket.getOutputStream(), (3 << 16) | 2, "user", "app", "database", "appdb",
+                    "_pq_.some_option", "on");
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            assertThat((char) in.readByte()).isEqualTo('v');
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            DataInputStream fields = new DataInputStream(new java.io.ByteArrayInputStream(body));
+            assertThat(fields.readInt()).as("newest supported version").isEqualTo(3 << 16);
+            assertThat(fields.readInt()).as("unrecognised options").isEqualTo(1);
+            assertThat(new String(body, 8, body.length - 9, StandardCharsets.UTF_8)).isEqualTo("_pq_.some_option");
+            assertThat((char) in.readByte()).as("authentication request follows").isEqualTo('R');
+            in.readInt();
+            assertThat(in.readInt()).as("AuthenticationSASL").isEqualTo(10);
+        }
+    }
+
+    @Test
+    void protocolVersion2IsRefusedWithAClearError() throws Exception {
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction");
+             Socket socket = new Socket("127.0.0.1", proxy.port())) {
+            socket.setSoTimeout(5_000);
+            sendStartup(socket.getOutputStream(), 2 << 16, "user", "app");
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            assertThat((char) in.readByte()).isEqualTo('E');
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            assertThat(new String(body, StandardCharsets.UTF_8)).contains("0A000").contains("unsupported frontend protocol 2.0");
+            assertThat(in.read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void minSizeBackendsAreOpenBeforeAnyClientAsks() throws Exception {
+        Timestamp since;
+        try (Connection c = TestPostgres.shared().superuser(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT clock_timestamp()")) {
+            rs.next();
+            since = rs.getTimestamp(1);
+        }
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmin_size: 2\nmax_size: 4")) {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> backendsSince(since, "app") == 2
+                    && backendsSince(since, "md5user") == 2);
+        }
+    }
+
+    private static int backendsSince(Timestamp since, String user) throws Exception {
+        try (Connection c = TestPostgres.shared().superuser();
+             java.sql.PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity "
+                     + "WHERE usename = ? AND datname = 'appdb' AND backend_start >= ?")) {
+            ps.setString(1, user);
+            ps.setTimestamp(2, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    private static void sendStartup(OutputStream raw, int version, String... keyValues) throws IOException {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        for (String s : keyValues) {
+            body.write(s.getBytes(StandardCharsets.UTF_8));
+            body.write(0);
+        }
+        body.write(0);
+        DataOutputStream out = new DataOutputStream(raw);
+        out.writeInt(8 + body.size());
+        out.writeInt(version);
+        out.write(body.toByteArray());
+        out.flush();
+    }
+}
