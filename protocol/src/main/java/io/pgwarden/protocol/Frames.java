@@ -67,9 +67,13 @@ public final class Frames {
 
     /** The transaction status ('I', 'T' or 'E') carried by a whole ReadyForQuery message. */
     public static byte readyForQueryStatus(ByteBuf message) {
-        MessageReader reader = MessageReader.typed(message, "ReadyForQuery", Tags.Backend.READY_FOR_QUERY);
-        byte status = reader.readByte();
-        reader.expectEnd();
+        // Read in place: this runs once per transaction on the relay path, so no reader object.
+        int start = message.readerIndex();
+        if (message.readableBytes() != HEADER_LENGTH + 1 || message.getByte(start) != Tags.Backend.READY_FOR_QUERY
+                || message.getInt(start + 1) != LENGTH_FIELD + 1) {
+            throw new ProtocolException("malformed ReadyForQuery message");
+        }
+        byte status = message.getByte(start + HEADER_LENGTH);
         if (status != 'I' && status != 'T' && status != 'E') {
             throw new ProtocolException("invalid transaction status " + (status & 0xff) + " in ReadyForQuery");
         }

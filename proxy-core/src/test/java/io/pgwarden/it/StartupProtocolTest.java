@@ -8,9 +8,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import org.awaitility.Awaitility;
@@ -57,28 +54,11 @@ class StartupProtocolTest {
 
     @Test
     void minSizeBackendsAreOpenBeforeAnyClientAsks() throws Exception {
-        Timestamp since;
-        try (Connection c = TestPostgres.shared().superuser(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT clock_timestamp()")) {
-            rs.next();
-            since = rs.getTimestamp(1);
-        }
+        TestPostgres pg = TestPostgres.shared();
+        Timestamp since = pg.clock();
         try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmin_size: 2\nmax_size: 4")) {
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> backendsSince(since, "app") == 2
-                    && backendsSince(since, "md5user") == 2);
-        }
-    }
-
-    private static int backendsSince(Timestamp since, String user) throws Exception {
-        try (Connection c = TestPostgres.shared().superuser();
-             java.sql.PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity "
-                     + "WHERE usename = ? AND datname = 'appdb' AND backend_start >= ?")) {
-            ps.setString(1, user);
-            ps.setTimestamp(2, since);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pg.backendsSince(since, "app") == 2
+                    && pg.backendsSince(since, "md5user") == 2);
         }
     }
 

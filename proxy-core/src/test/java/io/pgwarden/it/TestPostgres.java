@@ -7,8 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Timestamp;
 
 /**
  * One real PostgreSQL 17 for the whole test JVM (embedded binaries from Maven Central). Roles:
@@ -83,5 +86,28 @@ public final class TestPostgres {
 
     public Connection superuser() throws SQLException {
         return DriverManager.getConnection(directUrl("postgres"), "postgres", "");
+    }
+
+    /** The server's clock now: backends of earlier tests started before it, so counts can leave them out. */
+    public Timestamp clock() throws SQLException {
+        try (Connection c = superuser(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT clock_timestamp()")) {
+            rs.next();
+            return rs.getTimestamp(1);
+        }
+    }
+
+    /** Backends of {@code user} on appdb that started at or after {@code since}. */
+    public int backendsSince(Timestamp since, String user) throws SQLException {
+        try (Connection c = superuser();
+             PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity "
+                     + "WHERE usename = ? AND datname = 'appdb' AND backend_start >= ?")) {
+            ps.setString(1, user);
+            ps.setTimestamp(2, since);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 }

@@ -28,12 +28,7 @@ class TransactionPoolingLoadTest {
     @Test
     void twoHundredClientsShareTenBackendsAndEveryTransactionCommits() throws Exception {
         // Backends of proxies from earlier tests may still be exiting; count only the ones opened from here on.
-        Timestamp testStart;
-        try (Connection c = TestPostgres.shared().superuser(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT clock_timestamp()")) {
-            rs.next();
-            testStart = rs.getTimestamp(1);
-        }
+        Timestamp testStart = TestPostgres.shared().clock();
         try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: " + MAX_SIZE
                 + "\nquery_wait_timeout: 60s")) {
             try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
@@ -93,15 +88,9 @@ class TransactionPoolingLoadTest {
     }
 
     private static void watchBackends(Timestamp since, AtomicBoolean running, AtomicInteger maxSeen) {
-        try (Connection c = TestPostgres.shared().superuser();
-             PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity "
-                     + "WHERE usename = 'app' AND datname = 'appdb' AND backend_start >= ?")) {
-            ps.setTimestamp(1, since);
+        try {
             while (running.get()) {
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    maxSeen.accumulateAndGet(rs.getInt(1), Math::max);
-                }
+                maxSeen.accumulateAndGet(TestPostgres.shared().backendsSince(since, "app"), Math::max);
             }
         } catch (Exception e) {
             throw new IllegalStateException(e);
