@@ -11,6 +11,7 @@ import io.pgwarden.server.ProxyServer;
 import io.pgwarden.server.Transport;
 import io.pgwarden.session.CancelRegistry;
 import io.pgwarden.session.ProxyContext;
+import io.pgwarden.session.StatementNames;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,7 +45,7 @@ public final class ProxyApplication implements AutoCloseable {
             BackendConnector connector = new BackendConnector(transport, MAX_MESSAGE_LENGTH, WATER_MARK);
             PoolRegistry pools = new PoolRegistry(connector, loops);
             ProxyContext context = new ProxyContext(config, pools, new Credentials(), new CancelRegistry(),
-                    new CancelForwarder(transport), new AtomicInteger(), MAX_MESSAGE_LENGTH);
+                    new CancelForwarder(transport), new StatementNames(), new AtomicInteger(), MAX_MESSAGE_LENGTH);
             ProxyServer server = new ProxyServer(transport, loops, context, WATER_MARK);
             InetSocketAddress address = server.bind(config.listen().host(), config.listen().port());
             config.databases().values().forEach(db -> config.users().values().forEach(user -> {

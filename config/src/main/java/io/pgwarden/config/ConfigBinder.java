@@ -14,7 +14,8 @@ final class ConfigBinder {
     private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users");
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections");
     private static final List<String> POOL_KEYS = List.of(
-            "pool_mode", "min_size", "max_size", "query_wait_timeout", "connect_timeout", "server_reset_query");
+            "pool_mode", "min_size", "max_size", "query_wait_timeout", "connect_timeout", "server_reset_query",
+            "max_prepared_statements");
     private static final List<String> DATABASE_KEYS =
             Stream.concat(Stream.of("host", "port", "dbname"), POOL_KEYS.stream()).toList();
     private static final List<String> USER_KEYS = List.of("password", "auth");
@@ -80,7 +81,9 @@ final class ConfigBinder {
                 maxSize,
                 read(path, map, "query_wait_timeout", inherited.queryWaitTimeout(), reader::positiveDuration),
                 read(path, map, "connect_timeout", inherited.connectTimeout(), reader::positiveDuration),
-                read(path, map, "server_reset_query", inherited.serverResetQuery(), reader::string));
+                read(path, map, "server_reset_query", inherited.serverResetQuery(), reader::string),
+                read(path, map, "max_prepared_statements", inherited.maxPreparedStatements(),
+                        (p, v) -> reader.integer(p, v, 1, MAX)));
         return new PoolRead(settings, minSizeValid, maxSizeValid);
     }
 

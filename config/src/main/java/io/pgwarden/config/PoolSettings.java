@@ -7,6 +7,8 @@ import java.util.Objects;
  * Pooling behaviour for one (database, user) pair.
  *
  * @param serverResetQuery run when a backend returns to the pool; empty means none
+ * @param maxPreparedStatements the most server-side prepared statements kept prepared on one backend connection
+ *                              in transaction mode; beyond it the least recently used ones are closed on the server
  */
 public record PoolSettings(
         PoolMode poolMode,
@@ -14,10 +16,11 @@ public record PoolSettings(
         int maxSize,
         Duration queryWaitTimeout,
         Duration connectTimeout,
-        String serverResetQuery) {
+        String serverResetQuery,
+        int maxPreparedStatements) {
 
     private static final PoolSettings DEFAULTS = new PoolSettings(
-            PoolMode.TRANSACTION, 0, 20, Duration.ofSeconds(30), Duration.ofSeconds(5), "DISCARD ALL");
+            PoolMode.TRANSACTION, 0, 20, Duration.ofSeconds(30), Duration.ofSeconds(5), "DISCARD ALL", 200);
 
     public PoolSettings {
         Objects.requireNonNull(poolMode, "poolMode");

@@ -35,7 +35,7 @@ class ConfigLoaderTest {
         DatabaseConfig appdb = config.database("appdb").orElseThrow();
         assertThat(appdb).isEqualTo(new DatabaseConfig("appdb", "127.0.0.1", 5432, "appdb",
                 new PoolSettings(PoolMode.TRANSACTION, 0, 10, Duration.ofSeconds(30), Duration.ofSeconds(5),
-                        "DISCARD ALL")));
+                        "DISCARD ALL", 200)));
         assertThat(config.user("app")).contains(new UserConfig("app", "s3cret", AuthMethod.SCRAM_SHA_256));
     }
 
@@ -77,13 +77,38 @@ class ConfigLoaderTest {
                 """, "t");
 
         assertThat(merged.defaults()).isEqualTo(new PoolSettings(PoolMode.TRANSACTION, 0, 8,
-                Duration.ofSeconds(30), Duration.ofSeconds(2), "RESET ALL"));
+                Duration.ofSeconds(30), Duration.ofSeconds(2), "RESET ALL", 200));
         assertThat(merged.database("appdb").orElseThrow().pool()).isEqualTo(merged.defaults());
         DatabaseConfig reports = merged.database("reports").orElseThrow();
         assertThat(reports.dbname()).isEqualTo("real_name");
         assertThat(reports.pool()).isEqualTo(new PoolSettings(PoolMode.SESSION, 2, 8,
-                Duration.ofMillis(500), Duration.ofHours(1), ""));
+                Duration.ofMillis(500), Duration.ofHours(1), "", 200));
         assertThat(merged.user("app").orElseThrow().auth()).isEqualTo(AuthMethod.MD5);
+    }
+
+    @Test
+    void defaultsMaxPreparedStatementsTo200() throws ConfigException {
+        ProxyConfig config = loader.parse(MINIMAL, "t");
+
+        assertThat(config.defaults().maxPreparedStatements()).isEqualTo(200);
+        assertThat(config.database("appdb").orElseThrow().pool().maxPreparedStatements()).isEqualTo(200);
+    }
+
+    @Test
+    void overridesMaxPreparedStatementsPerDatabase() throws ConfigException {
+        ProxyConfig config = loader.parse("""
+                defaults:
+                  max_prepared_statements: 50
+                databases:
+                  appdb: {}
+                  reports: {max_prepared_statements: 1000}
+                users:
+                  app: {password: pw}
+                """, "t");
+
+        assertThat(config.defaults().maxPreparedStatements()).isEqualTo(50);
+        assertThat(config.database("appdb").orElseThrow().pool().maxPreparedStatements()).isEqualTo(50);
+        assertThat(config.database("reports").orElseThrow().pool().maxPreparedStatements()).isEqualTo(1000);
     }
 
     @Test

@@ -37,6 +37,15 @@ class ConfigValidationTest {
     }
 
     @Test
+    void suggestsMaxPreparedStatementsForAMisspelling() {
+        assertThat(defaultsProblems("max_prepared_statement: 10"))
+                .containsExactly("defaults.max_prepared_statement: unknown key; did you mean 'max_prepared_statements'?");
+        assertThat(appdbProblems("max_prepared_statments: 10"))
+                .containsExactly("databases.appdb.max_prepared_statments: unknown key;"
+                        + " did you mean 'max_prepared_statements'?");
+    }
+
+    @Test
     void suggestsTheKeyForACaseMismatch() {
         assertThat(defaultsProblems("Pool_Mode: session"))
                 .containsExactly("defaults.Pool_Mode: unknown key; did you mean 'pool_mode'?");
@@ -222,6 +231,22 @@ class ConfigValidationTest {
                         "defaults.max_size: 0 is too small; must be at least 1");
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {max_client_connections: 0}\n"))
                 .containsExactly("listen.max_client_connections: 0 is too small; must be at least 1");
+    }
+
+    @Test
+    void rejectsMaxPreparedStatementsBelowOne() {
+        assertThat(defaultsProblems("max_prepared_statements: 0"))
+                .containsExactly("defaults.max_prepared_statements: 0 is too small; must be at least 1");
+        assertThat(appdbProblems("max_prepared_statements: 0"))
+                .containsExactly("databases.appdb.max_prepared_statements: 0 is too small; must be at least 1");
+    }
+
+    @Test
+    void rejectsMaxPreparedStatementsThatIsNotAnInteger() {
+        assertThat(appdbProblems("max_prepared_statements: lots"))
+                .containsExactly("databases.appdb.max_prepared_statements: 'lots' is not an integer");
+        assertThat(defaultsProblems("max_prepared_statements: \"many\""))
+                .containsExactly("defaults.max_prepared_statements: 'many' is not an integer");
     }
 
     @Test

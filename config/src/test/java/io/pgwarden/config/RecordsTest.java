@@ -46,6 +46,7 @@ class RecordsTest {
         assertThat(defaults.queryWaitTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(defaults.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(defaults.serverResetQuery()).isEqualTo("DISCARD ALL");
+        assertThat(defaults.maxPreparedStatements()).isEqualTo(200);
     }
 
     @Test

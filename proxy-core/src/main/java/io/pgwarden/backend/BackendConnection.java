@@ -25,6 +25,9 @@ public final class BackendConnection {
     private volatile int secretKey;
     private volatile Map<String, String> parameters = Map.of();
     private volatile String closeReason;
+    private final PreparedOnBackend prepared = new PreparedOnBackend();
+    /** Settings pgwarden changed on this backend: name to value, null meaning back at the server default. */
+    private final java.util.Map<String, String> settings = new java.util.HashMap<>();
     /** Guarded by the owning pool's lock: true while this connection counts against max_size. */
     private boolean counted = true;
 
@@ -96,6 +99,15 @@ public final class BackendConnection {
         boolean was = counted;
         counted = false;
         return was;
+    }
+
+    public PreparedOnBackend prepared() {
+        return prepared;
+    }
+
+    /** Session settings this backend carries that differ from its login defaults (holder-confined, like {@link #prepared()}). */
+    public java.util.Map<String, String> settings() {
+        return settings;
     }
 
     public long ageNanos() {

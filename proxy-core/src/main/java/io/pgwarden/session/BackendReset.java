@@ -18,11 +18,14 @@ import java.util.List;
 final class BackendReset implements BackendListener {
 
     private final BackendPool pool;
+    /** A reset query (DISCARD ALL) also drops the statements and settings pgwarden knew the backend had. */
+    private final boolean clearsSession;
     private int answersOwed;
     private boolean failed;
 
-    private BackendReset(BackendPool pool) {
+    private BackendReset(BackendPool pool, boolean clearsSession) {
         this.pool = pool;
+        this.clearsSession = clearsSession;
     }
 
     /** Takes over {@code backend}, which must have nothing in flight. */
@@ -38,7 +41,7 @@ final class BackendReset implements BackendListener {
             pool.release(backend);
             return;
         }
-        BackendReset reset = new BackendReset(pool);
+        BackendReset reset = new BackendReset(pool, resetQuery != null && !resetQuery.isBlank());
         reset.answersOwed = queries.size();
         backend.setState(BackendConnection.State.RESETTING);
         backend.setAutoRead(true);
@@ -65,6 +68,10 @@ final class BackendReset implements BackendListener {
                 if (failed || Frames.readyForQueryStatus(message) != 'I') {
                     pool.discard(backend, "reset before reuse failed");
                 } else {
+                    if (clearsSession) {
+                        backend.prepared().clear();
+                        backend.settings().clear();
+                    }
                     pool.release(backend);
                 }
             }

@@ -16,6 +16,8 @@ import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.CancelRequest;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
+import io.pgwarden.protocol.FrontendMessages;
+import io.pgwarden.protocol.ResultMessages;
 import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.Tags;
@@ -54,7 +56,14 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private final Channel channel;
     private final ProxyContext context;
     private final long connectedAtNanos = System.nanoTime();
-    private final RequestTracker tracker = new RequestTracker();
+    private final PendingResponses pending = new PendingResponses();
+    private final SessionSettings settings = new SessionSettings();
+    /** Transaction mode only: makes named prepared statements follow the client between backends. */
+    private PreparedStatementRelay statements;
+    /** Transaction mode: the client ran SET/RESET/DISCARD, so its settings are read back before release. */
+    private boolean settingsChanged;
+    /** Transaction mode: the client ran LISTEN, which must not outlive its transaction on a shared backend. */
+    private boolean listening;
     private final ArrayDeque<ByteBuf> waitingMessages = new ArrayDeque<>();
 
     private ClientState state = ClientState.STARTUP;
@@ -68,6 +77,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private volatile CancelRegistry.Key key;
     private ScheduledFuture<?> waitTimer;
     private boolean flushBackendPending;
+    private boolean flushClientPending;
     /** After a request failed without reaching a backend, the rest of its extended batch is skipped up to Sync. */
     private boolean discardUntilSync;
 
@@ -174,6 +184,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     }
 
     public void onClientReadComplete() {
+        if (flushClientPending) {
+            flushClientPending = false;
+            channel.flush();
+        }
         if (flushBackendPending) {
             flushBackendPending = false;
             BackendConnection b = backend;
@@ -227,6 +241,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         pool = context.pools().poolFor(database, user);
+        if (database.pool().poolMode() == PoolMode.TRANSACTION) {
+            statements = new PreparedStatementRelay(context.statementNames(), database.pool().maxPreparedStatements());
+        }
+        settings.fromStartup(startup.parameters(), pool.serverParameters());
         if (decoder() != null) {
             decoder().setMaxMessageLength(context.maxMessageLength());
         }
@@ -365,19 +383,23 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         if (state == ClientState.LOGIN_WAITING) {
             completeLogin(acquired.parameters());
             if (database.pool().poolMode() == PoolMode.TRANSACTION) {
+                // This backend only told us the server's parameters; requests get one when they arrive.
                 unlink();
                 pool.release(acquired);
-                state = waitingMessages.isEmpty() ? ClientState.IDLE : ClientState.WAITING;
-                if (state == ClientState.WAITING) {
+                state = ClientState.IDLE;
+                if (!waitingMessages.isEmpty()) {
                     waitForBackend();
-                    return;
+                } else {
+                    channel.config().setAutoRead(true);
                 }
+                return;
             } else {
                 state = ClientState.LINKED;
             }
         } else {
             state = ClientState.LINKED;
         }
+        applySettings(acquired);
         while (state == ClientState.LINKED && !waitingMessages.isEmpty()) {
             ByteBuf message = waitingMessages.poll();
             forwardToBackend(message, Frames.tag(message));
@@ -388,7 +410,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     private void link(BackendConnection acquired) {
         backend = acquired;
-        tracker.reset();
+        pending.clear();
         acquired.setListener(this);
         acquired.setState(BackendConnection.State.LINKED);
         acquired.setAutoRead(channel.isWritable());
@@ -412,9 +434,14 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     // ---- linked: relaying -------------------------------------------------------------------------
 
     private void forwardToBackend(ByteBuf message, byte tag) {
-        tracker.onClientMessage(tag);
         BackendConnection b = backend;
-        b.write(message);
+        if (statements != null && PreparedStatementRelay.isStatementMessage(tag)) {
+            statements.relay(message, tag, b, pending);
+            writeSyntheticResponses();
+        } else {
+            b.write(message);
+            pending.clientSent(tag);
+        }
         flushBackendPending = true;
         if (!b.isWritable()) {
             channel.config().setAutoRead(false);
@@ -434,21 +461,115 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         byte tag = Frames.tag(message);
         if (tag == Tags.Backend.READY_FOR_QUERY) {
             transactionStatus = TransactionStatus.fromWire(Frames.readyForQueryStatus(message));
-            tracker.onReadyForQuery();
-            channel.write(message, channel.voidPromise());
-            if (database.pool().poolMode() == PoolMode.TRANSACTION && transactionStatus == TransactionStatus.IDLE
-                    && tracker.isQuiet()) {
-                channel.flush();
-                unlink();
-                state = ClientState.IDLE;
-                pool.release(from);
-                channel.config().setAutoRead(true);
+        }
+        PendingResponses.Pending head = pending.head();
+        if (pending.onBackendMessage(tag) == PendingResponses.Action.DROP) {
+            if (head != null && head.observer() != null) {
+                head.observer().onMessage(message);
             }
+            message.release();
+        } else {
+            if (tag == Tags.Backend.COMMAND_COMPLETE && statements != null) {
+                noteTransactionModeCommand(message);
+            }
+            channel.write(message, channel.voidPromise());
+            if (!channel.isWritable()) {
+                from.setAutoRead(false);
+            }
+        }
+        writeSyntheticResponses();
+        if (tag == Tags.Backend.READY_FOR_QUERY && statements != null && transactionStatus == TransactionStatus.IDLE
+                && pending.isQuiet()) {
+            finishTransaction(from);
+        }
+    }
+
+    /** Transaction mode, nothing in flight: tidy the backend if the client changed it, then give it back. */
+    private void finishTransaction(BackendConnection from) {
+        if (settingsChanged) {
+            settingsChanged = false;
+            sendHidden(from, SessionSettings.readQuery(), message -> {
+                if (Frames.tag(message) == Tags.Backend.DATA_ROW) {
+                    List<String> values = ResultMessages.dataRowValues(message);
+                    settings.fromServer(values);
+                    from.settings().clear();
+                    from.settings().putAll(settings.wanted());
+                }
+            });
+            from.flush();
             return;
         }
-        channel.write(message, channel.voidPromise());
-        if (!channel.isWritable()) {
-            from.setAutoRead(false);
+        if (listening) {
+            listening = false;
+            sendHidden(from, "UNLISTEN *", null);
+            from.flush();
+            return;
+        }
+        channel.flush();
+        unlink();
+        state = ClientState.IDLE;
+        pool.release(from);
+        channel.config().setAutoRead(true);
+    }
+
+    /** Notes the commands whose effects outlive a transaction on a shared backend. */
+    private void noteTransactionModeCommand(ByteBuf commandComplete) {
+        byte first = ResultMessages.commandTagFirstByte(commandComplete);
+        if (first != 'S' && first != 'R' && first != 'D' && first != 'L') {
+            return;
+        }
+        String tag = ResultMessages.commandTag(commandComplete);
+        switch (tag) {
+            case "SET", "RESET" -> settingsChanged = true;
+            case "DISCARD ALL" -> {
+                settingsChanged = true;
+                statements.onDeallocateAll(backend);
+            }
+            case "DEALLOCATE ALL" -> statements.onDeallocateAll(backend);
+            case "LISTEN" -> {
+                if (!listening) {
+                    listening = true;
+                    ByteBuf out = channel.alloc().buffer();
+                    new ErrorResponse("WARNING", "0A000", "pgwarden: LISTEN has no lasting effect in transaction "
+                            + "pooling mode; notifications are delivered only until this transaction ends", null,
+                            "Use a database with pool_mode: session for LISTEN/NOTIFY.").encodeAsNotice(out);
+                    channel.write(out, channel.voidPromise());
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    /** Makes the backend carry this client's settings, before any of the client's own requests. */
+    private void applySettings(BackendConnection b) {
+        String sql = settings.applyTo(b.settings());
+        if (sql != null) {
+            sendHidden(b, sql, null);
+            flushBackendPending = true;
+        }
+    }
+
+    private void sendHidden(BackendConnection b, String sql, PendingResponses.Observer observer) {
+        ByteBuf out = b.channel().alloc().buffer();
+        FrontendMessages.query(out, sql);
+        b.write(out);
+        pending.add(new PendingResponses.Pending(PendingResponses.Kind.QUERY, PendingResponses.Route.HIDDEN,
+                (byte) 0, false, observer, () -> {
+                    // The backend's settings are no longer known; forget them so the next client sets its own.
+                    log.warn("{}: pgwarden's own statement failed on {}: {}", this, b, sql);
+                    b.settings().clear();
+                }));
+    }
+
+    /** Writes the responses pgwarden gives itself (for statements it serves from cache) once it is their turn. */
+    private void writeSyntheticResponses() {
+        byte tag;
+        while ((tag = pending.pollSynthetic()) != 0) {
+            ByteBuf out = channel.alloc().buffer(5);
+            out.writeByte(tag).writeInt(4);
+            channel.write(out, channel.voidPromise());
+            flushClientPending = true;
         }
     }
 
@@ -542,7 +663,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             pool.discard(b, "server connection lost");
             return;
         }
-        if (!tracker.isQuiet()) {
+        if (!pending.isQuiet()) {
             context.cancelForwarder().cancel(eventLoop(), b);
             pool.discard(b, "client left with a request in flight");
             return;

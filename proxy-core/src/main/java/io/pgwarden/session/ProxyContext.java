@@ -8,6 +8,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** What every client session shares, built once in {@link io.pgwarden.ProxyApplication}. */
 public record ProxyContext(ProxyConfig config, PoolRegistry pools, Credentials credentials,
-                           CancelRegistry cancelRegistry, CancelForwarder cancelForwarder,
+                           CancelRegistry cancelRegistry, CancelForwarder cancelForwarder, StatementNames statementNames,
                            AtomicInteger clientCount, int maxMessageLength) {
 }

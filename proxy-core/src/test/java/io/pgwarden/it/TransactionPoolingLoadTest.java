@@ -9,7 +9,6 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -45,10 +44,7 @@ class TransactionPoolingLoadTest {
             for (int i = 0; i < CLIENTS; i++) {
                 int client = i;
                 results.add(clients.submit(() -> {
-                    // Named server-side statements need issue #3; until then drivers use unnamed ones.
-                    Properties unnamedOnly = new Properties();
-                    unnamedOnly.setProperty("prepareThreshold", "0");
-                    try (Connection c = proxy.connect("appdb", "app", TestPostgres.APP_PASSWORD, unnamedOnly)) {
+                    try (Connection c = proxy.connect()) {
                         c.setAutoCommit(false);
                         try (PreparedStatement insert = c.prepareStatement("INSERT INTO counters VALUES (?, 0)")) {
                             insert.setInt(1, client);

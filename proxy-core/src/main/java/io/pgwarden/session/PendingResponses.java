@@ -1,0 +1,169 @@
+package io.pgwarden.session;
+
+import io.pgwarden.protocol.Tags;
+import java.util.ArrayDeque;
+
+/**
+ * What the backend still owes for everything written to it on one link, in order: one entry per request
+ * message. Each entry says where its responses go: to the client, nowhere (requests pgwarden injected),
+ * or nowhere because pgwarden answers the client itself (a Parse served from cache, a Close of a shared
+ * statement). Matching responses to requests this way is what keeps pipelining and statement emulation in
+ * the exact order the server would have used.
+ */
+final class PendingResponses {
+
+    /** Request messages that get responses, named after the protocol. */
+    enum Kind { PARSE, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, QUERY, FUNCTION_CALL }
+
+    enum Route {
+        /** Responses are relayed to the client. */
+        CLIENT,
+        /** pgwarden sent the request; its responses are swallowed (errors may still be shown to the client). */
+        HIDDEN,
+        /** Never sent to the server; when it reaches the head, pgwarden writes {@link Pending#syntheticTag()}. */
+        SYNTHETIC
+    }
+
+    /** Receives the messages of a hidden request before they are dropped. */
+    interface Observer {
+        void onMessage(io.netty.buffer.ByteBuf message);
+    }
+
+    /**
+     * One request awaiting responses.
+     * @param onError run if the server answers this request with an ErrorResponse (may be null)
+     */
+    record Pending(Kind kind, Route route, byte syntheticTag, boolean forwardErrors, Observer observer,
+                   Runnable onError) {
+    }
+
+    /** What to do with one backend message. */
+    enum Action { FORWARD, DROP }
+
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private boolean extendedBatchOpen;
+
+    static Kind kindOf(byte tag) {
+        return switch (tag) {
+            case Tags.Frontend.PARSE -> Kind.PARSE;
+            case Tags.Frontend.BIND -> Kind.BIND;
+            case Tags.Frontend.DESCRIBE -> Kind.DESCRIBE;
+            case Tags.Frontend.EXECUTE -> Kind.EXECUTE;
+            case Tags.Frontend.CLOSE -> Kind.CLOSE;
+            case Tags.Frontend.SYNC -> Kind.SYNC;
+            case Tags.Frontend.QUERY -> Kind.QUERY;
+            case Tags.Frontend.FUNCTION_CALL -> Kind.FUNCTION_CALL;
+            default -> null;
+        };
+    }
+
+    /** Records a client message relayed as is. */
+    void clientSent(byte tag) {
+        if (tag == Tags.Frontend.FLUSH) {
+            extendedBatchOpen = true;
+            return;
+        }
+        Kind kind = kindOf(tag);
+        if (kind != null) {
+            add(new Pending(kind, Route.CLIENT, (byte) 0, true, null, null));
+        }
+    }
+
+    void add(Pending pending) {
+        switch (pending.kind()) {
+            case SYNC -> extendedBatchOpen = false;
+            case QUERY, FUNCTION_CALL -> { }
+            default -> extendedBatchOpen = pending.route() != Route.HIDDEN || extendedBatchOpen;
+        }
+        queue.addLast(pending);
+    }
+
+    void addHidden(Kind kind, boolean forwardErrors, Observer observer) {
+        add(new Pending(kind, Route.HIDDEN, (byte) 0, forwardErrors, observer, null));
+    }
+
+    void addSynthetic(Kind kind, byte responseTag) {
+        add(new Pending(kind, Route.SYNTHETIC, responseTag, false, null, null));
+    }
+
+    /**
+     * Routes one backend message and retires the requests it completes. Messages PostgreSQL may send at any
+     * time (notices, notifications, parameter changes) always reach the client.
+     */
+    Action onBackendMessage(byte tag) {
+        if (tag == Tags.Backend.NOTICE_RESPONSE || tag == Tags.Backend.NOTIFICATION_RESPONSE
+                || tag == Tags.Backend.PARAMETER_STATUS) {
+            return Action.FORWARD;
+        }
+        Pending head = queue.peekFirst();
+        if (head == null) {
+            return Action.FORWARD;
+        }
+        Action action = head.route() == Route.CLIENT
+                || (tag == Tags.Backend.ERROR_RESPONSE && head.forwardErrors()) ? Action.FORWARD : Action.DROP;
+        if (tag == Tags.Backend.ERROR_RESPONSE) {
+            if (head.onError() != null) {
+                head.onError().run();
+            }
+            onError(head);
+        } else if (completes(head.kind(), tag)) {
+            queue.pollFirst();
+        }
+        return action;
+    }
+
+    /** The head request, whose responses are arriving now; null when nothing is owed. */
+    Pending head() {
+        return queue.peekFirst();
+    }
+
+    /** After an error in an extended batch the server skips everything up to Sync, so those owe nothing. */
+    private void onError(Pending head) {
+        if (head.kind() == Kind.QUERY || head.kind() == Kind.FUNCTION_CALL || head.kind() == Kind.SYNC) {
+            return;
+        }
+        queue.pollFirst();
+        while (!queue.isEmpty() && queue.peekFirst().kind() != Kind.SYNC) {
+            Pending skipped = queue.pollFirst();
+            if (skipped.onError() != null) {
+                // A skipped Parse created nothing on the server either.
+                skipped.onError().run();
+            }
+        }
+    }
+
+    private static boolean completes(Kind kind, byte tag) {
+        return switch (kind) {
+            case PARSE -> tag == Tags.Backend.PARSE_COMPLETE;
+            case BIND -> tag == Tags.Backend.BIND_COMPLETE;
+            case CLOSE -> tag == Tags.Backend.CLOSE_COMPLETE;
+            case DESCRIBE -> tag == Tags.Backend.ROW_DESCRIPTION || tag == Tags.Backend.NO_DATA;
+            case EXECUTE -> tag == Tags.Backend.COMMAND_COMPLETE || tag == Tags.Backend.EMPTY_QUERY_RESPONSE
+                    || tag == Tags.Backend.PORTAL_SUSPENDED;
+            case SYNC, QUERY, FUNCTION_CALL -> tag == Tags.Backend.READY_FOR_QUERY;
+        };
+    }
+
+    /**
+     * Pops the synthetic entries that have reached the head, returning the response tag of the first one,
+     * or 0 when the head is not synthetic. Call until it returns 0 after every routed message and every add.
+     */
+    byte pollSynthetic() {
+        Pending head = queue.peekFirst();
+        if (head == null || head.route() != Route.SYNTHETIC) {
+            return 0;
+        }
+        queue.pollFirst();
+        return head.syntheticTag();
+    }
+
+    /** Nothing owed and no extended batch left open without Sync: the backend may be released. */
+    boolean isQuiet() {
+        return queue.isEmpty() && !extendedBatchOpen;
+    }
+
+    void clear() {
+        queue.clear();
+        extendedBatchOpen = false;
+    }
+}
