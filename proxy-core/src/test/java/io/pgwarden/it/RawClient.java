@@ -1,0 +1,96 @@
+package io.pgwarden.it;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A bare protocol client for the cases drivers cannot produce, such as vanishing in the middle of a result.
+ * Logs in as the cleartext-password user of {@link TestProxy}.
+ */
+final class RawClient implements AutoCloseable {
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final DataOutputStream out;
+
+    RawClient(int port) throws IOException {
+        socket = new Socket("127.0.0.1", port);
+        socket.setSoTimeout(10_000);
+        in = new DataInputStream(socket.getInputStream());
+        out = new DataOutputStream(socket.getOutputStream());
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        for (String s : new String[] {"user", "trustuser", "database", "appdb"}) {
+            body.write(s.getBytes(StandardCharsets.UTF_8));
+            body.write(0);
+        }
+        body.write(0);
+        out.writeInt(8 + body.size());
+        out.writeInt(3 << 16);
+        out.write(body.toByteArray());
+        out.flush();
+        expect('R');
+        message('p', cString("trust-secret"));
+        while (readMessage() != 'Z') {
+            // AuthenticationOk, ParameterStatus, BackendKeyData
+        }
+    }
+
+    void query(String sql) throws IOException {
+        message('Q', cString(sql));
+    }
+
+    void copyData(byte[] data) throws IOException {
+        message('d', data);
+    }
+
+    /** Reads messages until one of type {@code type}; returns its body. */
+    byte[] expect(char type) throws IOException {
+        while (true) {
+            char t = (char) in.readByte();
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            if (t == type) {
+                return body;
+            }
+            if (t == 'E') {
+                throw new IOException("server error: " + new String(body, StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    /** Reads at least {@code bytes} raw bytes of whatever comes. */
+    void readSome(int bytes) throws IOException {
+        in.readNBytes(bytes);
+    }
+
+    private char readMessage() throws IOException {
+        char t = (char) in.readByte();
+        in.readNBytes(in.readInt() - 4);
+        return t;
+    }
+
+    private void message(char type, byte[] body) throws IOException {
+        out.writeByte(type);
+        out.writeInt(4 + body.length);
+        out.write(body);
+        out.flush();
+    }
+
+    private static byte[] cString(String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        byte[] withNul = new byte[bytes.length + 1];
+        System.arraycopy(bytes, 0, withNul, 0, bytes.length);
+        return withNul;
+    }
+
+    /** Drops the connection without Terminate, as a crashed process would. */
+    @Override
+    public void close() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
+    }
+}
