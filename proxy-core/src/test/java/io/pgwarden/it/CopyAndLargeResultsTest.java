@@ -58,6 +58,30 @@ class CopyAndLargeResultsTest {
         }
     }
 
+    @Test
+    void aSlowReaderPausesItsBackendInsteadOfFillingTheProxyAndOthersAreStillServed() throws Exception {
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 2");
+             Connection other = proxy.connect()) {
+            BufferWatcher watcher = new BufferWatcher();
+            try (RawClient slow = new RawClient(proxy.port())) {
+                // About 2 GB of rows that the client never reads.
+                slow.query("SELECT repeat('x', 1000) FROM generate_series(1, 2000000)");
+                slow.readSome(1);
+                watcher.start();
+                long watchUntil = System.nanoTime() + 2_000_000_000L;
+                for (int i = 0; i < 200 || System.nanoTime() < watchUntil; i++) {
+                    try (Statement s = other.createStatement(); ResultSet rs = s.executeQuery("SELECT " + i)) {
+                        rs.next();
+                        assertThat(rs.getInt(1)).isEqualTo(i);
+                    }
+                }
+                watcher.stop();
+            }
+            assertThat(watcher.peak.get()).as("bytes held in the proxy while the reader stalls")
+                    .isLessThan(PROXY_BUFFER_LIMIT);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"session", "transaction"})
     void copyFailAndBadRowsEndTheCopyCleanlyAndTheConnectionGoesOn(String mode) throws Exception {
