@@ -4,6 +4,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.CancelForwarder;
+import io.pgwarden.backend.LossCounters;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.frontend.Credentials;
 import io.pgwarden.pool.PoolRegistry;
@@ -42,7 +43,8 @@ public final class ProxyApplication implements AutoCloseable {
         Transport transport = Transport.best();
         EventLoopGroup loops = transport.newEventLoopGroup(Runtime.getRuntime().availableProcessors(), "pgwarden");
         try {
-            BackendConnector connector = new BackendConnector(transport, MAX_MESSAGE_LENGTH, WATER_MARK);
+            LossCounters losses = new LossCounters();
+            BackendConnector connector = new BackendConnector(transport, MAX_MESSAGE_LENGTH, WATER_MARK, losses);
             PoolRegistry pools = new PoolRegistry(connector, loops);
             ProxyContext context = new ProxyContext(config, pools, new Credentials(), new CancelRegistry(),
                     new CancelForwarder(transport), new StatementNames(), new AtomicInteger(), MAX_MESSAGE_LENGTH);

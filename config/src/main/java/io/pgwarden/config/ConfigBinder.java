@@ -14,8 +14,10 @@ final class ConfigBinder {
     private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users");
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections");
     private static final List<String> POOL_KEYS = List.of(
-            "pool_mode", "min_size", "max_size", "query_wait_timeout", "connect_timeout", "server_reset_query",
-            "max_prepared_statements");
+            "pool_mode", "min_size", "max_size", "query_wait_timeout", "server_reset_query", "max_prepared_statements",
+            ConnectionSettingsBinder.SERVER, ConnectionSettingsBinder.CLIENT);
+    // Older files put these at pool level; naming the new place beats a generic "unknown key".
+    private static final Map<String, String> MOVED_POOL_KEYS = Map.of("connect_timeout", "server.connect_timeout");
     private static final List<String> DATABASE_KEYS =
             Stream.concat(Stream.of("host", "port", "dbname"), POOL_KEYS.stream()).toList();
     private static final List<String> USER_KEYS = List.of("password", "auth");
@@ -34,9 +36,11 @@ final class ConfigBinder {
     }
 
     private final ConfigReader reader;
+    private final ConnectionSettingsBinder connections;
 
     ConfigBinder(ConfigReader reader) {
         this.reader = reader;
+        this.connections = new ConnectionSettingsBinder(reader);
     }
 
     /** The configuration, or empty if the reader recorded any problem. */
@@ -48,7 +52,7 @@ final class ConfigBinder {
         reader.rejectUnknownKeys("", top.get(), TOP_LEVEL_KEYS);
         ListenConfig listen = bindListen(top.get().get("listen"));
         Map<String, Object> defaultsSection = reader.mapping("defaults", top.get().get("defaults")).orElse(Map.of());
-        reader.rejectUnknownKeys("defaults", defaultsSection, POOL_KEYS);
+        reader.rejectUnknownKeys("defaults", defaultsSection, POOL_KEYS, MOVED_POOL_KEYS);
         PoolRead defaults = bindPool("defaults", defaultsSection, new PoolRead(PoolSettings.defaults(), true, true));
         Map<String, DatabaseConfig> databases = bindDatabases(top.get().get("databases"), defaults);
         Map<String, UserConfig> users = bindUsers(top.get().get("users"));
@@ -80,10 +84,11 @@ final class ConfigBinder {
                 minSize,
                 maxSize,
                 read(path, map, "query_wait_timeout", inherited.queryWaitTimeout(), reader::positiveDuration),
-                read(path, map, "connect_timeout", inherited.connectTimeout(), reader::positiveDuration),
                 read(path, map, "server_reset_query", inherited.serverResetQuery(), reader::string),
                 read(path, map, "max_prepared_statements", inherited.maxPreparedStatements(),
-                        (p, v) -> reader.integer(p, v, 1, MAX)));
+                        (p, v) -> reader.integer(p, v, 1, MAX)),
+                connections.server(path, map, inherited.server()),
+                connections.client(path, map, inherited.client()));
         return new PoolRead(settings, minSizeValid, maxSizeValid);
     }
 
@@ -105,7 +110,7 @@ final class ConfigBinder {
             if (map.isEmpty() || name.isBlank()) {
                 return;
             }
-            reader.rejectUnknownKeys(path, map.get(), DATABASE_KEYS);
+            reader.rejectUnknownKeys(path, map.get(), DATABASE_KEYS, MOVED_POOL_KEYS);
             String host = read(path, map.get(), "host", DEFAULT_HOST, reader::nonEmptyString);
             int port = read(path, map.get(), "port", 5432, (p, v) -> reader.integer(p, v, 1, 65535));
             String dbname = read(path, map.get(), "dbname", name, reader::nonEmptyString);
@@ -155,13 +160,9 @@ final class ConfigBinder {
         return users;
     }
 
-    /** The value under {@code key}, the fallback when the key is absent, or the fallback after a recorded problem. */
     private <T> T read(String path, Map<String, Object> map, String key, T fallback,
                        BiFunction<String, Object, Optional<T>> reading) {
-        if (!map.containsKey(key)) {
-            return fallback;
-        }
-        return reading.apply(ConfigReader.child(path, key), map.get(key)).orElse(fallback);
+        return reader.read(path, map, key, fallback, reading);
     }
 
     private static <E> Map<String, E> spellings(E[] values, java.util.function.Function<E, String> spelling) {

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.regex.Pattern;
 
 /**
@@ -68,14 +69,32 @@ final class ConfigReader {
     }
 
     void rejectUnknownKeys(String path, Map<String, Object> map, Collection<String> known) {
+        rejectUnknownKeys(path, map, known, Map.of());
+    }
+
+    /** @param moved keys that used to be valid here, mapped to where they live now */
+    void rejectUnknownKeys(String path, Map<String, Object> map, Collection<String> known, Map<String, String> moved) {
         for (String key : map.keySet()) {
-            if (!known.contains(key)) {
-                String hint = KeySuggestions.closest(key, known)
-                        .map(suggestion -> "did you mean '" + suggestion + "'?")
-                        .orElse("expected one of " + String.join(", ", known));
-                problem(child(path, key), "unknown key; " + hint);
+            if (known.contains(key)) {
+                continue;
             }
+            // A key that worked in an older file deserves its new home, not a guess at a similar spelling.
+            String hint = moved.containsKey(key)
+                    ? "it moved to '" + moved.get(key) + "'"
+                    : KeySuggestions.closest(key, known)
+                            .map(suggestion -> "did you mean '" + suggestion + "'?")
+                            .orElse("expected one of " + String.join(", ", known));
+            problem(child(path, key), "unknown key; " + hint);
         }
+    }
+
+    /** The value under {@code key}, the fallback when the key is absent, or the fallback after a recorded problem. */
+    <T> T read(String path, Map<String, Object> map, String key, T fallback,
+               BiFunction<String, Object, Optional<T>> reading) {
+        if (!map.containsKey(key)) {
+            return fallback;
+        }
+        return reading.apply(child(path, key), map.get(key)).orElse(fallback);
     }
 
     /** Any string, including the empty one. */
@@ -145,7 +164,25 @@ final class ConfigReader {
 
     /** Timeouts: a zero timeout would fail every wait at once, so only positive durations are accepted. */
     Optional<Duration> positiveDuration(String path, Object value) {
+        return positiveDuration(path, value, "the timeout");
+    }
+
+    /** @param what names the setting in the sentence: "{what} must be greater than zero" */
+    Optional<Duration> positiveDuration(String path, Object value, String what) {
+        return duration(path, value, what + " must be greater than zero");
+    }
+
+    /** For settings where zero switches the feature off; a bare 0 needs no unit since it means the same in all. */
+    Optional<Duration> durationOrZero(String path, Object value) {
+        return duration(path, value, null);
+    }
+
+    /** @param zeroRule why zero is refused, or null when zero is allowed */
+    private Optional<Duration> duration(String path, Object value, String zeroRule) {
         if (value instanceof Integer || value instanceof Long || value instanceof BigInteger) {
+            if (zeroRule == null && new BigInteger(value.toString()).signum() == 0) {
+                return Optional.of(Duration.ZERO);
+            }
             problem(path, value + " has no unit; " + Durations.ALLOWED);
             return Optional.empty();
         }
@@ -164,8 +201,8 @@ final class ConfigReader {
             problem(path, e.getMessage());
             return Optional.empty();
         }
-        if (duration.isZero()) {
-            problem(path, describe(expanded.get()) + " is not allowed; the timeout must be greater than zero");
+        if (duration.isZero() && zeroRule != null) {
+            problem(path, describe(expanded.get()) + " is not allowed; " + zeroRule);
             return Optional.empty();
         }
         return Optional.of(duration);

@@ -9,24 +9,29 @@ import java.util.Objects;
  * @param serverResetQuery run when a backend returns to the pool; empty means none
  * @param maxPreparedStatements the most server-side prepared statements kept prepared on one backend connection
  *                              in transaction mode; beyond it the least recently used ones are closed on the server
+ * @param server the {@code server:} section, merged key by key like the settings around it
+ * @param client the {@code client:} section, merged key by key like the settings around it
  */
 public record PoolSettings(
         PoolMode poolMode,
         int minSize,
         int maxSize,
         Duration queryWaitTimeout,
-        Duration connectTimeout,
         String serverResetQuery,
-        int maxPreparedStatements) {
+        int maxPreparedStatements,
+        ServerSettings server,
+        ClientSettings client) {
 
     private static final PoolSettings DEFAULTS = new PoolSettings(
-            PoolMode.TRANSACTION, 0, 20, Duration.ofSeconds(30), Duration.ofSeconds(5), "DISCARD ALL", 200);
+            PoolMode.TRANSACTION, 0, 20, Duration.ofSeconds(30), "DISCARD ALL", 200,
+            ServerSettings.defaults(), ClientSettings.defaults());
 
     public PoolSettings {
         Objects.requireNonNull(poolMode, "poolMode");
         Objects.requireNonNull(queryWaitTimeout, "queryWaitTimeout");
-        Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(serverResetQuery, "serverResetQuery");
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(client, "client");
     }
 
     /** The built-in values used for every key the configuration leaves out. */

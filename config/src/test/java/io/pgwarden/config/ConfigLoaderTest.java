@@ -34,8 +34,8 @@ class ConfigLoaderTest {
         assertThat(config.defaults()).isEqualTo(PoolSettings.defaults());
         DatabaseConfig appdb = config.database("appdb").orElseThrow();
         assertThat(appdb).isEqualTo(new DatabaseConfig("appdb", "127.0.0.1", 5432, "appdb",
-                new PoolSettings(PoolMode.TRANSACTION, 0, 10, Duration.ofSeconds(30), Duration.ofSeconds(5),
-                        "DISCARD ALL", 200)));
+                new PoolSettings(PoolMode.TRANSACTION, 0, 10, Duration.ofSeconds(30), "DISCARD ALL", 200,
+                        ServerSettings.defaults(), ClientSettings.defaults())));
         assertThat(config.user("app")).contains(new UserConfig("app", "s3cret", AuthMethod.SCRAM_SHA_256));
     }
 
@@ -61,7 +61,7 @@ class ConfigLoaderTest {
                 defaults:
                   pool_mode: transaction
                   max_size: 8
-                  connect_timeout: 2s
+                  server: {connect_timeout: 2s}
                   server_reset_query: RESET ALL
                 databases:
                   appdb: {}
@@ -70,20 +70,26 @@ class ConfigLoaderTest {
                     pool_mode: session
                     min_size: 2
                     query_wait_timeout: 500ms
-                    connect_timeout: 1h
+                    server: {connect_timeout: 1h}
                     server_reset_query: ""
                 users:
                   app: {password: pw, auth: md5}
                 """, "t");
 
         assertThat(merged.defaults()).isEqualTo(new PoolSettings(PoolMode.TRANSACTION, 0, 8,
-                Duration.ofSeconds(30), Duration.ofSeconds(2), "RESET ALL", 200));
+                Duration.ofSeconds(30), "RESET ALL", 200, server(Duration.ofSeconds(2)), ClientSettings.defaults()));
         assertThat(merged.database("appdb").orElseThrow().pool()).isEqualTo(merged.defaults());
         DatabaseConfig reports = merged.database("reports").orElseThrow();
         assertThat(reports.dbname()).isEqualTo("real_name");
         assertThat(reports.pool()).isEqualTo(new PoolSettings(PoolMode.SESSION, 2, 8,
-                Duration.ofMillis(500), Duration.ofHours(1), "", 200));
+                Duration.ofMillis(500), "", 200, server(Duration.ofHours(1)), ClientSettings.defaults()));
         assertThat(merged.user("app").orElseThrow().auth()).isEqualTo(AuthMethod.MD5);
+    }
+
+    private static ServerSettings server(Duration connectTimeout) {
+        ServerSettings d = ServerSettings.defaults();
+        return new ServerSettings(d.keepalive(), d.tcpUserTimeout(), d.checkQuery(), d.checkDelay(), d.checkTimeout(),
+                d.healthCheckInterval(), d.lifetime(), d.idleTimeout(), connectTimeout);
     }
 
     @Test

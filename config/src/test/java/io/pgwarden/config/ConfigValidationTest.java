@@ -156,22 +156,22 @@ class ConfigValidationTest {
 
     @Test
     void rejectsAYamlIntegerForADurationBecauseTheUnitIsAmbiguous() {
-        assertThat(appdbProblems("connect_timeout: 30"))
-                .containsExactly("databases.appdb.connect_timeout: 30 has no unit; use a whole number followed by"
+        assertThat(appdbProblems("query_wait_timeout: 30"))
+                .containsExactly("databases.appdb.query_wait_timeout: 30 has no unit; use a whole number followed by"
                         + " ms, s, m or h (e.g. 500ms, 30s, 5m, 1h)");
     }
 
     @Test
     void rejectsZeroTimeouts() {
-        assertThat(defaultsProblems("query_wait_timeout: 0s\nconnect_timeout: 0ms"))
+        assertThat(defaultsProblems("query_wait_timeout: 0s\nserver: {connect_timeout: 0ms}"))
                 .containsExactly(
                         "defaults.query_wait_timeout: '0s' is not allowed; the timeout must be greater than zero",
-                        "defaults.connect_timeout: '0ms' is not allowed; the timeout must be greater than zero");
+                        "defaults.server.connect_timeout: '0ms' is not allowed; the timeout must be greater than zero");
     }
 
     @Test
     void rejectsNegativeAndFractionalDurations() {
-        assertThat(defaultsProblems("query_wait_timeout: -5s\nconnect_timeout: 1.5s"))
+        assertThat(defaultsProblems("query_wait_timeout: -5s\nserver: {connect_timeout: 1.5s}"))
                 .hasSize(2)
                 .allSatisfy(problem -> assertThat(problem).contains("is not a duration; use a whole number"));
     }

@@ -44,9 +44,10 @@ class RecordsTest {
         assertThat(defaults.minSize()).isZero();
         assertThat(defaults.maxSize()).isEqualTo(20);
         assertThat(defaults.queryWaitTimeout()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(defaults.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(defaults.serverResetQuery()).isEqualTo("DISCARD ALL");
         assertThat(defaults.maxPreparedStatements()).isEqualTo(200);
+        assertThat(defaults.server()).isEqualTo(ServerSettings.defaults());
+        assertThat(defaults.client()).isEqualTo(ClientSettings.defaults());
     }
 
     @Test

@@ -13,18 +13,21 @@ import java.util.Map;
 public final class BackendConnection {
 
     /** Named after what the connection is doing, as PgBouncer's server states are. */
-    public enum State { CONNECTING, AUTHENTICATING, IDLE, LINKED, RESETTING, CLOSED }
+    public enum State { CONNECTING, AUTHENTICATING, IDLE, TESTING, LINKED, RESETTING, CLOSED }
 
     private final long id;
     private final Channel channel;
     private final InetSocketAddress serverAddress;
     private final long createdAtNanos = System.nanoTime();
+    private volatile long verifiedAtNanos = createdAtNanos;
+    private volatile long lifetimeNanos = Long.MAX_VALUE;
     private volatile BackendListener listener;
     private volatile State state = State.CONNECTING;
     private volatile int processId;
     private volatile int secretKey;
     private volatile Map<String, String> parameters = Map.of();
     private volatile String closeReason;
+    private volatile LossReason lossReason;
     private final PreparedOnBackend prepared = new PreparedOnBackend();
     /** Settings pgwarden changed on this backend: name to value, null meaning back at the server default. */
     private final java.util.Map<String, String> settings = new java.util.HashMap<>();
@@ -114,6 +117,24 @@ public final class BackendConnection {
         return System.nanoTime() - createdAtNanos;
     }
 
+    /** When this backend was last known good: answered a client or passed a check. */
+    public long verifiedAtNanos() {
+        return verifiedAtNanos;
+    }
+
+    public void markVerified() {
+        verifiedAtNanos = System.nanoTime();
+    }
+
+    /** Its age limit, drawn once with jitter so a pool opened at once does not expire at once. */
+    public long lifetimeNanos() {
+        return lifetimeNanos;
+    }
+
+    public void setLifetimeNanos(long lifetimeNanos) {
+        this.lifetimeNanos = lifetimeNanos;
+    }
+
     public boolean isUsable() {
         return state != State.CLOSED && channel.isActive();
     }
@@ -135,12 +156,26 @@ public final class BackendConnection {
         return channel.isWritable();
     }
 
-    /** Closes the socket; the first reason given is the one reported. */
-    public void close(String reason) {
-        if (closeReason == null) {
-            closeReason = reason;
-        }
+    /** pgwarden closes the socket; the first reason recorded is the one reported. */
+    public void close(String detail) {
+        close(LossReason.CLOSED_BY_PGWARDEN, detail);
+    }
+
+    public void close(LossReason reason, String detail) {
+        recordLoss(reason, detail);
         channel.close();
+    }
+
+    /** Notes why this connection is ending, unless an earlier cause is already known. */
+    public synchronized void recordLoss(LossReason reason, String detail) {
+        if (lossReason == null) {
+            lossReason = reason;
+            closeReason = detail;
+        }
+    }
+
+    public LossReason lossReason() {
+        return lossReason;
     }
 
     public String closeReason() {

@@ -7,7 +7,10 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.pgwarden.config.Keepalive;
+import io.pgwarden.config.ServerSettings;
 import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.server.SocketOptions;
 import io.pgwarden.server.Transport;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -27,16 +30,23 @@ public final class BackendConnector {
     private final int maxMessageLength;
     private final WriteBufferWaterMark waterMark;
     private final AtomicLong ids = new AtomicLong();
+    private final LossCounters losses;
 
-    public BackendConnector(Transport transport, int maxMessageLength, WriteBufferWaterMark waterMark) {
+    public BackendConnector(Transport transport, int maxMessageLength, WriteBufferWaterMark waterMark,
+                            LossCounters losses) {
         this.transport = transport;
+        this.losses = losses;
         this.maxMessageLength = maxMessageLength;
         this.waterMark = waterMark;
     }
 
     /** Target of one login: where to connect and as whom. */
     public record Target(String host, int port, String database, String user, String password,
-                         Duration connectTimeout) {
+                         ServerSettings server) {
+        Duration connectTimeout() {
+            return server.connectTimeout();
+        }
+
         @Override
         public String toString() {
             return user + "@" + host + ":" + port + "/" + database;
@@ -47,7 +57,7 @@ public final class BackendConnector {
     public CompletableFuture<BackendConnection> connect(EventLoop loop, Target target) {
         CompletableFuture<BackendConnection> result = new CompletableFuture<>();
         long id = ids.incrementAndGet();
-        BackendHandler handler = new BackendHandler();
+        BackendHandler handler = new BackendHandler(losses);
         int connectMillis = (int) Math.min(Integer.MAX_VALUE, target.connectTimeout().toMillis());
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
@@ -73,6 +83,9 @@ public final class BackendConnector {
                 result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001", why), false));
                 return;
             }
+            Keepalive keepalive = target.server().keepalive();
+            SocketOptions.apply(connect.channel(), keepalive.idle(), keepalive.interval(), keepalive.count(),
+                    target.server().tcpUserTimeout());
             BackendConnection backend = new BackendConnection(id, connect.channel(), address);
             handler.attach(backend);
             BackendLogin login = new BackendLogin(target.user(), target.password(), target.database(), result);
@@ -81,7 +94,7 @@ public final class BackendConnector {
                 if (result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001",
                         "login to " + target.host() + ":" + target.port() + " timed out after "
                                 + target.connectTimeout().toMillis() + " ms"), false))) {
-                    backend.close("login timed out");
+                    backend.close(LossReason.LOGIN_FAILED, "login timed out");
                 }
             }, connectMillis, TimeUnit.MILLISECONDS);
             result.whenComplete((b, e) -> deadline.cancel(false));

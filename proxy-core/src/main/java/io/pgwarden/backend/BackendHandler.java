@@ -3,7 +3,9 @@ package io.pgwarden.backend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.ReferenceCountUtil;
+import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.protocol.Frames;
+import io.pgwarden.protocol.Tags;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,7 +14,12 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(BackendHandler.class);
 
+    private final LossCounters losses;
     private BackendConnection connection;
+
+    BackendHandler(LossCounters losses) {
+        this.losses = losses;
+    }
 
     void attach(BackendConnection connection) {
         this.connection = connection;
@@ -20,12 +27,28 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf message = (ByteBuf) msg;
+        if (Frames.tag(message) == Tags.Backend.ERROR_RESPONSE) {
+            noteFatal(message);
+        }
         BackendListener listener = connection.listener();
         if (listener == null) {
-            ReferenceCountUtil.release(msg);
+            message.release();
             return;
         }
-        listener.onBackendMessage(connection, (ByteBuf) msg);
+        listener.onBackendMessage(connection, message);
+    }
+
+    /** PostgreSQL says why it ends a session in a FATAL error just before closing; keep that as the reason. */
+    private void noteFatal(ByteBuf message) {
+        try {
+            ErrorResponse error = ErrorResponse.decode(message);
+            if ("FATAL".equals(error.severity()) || "PANIC".equals(error.severity())) {
+                connection.recordLoss(LossReason.fromFatal(error), error.sqlstate() + " " + error.message());
+            }
+        } catch (RuntimeException malformed) {
+            // Forwarded as is; the reason stays unknown.
+        }
     }
 
     @Override
@@ -47,18 +70,19 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        String reason = connection.closeReason() != null ? connection.closeReason() : "server closed the connection";
-        connection.close(reason);
+        connection.recordLoss(LossReason.SERVER_SHUTDOWN, "server closed the connection");
         connection.setState(BackendConnection.State.CLOSED);
+        LossReason reason = connection.lossReason();
+        losses.record(reason);
+        log.info("{} closed: {}: {}", connection, reason.description(), connection.closeReason());
         BackendListener listener = connection.listener();
         if (listener != null) {
-            listener.onBackendClosed(connection, reason);
+            listener.onBackendClosed(connection, connection.closeReason());
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("{}: {}", connection, cause.toString());
-        connection.close("socket error: " + cause.getMessage());
+        connection.close(LossReason.fromSocket(cause), "socket error: " + cause.getMessage());
     }
 }

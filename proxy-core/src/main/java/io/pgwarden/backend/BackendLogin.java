@@ -132,7 +132,7 @@ final class BackendLogin implements BackendListener {
 
     private void fail(BackendConnection backend, ErrorResponse error, boolean permanent) {
         if (result.completeExceptionally(new BackendLoginException(error, permanent))) {
-            backend.close("login failed: " + error.message());
+            backend.close(LossReason.LOGIN_FAILED, error.message());
         }
     }
 

@@ -7,6 +7,7 @@ import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.BackendListener;
 import io.pgwarden.backend.BackendLoginException;
+import io.pgwarden.backend.LossReason;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.protocol.ErrorResponse;
 import java.util.ArrayDeque;
@@ -40,6 +41,7 @@ public final class BackendPool {
     private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
     private int total;
     private int opening;
+    private int checking;
     private int consecutiveFailures;
     private boolean retryScheduled;
     private String lastConnectError;
@@ -76,11 +78,10 @@ public final class BackendPool {
         synchronized (this) {
             while (waiters.isEmpty() && !idle.isEmpty()) {
                 BackendConnection backend = takeIdleFor(waiter.eventLoop());
-                if (backend.isUsable()) {
+                if (usableNow(backend, actions)) {
                     handOver(backend);
                     return backend;
                 }
-                forget(backend);
             }
             waiters.addLast(waiter);
             dispatch(actions);
@@ -114,15 +115,107 @@ public final class BackendPool {
             discard(backend, backend.closeReason() != null ? backend.closeReason() : "server connection lost");
             return;
         }
+        if (backend.ageNanos() > backend.lifetimeNanos()) {
+            discard(backend, LossReason.LIFETIME_EXPIRED, "lifetime " + settings.server().lifetime() + " reached");
+            return;
+        }
+        backend.markVerified();
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
             if (!backend.isUsable()) {
                 forget(backend);
             } else {
-                backend.setListener(idleListener);
-                backend.setState(BackendConnection.State.IDLE);
-                backend.setAutoRead(true);
-                idle.addLast(backend);
+                backToIdle(backend);
+            }
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    private void backToIdle(BackendConnection backend) {
+        backend.setListener(idleListener);
+        backend.setState(BackendConnection.State.IDLE);
+        backend.setAutoRead(true);
+        idle.addLast(backend);
+    }
+
+    /**
+     * Whether an idle backend just taken may go to a client at once. One idle longer than check_delay is
+     * checked first (and comes back through {@link #afterCheck}); an expired or dead one is dropped.
+     */
+    private boolean usableNow(BackendConnection backend, List<Runnable> actions) {
+        if (!backend.isUsable()) {
+            forget(backend);
+            return false;
+        }
+        if (backend.ageNanos() > backend.lifetimeNanos()) {
+            forget(backend);
+            actions.add(() -> backend.close(LossReason.LIFETIME_EXPIRED, "lifetime reached while idle"));
+            return false;
+        }
+        if (System.nanoTime() - backend.verifiedAtNanos() >= settings.server().checkDelay().toNanos()) {
+            startCheck(backend, actions);
+            return false;
+        }
+        return true;
+    }
+
+    /** Caller holds the lock and has taken {@code backend} out of the idle list; it stays counted meanwhile. */
+    private void startCheck(BackendConnection backend, List<Runnable> actions) {
+        checking++;
+        actions.add(() -> HealthCheck.run(backend, settings.server().checkQuery(), settings.server().checkTimeout(),
+                healthy -> afterCheck(backend, healthy)));
+    }
+
+    private void afterCheck(BackendConnection backend, boolean healthy) {
+        if (!healthy) {
+            synchronized (this) {
+                checking--;
+            }
+            discard(backend, LossReason.HEALTH_CHECK_FAILED, "no healthy answer to the check query within "
+                    + settings.server().checkTimeout().toMillis() + " ms");
+            return;
+        }
+        backend.markVerified();
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            checking--;
+            if (backend.isUsable()) {
+                backToIdle(backend);
+            } else {
+                forget(backend);
+            }
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    /**
+     * The janitor's round: closes idle backends past their lifetime or idle_timeout (keeping min_size), checks
+     * those unverified for health_check_interval, and tops the pool up to min_size.
+     */
+    public void maintain() {
+        long now = System.nanoTime();
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            long idleTimeout = settings.server().idleTimeout().toNanos();
+            long checkInterval = settings.server().healthCheckInterval().toNanos();
+            Iterator<BackendConnection> it = idle.iterator();
+            while (it.hasNext()) {
+                BackendConnection backend = it.next();
+                long idleFor = now - backend.verifiedAtNanos();
+                if (backend.ageNanos() > backend.lifetimeNanos()) {
+                    it.remove();
+                    forget(backend);
+                    actions.add(() -> backend.close(LossReason.LIFETIME_EXPIRED, "lifetime reached while idle"));
+                } else if (idleTimeout > 0 && idleFor > idleTimeout && total > settings.minSize()) {
+                    it.remove();
+                    forget(backend);
+                    actions.add(() -> backend.close(LossReason.IDLE_TIMEOUT, "idle longer than idle_timeout"));
+                } else if (idleFor >= checkInterval) {
+                    it.remove();
+                    startCheck(backend, actions);
+                }
             }
             dispatch(actions);
         }
@@ -131,7 +224,11 @@ public final class BackendPool {
 
     /** Closes a backend that cannot be reused and frees its slot. Safe to call more than once. */
     public void discard(BackendConnection backend, String reason) {
-        backend.close(reason);
+        discard(backend, LossReason.CLOSED_BY_PGWARDEN, reason);
+    }
+
+    public void discard(BackendConnection backend, LossReason reason, String detail) {
+        backend.close(reason, detail);
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
             idle.remove(backend);
@@ -143,7 +240,7 @@ public final class BackendPool {
 
     /** A one-line picture of the pool for error messages and logs. */
     public synchronized String describe() {
-        return "pool " + key + " has " + (total - idle.size()) + " of " + settings.maxSize()
+        return "pool " + key + " has " + (total - idle.size() - checking - opening) + " of " + settings.maxSize()
                 + " server connections in use, " + waiters.size() + " clients waiting";
     }
 
@@ -181,8 +278,7 @@ public final class BackendPool {
         while (!waiters.isEmpty() && !idle.isEmpty()) {
             PoolWaiter waiter = waiters.peekFirst();
             BackendConnection backend = takeIdleFor(waiter.eventLoop());
-            if (!backend.isUsable()) {
-                forget(backend);
+            if (!usableNow(backend, actions)) {
                 continue;
             }
             waiters.pollFirst();
@@ -253,12 +349,25 @@ public final class BackendPool {
             if (serverParameters == null) {
                 serverParameters = backend.parameters();
             }
-            backend.setListener(idleListener);
-            backend.setState(BackendConnection.State.IDLE);
-            idle.addLast(backend);
+            backend.setLifetimeNanos(jitteredLifetime());
+            backendToIdleAfterOpen(backend);
             dispatch(actions);
         }
         actions.forEach(Runnable::run);
+    }
+
+    private void backendToIdleAfterOpen(BackendConnection backend) {
+        backend.markVerified();
+        backToIdle(backend);
+    }
+
+    /** Somewhere in the last fifth of the configured lifetime; 0 means no limit. */
+    private long jitteredLifetime() {
+        long lifetime = settings.server().lifetime().toNanos();
+        if (lifetime <= 0) {
+            return Long.MAX_VALUE;
+        }
+        return lifetime - java.util.concurrent.ThreadLocalRandom.current().nextLong(lifetime / 5 + 1);
     }
 
     private void onOpenFailed(EventLoop loop, Throwable error) {
@@ -314,7 +423,6 @@ public final class BackendPool {
 
         @Override
         public void onBackendClosed(BackendConnection backend, String reason) {
-            log.info("server#{} of pool {} closed while idle: {}", backend.id(), key, reason);
             discard(backend, reason);
         }
     }

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendListener;
+import io.pgwarden.backend.LossReason;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.PoolMode;
 import io.pgwarden.config.UserConfig;
@@ -23,6 +24,7 @@ import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.Tags;
 import io.pgwarden.protocol.auth.AuthenticationException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +54,9 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     /** The protocol minor version pgwarden speaks; newer minors are negotiated down, as PostgreSQL does. */
     private static final int NEWEST_MINOR = 0;
 
+    /** A transaction's first requests are kept for replay up to this size; bigger ones (COPY) are not replayed. */
+    private static final int MAX_REPLAYABLE_BYTES = 1 << 20;
+
     private final long id;
     private final Channel channel;
     private final ProxyContext context;
@@ -64,6 +69,20 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private boolean settingsChanged;
     /** Transaction mode: the client ran LISTEN, which must not outlive its transaction on a shared backend. */
     private boolean listening;
+    /** Session mode: what is needed to rebuild the session on a new backend. */
+    private SessionState sessionState;
+    /**
+     * Copies of what the client sent on this link while the backend has not answered anything yet: if the
+     * backend turns out to have been dead in a way that proves nothing ran, these are replayed elsewhere.
+     */
+    private List<ByteBuf> replayable;
+    private int replayableBytes;
+    /** The backend died in the client's transaction: the next link first recreates a failed transaction. */
+    private boolean failedTransactionToRestore;
+    /** The backend died while the client sat in a transaction: its next request gets the 08006 error. */
+    private boolean lostTransactionError;
+    /** Session mode: the backend was lost; the next one gets the session's statements first. */
+    private boolean restoreOnLink;
     private final ArrayDeque<ByteBuf> waitingMessages = new ArrayDeque<>();
 
     private ClientState state = ClientState.STARTUP;
@@ -164,6 +183,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                     close("client terminated");
                 } else if (discardUntilSync) {
                     skipUntilSync(message, tag);
+                } else if (lostTransactionError && state == ClientState.IDLE) {
+                    lostTransactionError = false;
+                    waitingMessages.add(message);
+                    answerQueued(lostConnectionError("the transaction was rolled back"));
                 } else {
                     waitingMessages.add(message);
                     if (state == ClientState.IDLE) {
@@ -243,6 +266,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         pool = context.pools().poolFor(database, user);
         if (database.pool().poolMode() == PoolMode.TRANSACTION) {
             statements = new PreparedStatementRelay(context.statementNames(), database.pool().maxPreparedStatements());
+        } else {
+            sessionState = new SessionState();
         }
         settings.fromStartup(startup.parameters(), pool.serverParameters());
         if (decoder() != null) {
@@ -330,6 +355,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         if (state != ClientState.WAITING) {
             return;
         }
+        answerQueued(error);
+    }
+
+    /** Answers every queued request with {@code error}, without a backend, as PostgreSQL would answer. */
+    private void answerQueued(ErrorResponse error) {
         ByteBuf out = channel.alloc().buffer();
         boolean errorSentInBatch = false;
         while (!waitingMessages.isEmpty()) {
@@ -400,6 +430,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             state = ClientState.LINKED;
         }
         applySettings(acquired);
+        restoreSession(acquired);
+        if (statements != null) {
+            replayable = new ArrayList<>();
+            replayableBytes = 0;
+        }
         while (state == ClientState.LINKED && !waitingMessages.isEmpty()) {
             ByteBuf message = waitingMessages.poll();
             forwardToBackend(message, Frames.tag(message));
@@ -435,6 +470,12 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     private void forwardToBackend(ByteBuf message, byte tag) {
         BackendConnection b = backend;
+        if (replayable != null) {
+            keepForReplay(message);
+        }
+        if (sessionState != null) {
+            sessionState.onClientMessage(message, tag);
+        }
         if (statements != null && PreparedStatementRelay.isStatementMessage(tag)) {
             statements.relay(message, tag, b, pending);
             writeSyntheticResponses();
@@ -459,6 +500,14 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         byte tag = Frames.tag(message);
+        if (replayable != null) {
+            if (tag == Tags.Backend.ERROR_RESPONSE && from.lossReason() == LossReason.IDLE_SESSION_TIMEOUT) {
+                // PostgreSQL sends this only to a session that was idle: the request never ran. Wait for the close.
+                message.release();
+                return;
+            }
+            closeReplayWindow();
+        }
         if (tag == Tags.Backend.READY_FOR_QUERY) {
             transactionStatus = TransactionStatus.fromWire(Frames.readyForQueryStatus(message));
         }
@@ -469,8 +518,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             }
             message.release();
         } else {
-            if (tag == Tags.Backend.COMMAND_COMPLETE && statements != null) {
-                noteTransactionModeCommand(message);
+            if (tag == Tags.Backend.COMMAND_COMPLETE) {
+                noteCommand(message);
             }
             channel.write(message, channel.voidPromise());
             if (!channel.isWritable()) {
@@ -478,9 +527,14 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             }
         }
         writeSyntheticResponses();
-        if (tag == Tags.Backend.READY_FOR_QUERY && statements != null && transactionStatus == TransactionStatus.IDLE
-                && pending.isQuiet()) {
-            finishTransaction(from);
+        if (tag == Tags.Backend.READY_FOR_QUERY && transactionStatus == TransactionStatus.IDLE && pending.isQuiet()) {
+            if (statements != null) {
+                finishTransaction(from);
+            } else if (settingsChanged) {
+                settingsChanged = false;
+                readBackSettings(from);
+                from.flush();
+            }
         }
     }
 
@@ -488,14 +542,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private void finishTransaction(BackendConnection from) {
         if (settingsChanged) {
             settingsChanged = false;
-            sendHidden(from, SessionSettings.readQuery(), message -> {
-                if (Frames.tag(message) == Tags.Backend.DATA_ROW) {
-                    List<String> values = ResultMessages.dataRowValues(message);
-                    settings.fromServer(values);
-                    from.settings().clear();
-                    from.settings().putAll(settings.wanted());
-                }
-            });
+            readBackSettings(from);
             from.flush();
             return;
         }
@@ -512,8 +559,19 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         channel.config().setAutoRead(true);
     }
 
-    /** Notes the commands whose effects outlive a transaction on a shared backend. */
-    private void noteTransactionModeCommand(ByteBuf commandComplete) {
+    /** The client's current settings, read from the server, become what it carries to its next backend. */
+    private void readBackSettings(BackendConnection from) {
+        sendHidden(from, SessionSettings.readQuery(), message -> {
+            if (Frames.tag(message) == Tags.Backend.DATA_ROW) {
+                settings.fromServer(ResultMessages.dataRowValues(message));
+                from.settings().clear();
+                from.settings().putAll(settings.wanted());
+            }
+        });
+    }
+
+    /** Notes the commands whose effects outlive a transaction: settings, statements, LISTEN. */
+    private void noteCommand(ByteBuf commandComplete) {
         byte first = ResultMessages.commandTagFirstByte(commandComplete);
         if (first != 'S' && first != 'R' && first != 'D' && first != 'L') {
             return;
@@ -523,11 +581,21 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             case "SET", "RESET" -> settingsChanged = true;
             case "DISCARD ALL" -> {
                 settingsChanged = true;
-                statements.onDeallocateAll(backend);
+                if (statements != null) {
+                    statements.onDeallocateAll(backend);
+                } else {
+                    sessionState.onDiscardAll();
+                }
             }
-            case "DEALLOCATE ALL" -> statements.onDeallocateAll(backend);
+            case "DEALLOCATE ALL" -> {
+                if (statements != null) {
+                    statements.onDeallocateAll(backend);
+                } else {
+                    sessionState.onDeallocateAll();
+                }
+            }
             case "LISTEN" -> {
-                if (!listening) {
+                if (statements != null && !listening) {
                     listening = true;
                     ByteBuf out = channel.alloc().buffer();
                     new ErrorResponse("WARNING", "0A000", "pgwarden: LISTEN has no lasting effect in transaction "
@@ -566,6 +634,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private void writeSyntheticResponses() {
         byte tag;
         while ((tag = pending.pollSynthetic()) != 0) {
+            // Once the client has heard anything of this request, replaying it would answer twice.
+            closeReplayWindow();
             ByteBuf out = channel.alloc().buffer(5);
             out.writeByte(tag).writeInt(4);
             channel.write(out, channel.voidPromise());
@@ -600,7 +670,109 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         unlink();
         pool.discard(from, reason);
-        fatal(ErrorResponse.fatal("08006", "pgwarden: server connection lost: " + reason));
+        if (replayable != null && from.lossReason() == LossReason.IDLE_SESSION_TIMEOUT) {
+            replayElsewhere(from);
+            return;
+        }
+        closeReplayWindow();
+        if (sessionState != null && sessionState.unrestorableBecause() != null) {
+            fatal(ErrorResponse.fatal("08006", "pgwarden: the server connection was lost (" + describeLoss(from)
+                    + ") and this session cannot be restored on a new one: " + sessionState.unrestorableBecause()));
+            return;
+        }
+        boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
+        log.info("{}: lost {} {}: {}", this, from, inTransaction ? "in a transaction" : "between transactions",
+                describeLoss(from));
+        if (pending.clientOwedNothing()) {
+            pending.clear();
+            lostTransactionError = inTransaction;
+        } else {
+            ErrorResponse error = lostConnectionError(inTransaction ? "the transaction was rolled back"
+                    : "the request may or may not have been executed");
+            ByteBuf out = channel.alloc().buffer();
+            byte status = inTransaction ? TransactionStatus.FAILED_TRANSACTION.wireByte()
+                    : TransactionStatus.IDLE.wireByte();
+            discardUntilSync = pending.answerAllWith(out, error, status);
+            channel.writeAndFlush(out, channel.voidPromise());
+        }
+        if (inTransaction) {
+            transactionStatus = TransactionStatus.FAILED_TRANSACTION;
+            failedTransactionToRestore = true;
+        }
+        restoreOnLink = sessionState != null;
+        state = ClientState.IDLE;
+        channel.config().setAutoRead(true);
+    }
+
+    private ErrorResponse lostConnectionError(String consequence) {
+        return ErrorResponse.error("08006", "pgwarden: the server connection was lost; " + consequence)
+                .withHint("The client keeps its connection to pgwarden; its next transaction runs on a new server "
+                        + "connection.");
+    }
+
+    private static String describeLoss(BackendConnection from) {
+        return (from.lossReason() != null ? from.lossReason().description() : "closed") + ": " + from.closeReason();
+    }
+
+    /** Nothing of the request ran: send it again, first in line, on another backend. */
+    private void replayElsewhere(BackendConnection dead) {
+        List<ByteBuf> copies = replayable;
+        replayable = null;
+        for (int i = copies.size() - 1; i >= 0; i--) {
+            waitingMessages.addFirst(copies.get(i));
+        }
+        pending.clear();
+        log.info("{}: replaying {} message(s) on another server connection after {}", this, copies.size(),
+                describeLoss(dead));
+        state = ClientState.IDLE;
+        waitForBackend();
+    }
+
+    private void keepForReplay(ByteBuf message) {
+        replayableBytes += message.readableBytes();
+        if (replayableBytes > MAX_REPLAYABLE_BYTES) {
+            closeReplayWindow();
+            return;
+        }
+        replayable.add(message.retainedDuplicate());
+    }
+
+    private void closeReplayWindow() {
+        if (replayable != null) {
+            replayable.forEach(ByteBuf::release);
+            replayable = null;
+        }
+    }
+
+    /**
+     * On a new backend after a loss: the session's prepared statements (session mode), then a transaction that
+     * has already failed, so the client's ROLLBACK (or anything else) gets exactly PostgreSQL's answer.
+     */
+    private void restoreSession(BackendConnection b) {
+        if (restoreOnLink && sessionState != null && !sessionState.statements().isEmpty()) {
+            for (Map.Entry<String, byte[]> statement : sessionState.statements().entrySet()) {
+                ByteBuf parse = b.channel().alloc().buffer();
+                io.pgwarden.protocol.ExtendedQueryMessages.writeParse(parse, statement.getKey(), statement.getValue());
+                b.write(parse);
+                pending.addHidden(PendingResponses.Kind.PARSE, false, null);
+            }
+            // Its own Sync, so a statement that no longer parses cannot make the server skip the client's requests.
+            ByteBuf sync = b.channel().alloc().buffer();
+            FrontendMessages.sync(sync);
+            b.write(sync);
+            pending.addHidden(PendingResponses.Kind.SYNC, false, null);
+            flushBackendPending = true;
+        }
+        restoreOnLink = false;
+        if (failedTransactionToRestore) {
+            failedTransactionToRestore = false;
+            ByteBuf out = b.channel().alloc().buffer();
+            FrontendMessages.query(out, "BEGIN; DO $pgwarden$ BEGIN RAISE EXCEPTION USING ERRCODE = '08006', MESSAGE = "
+                    + "'pgwarden: the server connection was lost; the transaction was rolled back'; END $pgwarden$");
+            b.write(out);
+            pending.addHidden(PendingResponses.Kind.QUERY, false, null);
+            flushBackendPending = true;
+        }
     }
 
     /** Called from any thread by a CancelRequest that named this session's key. */
@@ -636,6 +808,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         ClientState previous = state;
         state = ClientState.CLOSED;
         cancelWaitTimer();
+        closeReplayWindow();
         waitingMessages.forEach(ByteBuf::release);
         waitingMessages.clear();
         if ((previous == ClientState.WAITING || previous == ClientState.LOGIN_WAITING) && pool != null) {

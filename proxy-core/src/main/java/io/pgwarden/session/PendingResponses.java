@@ -166,4 +166,55 @@ final class PendingResponses {
         queue.clear();
         extendedBatchOpen = false;
     }
+
+    /**
+     * The backend is gone: writes to {@code out} what the client is still owed, as PostgreSQL would answer a
+     * failed request: {@code error} once per batch, ReadyForQuery with {@code status} for each Sync or query.
+     * Leaves nothing owed.
+     * @return true when the client's extended batch is still open, so the rest of it must be skipped up to Sync
+     */
+    boolean answerAllWith(io.netty.buffer.ByteBuf out, io.pgwarden.protocol.ErrorResponse error, byte status) {
+        boolean errorSentInBatch = false;
+        for (Pending p : queue) {
+            if (p.route() == Route.HIDDEN) {
+                continue;
+            }
+            switch (p.kind()) {
+                case QUERY, FUNCTION_CALL -> {
+                    error.encode(out);
+                    io.pgwarden.protocol.BackendMessages.readyForQuery(out, status);
+                }
+                case SYNC -> {
+                    if (!errorSentInBatch) {
+                        error.encode(out);
+                    }
+                    io.pgwarden.protocol.BackendMessages.readyForQuery(out, status);
+                    errorSentInBatch = false;
+                }
+                default -> {
+                    if (!errorSentInBatch) {
+                        error.encode(out);
+                        errorSentInBatch = true;
+                    }
+                }
+            }
+        }
+        boolean batchOpen = extendedBatchOpen;
+        if (batchOpen && !errorSentInBatch) {
+            // Everything of the open batch was answered before the loss; its Sync still gets the error.
+            error.encode(out);
+        }
+        clear();
+        return batchOpen;
+    }
+
+    /** True when nothing was owed to the client itself (pgwarden's own requests aside). */
+    boolean clientOwedNothing() {
+        for (Pending p : queue) {
+            if (p.route() != Route.HIDDEN) {
+                return false;
+            }
+        }
+        return !extendedBatchOpen;
+    }
 }

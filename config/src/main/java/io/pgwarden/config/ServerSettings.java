@@ -1,0 +1,50 @@
+package io.pgwarden.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How the proxy treats its connections to PostgreSQL. Several durations use zero to switch a feature off,
+ * which is why they are read without the "greater than zero" rule that applies to timeouts.
+ *
+ * @param tcpUserTimeout how long sent data may stay unacknowledged before the connection is dropped; zero is off
+ * @param checkQuery sent to test a backend; empty sends an empty query, which is the cheapest round trip
+ * @param checkDelay a backend idle for longer than this is checked before being handed out; zero checks every time
+ * @param checkTimeout a check that takes longer than this marks the backend broken
+ * @param healthCheckInterval how often idle backends are checked in the background
+ * @param lifetime a backend older than this is closed when it next returns to the pool; zero is unlimited
+ * @param idleTimeout a backend idle for longer than this is closed; zero never closes one for being idle
+ * @param connectTimeout TCP connect plus login to PostgreSQL
+ */
+public record ServerSettings(
+        Keepalive keepalive,
+        Duration tcpUserTimeout,
+        String checkQuery,
+        Duration checkDelay,
+        Duration checkTimeout,
+        Duration healthCheckInterval,
+        Duration lifetime,
+        Duration idleTimeout,
+        Duration connectTimeout) {
+
+    private static final ServerSettings DEFAULTS = new ServerSettings(Keepalive.defaults(), Duration.ZERO,
+            "SELECT 1", Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofHours(1),
+            Duration.ofMinutes(10), Duration.ofSeconds(5));
+
+    public ServerSettings {
+        Objects.requireNonNull(keepalive, "keepalive");
+        Objects.requireNonNull(tcpUserTimeout, "tcpUserTimeout");
+        Objects.requireNonNull(checkQuery, "checkQuery");
+        Objects.requireNonNull(checkDelay, "checkDelay");
+        Objects.requireNonNull(checkTimeout, "checkTimeout");
+        Objects.requireNonNull(healthCheckInterval, "healthCheckInterval");
+        Objects.requireNonNull(lifetime, "lifetime");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+    }
+
+    /** The built-in values used for every key the configuration leaves out. */
+    public static ServerSettings defaults() {
+        return DEFAULTS;
+    }
+}
