@@ -28,6 +28,7 @@ public final class BackendConnection {
     private volatile Map<String, String> parameters = Map.of();
     private volatile String closeReason;
     private volatile LossReason lossReason;
+    private volatile boolean announcedFatal;
     private final PreparedOnBackend prepared = new PreparedOnBackend();
     /** Settings pgwarden changed on this backend: name to value, null meaning back at the server default. */
     private final java.util.Map<String, String> settings = new java.util.HashMap<>();
@@ -172,6 +173,17 @@ public final class BackendConnection {
             lossReason = reason;
             closeReason = detail;
         }
+    }
+
+    /** True once PostgreSQL itself announced the end with a FATAL (as opposed to a silent close). */
+    public boolean announcedFatal() {
+        return announcedFatal;
+    }
+
+    synchronized void markFatal(LossReason reason, String detail) {
+        announcedFatal = true;
+        lossReason = reason;
+        closeReason = detail;
     }
 
     public LossReason lossReason() {

@@ -44,7 +44,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         try {
             ErrorResponse error = ErrorResponse.decode(message);
             if ("FATAL".equals(error.severity()) || "PANIC".equals(error.severity())) {
-                connection.recordLoss(LossReason.fromFatal(error), error.sqlstate() + " " + error.message());
+                // PostgreSQL's own reason beats whatever the socket said first.
+                connection.markFatal(LossReason.fromFatal(error), error.sqlstate() + " " + error.message());
             }
         } catch (RuntimeException malformed) {
             // Forwarded as is; the reason stays unknown.
@@ -83,6 +84,16 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof java.io.IOException && ctx.channel().isActive() && isOutputShutdown(ctx)) {
+            // A write failed and the output side is shut; the input still ends on its own (EOF or reset) and
+            // may hold PostgreSQL's last words.
+            connection.recordLoss(LossReason.fromSocket(cause), "socket error: " + cause.getMessage());
+            return;
+        }
         connection.close(LossReason.fromSocket(cause), "socket error: " + cause.getMessage());
+    }
+
+    private static boolean isOutputShutdown(ChannelHandlerContext ctx) {
+        return ctx.channel() instanceof io.netty.channel.socket.DuplexChannel duplex && duplex.isOutputShutdown();
     }
 }

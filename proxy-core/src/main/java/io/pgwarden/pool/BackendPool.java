@@ -28,7 +28,8 @@ public final class BackendPool {
 
     private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
     private static final long FIRST_RETRY_MILLIS = 100;
-    private static final long MAX_RETRY_MILLIS = 5_000;
+    /** Kept short so a restarted PostgreSQL is back in service within about a second of accepting connections. */
+    private static final long MAX_RETRY_MILLIS = 1_000;
 
     private final PoolKey key;
     private final PoolSettings settings;
@@ -180,10 +181,15 @@ public final class BackendPool {
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
             checking--;
-            if (backend.isUsable()) {
-                backToIdle(backend);
-            } else {
+            if (!backend.isUsable()) {
                 forget(backend);
+            } else if (!waiters.isEmpty()) {
+                // Just checked: straight to the next waiter, or a check_delay of 0 would check it forever.
+                PoolWaiter waiter = waiters.pollFirst();
+                handOver(backend);
+                actions.add(() -> onLoopOf(waiter, () -> waiter.onBackendAcquired(backend)));
+            } else {
+                backToIdle(backend);
             }
             dispatch(actions);
         }

@@ -3,11 +3,13 @@ package io.pgwarden.session;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendListener;
 import io.pgwarden.backend.LossReason;
 import io.pgwarden.config.DatabaseConfig;
+import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.PoolMode;
 import io.pgwarden.config.UserConfig;
 import io.pgwarden.frontend.ClientAuthenticator;
@@ -23,6 +25,8 @@ import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.Tags;
 import io.pgwarden.protocol.auth.AuthenticationException;
+import io.pgwarden.server.SocketOptions;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -76,6 +80,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
      * backend turns out to have been dead in a way that proves nothing ran, these are replayed elsewhere.
      */
     private List<ByteBuf> replayable;
+    /** The Sync sent ahead of this link's first request has not been answered yet. */
+    private boolean canaryPending;
+    /** Written from the backend's event loop when the write carrying that Sync failed. */
+    private volatile boolean canaryUndelivered;
     private int replayableBytes;
     /** The backend died in the client's transaction: the next link first recreates a failed transaction. */
     private boolean failedTransactionToRestore;
@@ -264,6 +272,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         pool = context.pools().poolFor(database, user);
+        Keepalive keepalive = database.pool().client().keepalive();
+        SocketOptions.apply(channel, keepalive.idle(), keepalive.interval(), keepalive.count(), Duration.ZERO);
         if (database.pool().poolMode() == PoolMode.TRANSACTION) {
             statements = new PreparedStatementRelay(context.statementNames(), database.pool().maxPreparedStatements());
         } else {
@@ -429,12 +439,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         } else {
             state = ClientState.LINKED;
         }
+        if (statements != null) {
+            sendCanary(acquired);
+        }
         applySettings(acquired);
         restoreSession(acquired);
-        if (statements != null) {
-            replayable = new ArrayList<>();
-            replayableBytes = 0;
-        }
         while (state == ClientState.LINKED && !waitingMessages.isEmpty()) {
             ByteBuf message = waitingMessages.poll();
             forwardToBackend(message, Frames.tag(message));
@@ -500,12 +509,12 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         byte tag = Frames.tag(message);
+        if (tag == Tags.Backend.ERROR_RESPONSE && from.lossReason() != null) {
+            // A FATAL ends the backend, not the client: the close that follows answers the client with 08006.
+            message.release();
+            return;
+        }
         if (replayable != null) {
-            if (tag == Tags.Backend.ERROR_RESPONSE && from.lossReason() == LossReason.IDLE_SESSION_TIMEOUT) {
-                // PostgreSQL sends this only to a session that was idle: the request never ran. Wait for the close.
-                message.release();
-                return;
-            }
             closeReplayWindow();
         }
         if (tag == Tags.Backend.READY_FOR_QUERY) {
@@ -670,7 +679,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         unlink();
         pool.discard(from, reason);
-        if (replayable != null && from.lossReason() == LossReason.IDLE_SESSION_TIMEOUT) {
+        if (replayable != null && canaryPending && (from.announcedFatal() || canaryUndelivered)) {
             replayElsewhere(from);
             return;
         }
@@ -712,6 +721,36 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     private static String describeLoss(BackendConnection from) {
         return (from.lossReason() != null ? from.lossReason().description() : "closed") + ": " + from.closeReason();
+    }
+
+    /**
+     * A Sync sent ahead of the transaction's first request. PostgreSQL handles messages in order and writes its
+     * output in order, so a FATAL that arrives before this Sync's ReadyForQuery proves the server never started
+     * on what followed (it was terminated while idle, or timed out idle): that request can be replayed elsewhere.
+     * A silent close proves nothing, and is never replayed.
+     */
+    private void sendCanary(BackendConnection b) {
+        replayable = new ArrayList<>();
+        replayableBytes = 0;
+        canaryPending = true;
+        canaryUndelivered = false;
+        ByteBuf sync = b.channel().alloc().buffer(5);
+        FrontendMessages.sync(sync);
+        // It goes out in the link's first flush, ahead of the request: if that write fails, the socket was
+        // already reset, so the server never read a byte of this request.
+        ChannelPromise written = b.channel().newPromise();
+        written.addListener(f -> {
+            if (!f.isSuccess()) {
+                canaryUndelivered = true;
+            }
+        });
+        b.channel().write(sync, written);
+        pending.addHidden(PendingResponses.Kind.SYNC, false, message -> {
+            if (Frames.tag(message) == Tags.Backend.READY_FOR_QUERY) {
+                canaryPending = false;
+            }
+        });
+        flushBackendPending = true;
     }
 
     /** Nothing of the request ran: send it again, first in line, on another backend. */

@@ -27,7 +27,14 @@ public final class TestProxy implements AutoCloseable {
     }
 
     public static TestProxy start(String defaults, String listenExtra) {
-        TestPostgres pg = TestPostgres.shared();
+        return start(defaults, listenExtra, TestPostgres.shared().port(), "");
+    }
+
+    /**
+     * As {@link #start(String)}, with PostgreSQL at {@code postgresPort} (a relay, another server) and more users
+     * (YAML under {@code users:}, indented by 2 spaces per line).
+     */
+    public static TestProxy start(String defaults, String listenExtra, int postgresPort, String extraUsers) {
         String yaml = """
                 listen:
                   host: 127.0.0.1
@@ -48,10 +55,11 @@ public final class TestProxy implements AutoCloseable {
                   trustuser:
                     password: trust-secret
                     auth: cleartext
+                %s
                 """.formatted(listenExtra.indent(2).stripTrailing(), defaults.indent(2).stripTrailing(),
-                TestPostgres.MD5_PASSWORD);
+                TestPostgres.MD5_PASSWORD, extraUsers.indent(2).stripTrailing());
         try {
-            ProxyConfig config = new ConfigLoader(Map.of("PG_PORT", String.valueOf(pg.port()),
+            ProxyConfig config = new ConfigLoader(Map.of("PG_PORT", String.valueOf(postgresPort),
                     "APP_PASSWORD", TestPostgres.APP_PASSWORD)).parse(yaml, "test config");
             return new TestProxy(ProxyApplication.start(config));
         } catch (Exception e) {
