@@ -360,6 +360,35 @@ class ResilienceTest {
         }
     }
 
+    @Test
+    void backendsPastTheirLifetimeAreRetiredAndIdleOnesAboveMinSizeClosed() throws Exception {
+        try (TestProxy proxy = TestProxy.start("""
+                pool_mode: transaction
+                max_size: 3
+                server:
+                  lifetime: 1s
+                  idle_timeout: 500ms
+                  health_check_interval: 1s
+                """); Connection a = proxy.connect(); Connection b = proxy.connect(); Connection c = proxy.connect()) {
+            int first = pid(a);
+            // With lifetime 1s (minus up to 20% jitter) the backend that served the first query is retired at
+            // its next release: the same client is then served by another process.
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> pid(a) != first);
+            // Three transactions at once need three backends ...
+            for (Connection conn : List.of(a, b, c)) {
+                conn.setAutoCommit(false);
+                pid(conn);
+            }
+            var pool = proxy.application().pools().pools().iterator().next();
+            assertThat(pool.size()).isEqualTo(3);
+            for (Connection conn : List.of(a, b, c)) {
+                conn.commit();
+            }
+            // ... and with min_size 0 all of them close once idle longer than idle_timeout.
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> pool.size() == 0);
+        }
+    }
+
     private static int pid(Connection c) throws SQLException {
         return Integer.parseInt(single(c, "SELECT pg_backend_pid()::text"));
     }
