@@ -5,7 +5,6 @@ import io.pgwarden.config.ConfigLoader;
 import io.pgwarden.config.ProxyConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,14 +38,21 @@ public final class Main implements Callable<Integer> {
             System.out.println("pgwarden: configuration " + config + " is valid");
             return 0;
         }
-        ProxyApplication application = ProxyApplication.start(proxyConfig);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            application.close();
-            stopped.countDown();
-        }, "pgwarden-shutdown"));
-        stopped.await();
+        ConfigLoader loader = new ConfigLoader(System.getenv());
+        ProxyApplication application = ProxyApplication.start(proxyConfig, () -> loader.load(config));
+        Runtime.getRuntime().addShutdownHook(new Thread(application::close, "pgwarden-shutdown-hook"));
+        reloadOnSighup(application);
+        application.awaitStop();
         return 0;
+    }
+
+    /** SIGHUP re-reads the file, as operators expect of a daemon; where signals are unavailable, RELOAD still works. */
+    private static void reloadOnSighup(ProxyApplication application) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> application.reload());
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            System.err.println("pgwarden: SIGHUP reload unavailable here: " + e.getMessage());
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

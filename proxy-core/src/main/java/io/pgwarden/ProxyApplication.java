@@ -1,66 +1,130 @@
 package io.pgwarden;
 
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.concurrent.EventExecutor;
+import io.pgwarden.admin.AdminConsole;
+import io.pgwarden.admin.AdminControl;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.CancelForwarder;
 import io.pgwarden.backend.LossCounters;
+import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.frontend.Credentials;
+import io.pgwarden.metrics.HttpEndpoints;
+import io.pgwarden.metrics.PoolView;
+import io.pgwarden.metrics.ProxyMetrics;
+import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolRegistry;
 import io.pgwarden.server.ProxyServer;
 import io.pgwarden.server.Transport;
 import io.pgwarden.session.CancelRegistry;
+import io.pgwarden.session.ConfigHolder;
+import io.pgwarden.session.EventLog;
 import io.pgwarden.session.ProxyContext;
+import io.pgwarden.session.SessionRegistry;
 import io.pgwarden.session.StatementNames;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Composition root: builds every part of the proxy from one configuration, and tears it down. */
-public final class ProxyApplication implements AutoCloseable {
+/** Composition root: builds every part of the proxy from one configuration, reloads it, and tears it down. */
+public final class ProxyApplication implements AutoCloseable, AdminControl {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyApplication.class);
     /** PostgreSQL's own limit for a single message is 1 GB. */
     private static final int MAX_MESSAGE_LENGTH = 1 << 30;
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+    /** Client timeouts are checked this often (each event loop scans its own clients). */
+    private static final long JANITOR_PERIOD_MILLIS = 100;
+
+    /** Where a reload reads the configuration from (the file given at start, in production). */
+    @FunctionalInterface
+    public interface ConfigSource {
+        ProxyConfig load() throws ConfigException;
+    }
 
     private final EventLoopGroup loops;
     private final PoolRegistry pools;
     private final ProxyServer server;
     private final InetSocketAddress address;
+    private final ProxyContext context;
+    private final ConfigSource source;
+    private final List<ScheduledFuture<?>> janitors = new ArrayList<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private HttpEndpoints http;
 
-    private ProxyApplication(EventLoopGroup loops, PoolRegistry pools, ProxyServer server, InetSocketAddress address) {
+    private ProxyApplication(EventLoopGroup loops, PoolRegistry pools, ProxyServer server, InetSocketAddress address,
+                             ProxyContext context, ConfigSource source) {
         this.loops = loops;
         this.pools = pools;
         this.server = server;
         this.address = address;
+        this.context = context;
+        this.source = source;
     }
 
-    public static ProxyApplication start(ProxyConfig config) throws InterruptedException {
+    public static ProxyApplication start(ProxyConfig config) throws InterruptedException, IOException {
+        return start(config, () -> config);
+    }
+
+    public static ProxyApplication start(ProxyConfig config, ConfigSource source)
+            throws InterruptedException, IOException {
         Transport transport = Transport.best();
         EventLoopGroup loops = transport.newEventLoopGroup(Runtime.getRuntime().availableProcessors(), "pgwarden");
         try {
+            EventLog events = new EventLog(1_000);
             LossCounters losses = new LossCounters();
-            BackendConnector connector = new BackendConnector(transport, MAX_MESSAGE_LENGTH, WATER_MARK, losses);
-            PoolRegistry pools = new PoolRegistry(connector, loops);
-            ProxyContext context = new ProxyContext(config, pools, new Credentials(), new CancelRegistry(),
-                    new CancelForwarder(transport), new StatementNames(), new AtomicInteger(), MAX_MESSAGE_LENGTH);
+            BackendConnector connector = new BackendConnector(transport, MAX_MESSAGE_LENGTH, WATER_MARK, losses,
+                    (pool, detail) -> events.add(pool, "backend_lost", detail));
+            PoolRegistry pools = new PoolRegistry(connector, loops, events);
+            SessionRegistry sessions = new SessionRegistry();
+            AtomicReference<AdminConsole> console = new AtomicReference<>();
+            // The metrics read the pools through the context, which needs the metrics: tie the knot lazily.
+            AtomicReference<ProxyContext> built = new AtomicReference<>();
+            ProxyMetrics metrics = new ProxyMetrics(() -> built.get() == null ? List.of() : PoolViews.of(built.get()),
+                    losses::snapshot);
+            ProxyContext context = new ProxyContext(new ConfigHolder(config), pools, new Credentials(),
+                    new CancelRegistry(), new CancelForwarder(transport), new StatementNames(), new AtomicInteger(),
+                    MAX_MESSAGE_LENGTH, sessions, events, metrics, console::get);
+            built.set(context);
             ProxyServer server = new ProxyServer(transport, loops, context, WATER_MARK);
             InetSocketAddress address = server.bind(config.listen().host(), config.listen().port());
-            config.databases().values().forEach(db -> config.users().values().forEach(user -> {
-                if (db.pool().minSize() > 0) {
-                    pools.poolFor(db, user).fill();
-                }
-            }));
-            log.info("pgwarden listening on {} ({} transport, {} databases, {} users)", address, transport.name(),
+            ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source);
+            console.set(new AdminConsole(context, app));
+            pools.apply(config);
+
+            app.startJanitors();
+            if (config.admin().http() != null) {
+                app.http = HttpEndpoints.start(config.admin().http().host(), config.admin().http().port(),
+                        context.metrics(), () -> PoolViews.of(context));
+                log.info("event=http_listen addr={}", app.http.address());
+            }
+            log.info("event=listen addr={} transport={} databases={} users={}", address, transport.name(),
                     config.databases().size(), config.users().size());
-            return new ProxyApplication(loops, pools, server, address);
-        } catch (InterruptedException | RuntimeException e) {
+            return app;
+        } catch (InterruptedException | IOException | RuntimeException e) {
             loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
+        }
+    }
+
+    private void startJanitors() {
+        for (EventExecutor executor : loops) {
+            EventLoop loop = (EventLoop) executor;
+            janitors.add(loop.scheduleAtFixedRate(() -> context.sessions().tick(loop, System.nanoTime()),
+                    JANITOR_PERIOD_MILLIS, JANITOR_PERIOD_MILLIS, TimeUnit.MILLISECONDS));
         }
     }
 
@@ -68,15 +132,70 @@ public final class ProxyApplication implements AutoCloseable {
         return address;
     }
 
+    /** The HTTP endpoints' address, or null when admin.http is not configured. */
+    public InetSocketAddress httpAddress() {
+        return http == null ? null : http.address();
+    }
+
     public PoolRegistry pools() {
         return pools;
     }
 
+    public ProxyContext context() {
+        return context;
+    }
+
+    /** Re-reads the configuration; on any problem the running one stays and the problems are returned. */
+    @Override
+    public synchronized List<String> reload() {
+        ProxyConfig next;
+        try {
+            next = source.load();
+        } catch (ConfigException e) {
+            context.metrics().configReload(false);
+            log.warn("event=config_reload result=rejected problems={}", e.problems().size());
+            e.problems().forEach(p -> log.warn("event=config_problem detail=\"{}\"", p));
+            return e.problems();
+        }
+        if (!next.listen().equals(context.config().listen())) {
+            log.warn("event=config_reload note=\"listen changes need a restart; the old listener stays\"");
+        }
+        context.configHolder().set(next);
+        pools.apply(next);
+        context.metrics().configReload(true);
+        context.events().add("*", "config_reload", "new configuration in force");
+        log.info("event=config_reload result=ok databases={} users={}", next.databases().size(), next.users().size());
+        return List.of();
+    }
+
+    /** SHUTDOWN from the console: answered first, then the process stops (off the event loop). */
+    @Override
+    public void shutdown() {
+        Thread stopper = new Thread(() -> {
+            close();
+        }, "pgwarden-shutdown");
+        stopper.setDaemon(false);
+        stopper.start();
+    }
+
+    /** Blocks until {@link #close()} has finished, whoever called it. */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
     @Override
     public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        janitors.forEach(j -> j.cancel(false));
+        if (http != null) {
+            http.close();
+        }
         server.close();
         pools.closeAll("pgwarden shutting down");
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        log.info("pgwarden stopped");
+        log.info("event=stopped");
+        stopped.countDown();
     }
 }

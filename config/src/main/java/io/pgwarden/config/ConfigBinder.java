@@ -1,26 +1,31 @@
 package io.pgwarden.config;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /** Turns the parsed YAML tree into {@link ProxyConfig}, recording every problem in the {@link ConfigReader}. */
 final class ConfigBinder {
-    private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users");
+    private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin");
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections");
     private static final List<String> POOL_KEYS = List.of(
             "pool_mode", "min_size", "max_size", "query_wait_timeout", "server_reset_query", "max_prepared_statements",
-            ConnectionSettingsBinder.SERVER, ConnectionSettingsBinder.CLIENT);
+            ConnectionSettingsBinder.SERVER, ConnectionSettingsBinder.CLIENT, "query_timeout", "query_wait_notice");
     // Older files put these at pool level; naming the new place beats a generic "unknown key".
     private static final Map<String, String> MOVED_POOL_KEYS = Map.of("connect_timeout", "server.connect_timeout");
     private static final List<String> DATABASE_KEYS =
             Stream.concat(Stream.of("host", "port", "dbname"), POOL_KEYS.stream()).toList();
     private static final List<String> USER_KEYS = List.of("password", "auth");
+    private static final List<String> ADMIN_KEYS = List.of("database", "users", "http");
+    private static final List<String> HTTP_KEYS = List.of("host", "port");
 
     private static final Map<String, PoolMode> POOL_MODES = spellings(PoolMode.values(), mode -> mode.name().toLowerCase());
     private static final Map<String, AuthMethod> AUTH_METHODS = spellings(AuthMethod.values(), AuthMethod::yamlName);
@@ -54,12 +59,18 @@ final class ConfigBinder {
         Map<String, Object> defaultsSection = reader.mapping("defaults", top.get().get("defaults")).orElse(Map.of());
         reader.rejectUnknownKeys("defaults", defaultsSection, POOL_KEYS, MOVED_POOL_KEYS);
         PoolRead defaults = bindPool("defaults", defaultsSection, new PoolRead(PoolSettings.defaults(), true, true));
-        Map<String, DatabaseConfig> databases = bindDatabases(top.get().get("databases"), defaults);
-        Map<String, UserConfig> users = bindUsers(top.get().get("users"));
+        Optional<Map<String, Object>> databasesSection = reader.mapping("databases", top.get().get("databases"));
+        Map<String, DatabaseConfig> databases = bindDatabases(databasesSection, defaults);
+        Optional<Map<String, Object>> usersSection = reader.mapping("users", top.get().get("users"));
+        Map<String, UserConfig> users = bindUsers(usersSection);
+        // Checked against every name in the file, not only the entries that bound cleanly: a user missing its
+        // password is still a user, and calling it unknown here would send the reader looking for a typo.
+        AdminConfig admin = bindAdmin(top.get().get("admin"),
+                databasesSection.map(Map::keySet), usersSection.map(Map::keySet));
         if (reader.problemCount() > 0) {
             return Optional.empty();
         }
-        return Optional.of(new ProxyConfig(listen, defaults.settings(), databases, users));
+        return Optional.of(new ProxyConfig(listen, defaults.settings(), databases, users, admin));
     }
 
     private ListenConfig bindListen(Object value) {
@@ -79,22 +90,25 @@ final class ConfigBinder {
         before = reader.problemCount();
         int maxSize = read(path, map, "max_size", inherited.maxSize(), (p, v) -> reader.integer(p, v, 1, MAX));
         boolean maxSizeValid = map.containsKey("max_size") ? reader.problemCount() == before : base.maxSizeValid();
-        PoolSettings settings = new PoolSettings(
-                read(path, map, "pool_mode", inherited.poolMode(), (p, v) -> reader.choice(p, v, POOL_MODES)),
-                minSize,
-                maxSize,
-                read(path, map, "query_wait_timeout", inherited.queryWaitTimeout(), reader::positiveDuration),
-                read(path, map, "server_reset_query", inherited.serverResetQuery(), reader::string),
-                read(path, map, "max_prepared_statements", inherited.maxPreparedStatements(),
-                        (p, v) -> reader.integer(p, v, 1, MAX)),
-                connections.server(path, map, inherited.server()),
-                connections.client(path, map, inherited.client()));
+        PoolMode poolMode =
+                read(path, map, "pool_mode", inherited.poolMode(), (p, v) -> reader.choice(p, v, POOL_MODES));
+        Duration queryWaitTimeout =
+                read(path, map, "query_wait_timeout", inherited.queryWaitTimeout(), reader::positiveDuration);
+        String serverResetQuery = read(path, map, "server_reset_query", inherited.serverResetQuery(), reader::string);
+        int maxPreparedStatements = read(path, map, "max_prepared_statements", inherited.maxPreparedStatements(),
+                (p, v) -> reader.integer(p, v, 1, MAX));
+        // Read before the nested sections so problems are listed with this level's plain keys first.
+        Duration queryTimeout = read(path, map, "query_timeout", inherited.queryTimeout(), reader::durationOrZero);
+        Duration queryWaitNotice =
+                read(path, map, "query_wait_notice", inherited.queryWaitNotice(), reader::durationOrZero);
+        PoolSettings settings = new PoolSettings(poolMode, minSize, maxSize, queryWaitTimeout, serverResetQuery,
+                maxPreparedStatements, connections.server(path, map, inherited.server()),
+                connections.client(path, map, inherited.client()), queryTimeout, queryWaitNotice);
         return new PoolRead(settings, minSizeValid, maxSizeValid);
     }
 
-    private Map<String, DatabaseConfig> bindDatabases(Object value, PoolRead defaults) {
+    private Map<String, DatabaseConfig> bindDatabases(Optional<Map<String, Object>> section, PoolRead defaults) {
         Map<String, DatabaseConfig> databases = new LinkedHashMap<>();
-        Optional<Map<String, Object>> section = reader.mapping("databases", value);
         if (section.isEmpty()) {
             return databases;
         }
@@ -126,9 +140,8 @@ final class ConfigBinder {
         return databases;
     }
 
-    private Map<String, UserConfig> bindUsers(Object value) {
+    private Map<String, UserConfig> bindUsers(Optional<Map<String, Object>> section) {
         Map<String, UserConfig> users = new LinkedHashMap<>();
-        Optional<Map<String, Object>> section = reader.mapping("users", value);
         if (section.isEmpty()) {
             return users;
         }
@@ -157,6 +170,71 @@ final class ConfigBinder {
                 users.put(name, new UserConfig(name, password, auth));
             }
         });
+        return users;
+    }
+
+    /**
+     * @param databaseNames the keys under {@code databases:}, empty if that section is broken
+     * @param userNames the keys under {@code users:}, empty if that section is broken
+     */
+    private AdminConfig bindAdmin(Object value, Optional<Set<String>> databaseNames, Optional<Set<String>> userNames) {
+        AdminConfig defaults = AdminConfig.defaults();
+        Optional<Map<String, Object>> section = reader.mapping("admin", value);
+        Map<String, Object> map = section.orElse(Map.of());
+        reader.rejectUnknownKeys("admin", map, ADMIN_KEYS);
+
+        String databasePath = ConfigReader.child("admin", "database");
+        int before = reader.problemCount();
+        String database = read("admin", map, "database", defaults.database(), reader::nonEmptyString);
+        // A broken section or value falls back to the default name, which the user may never have meant to use.
+        boolean databaseValid = section.isPresent() && reader.problemCount() == before;
+        if (databaseValid && databaseNames.isPresent() && databaseNames.get().contains(database)) {
+            String setting = map.containsKey("database") ? "'" + database + "'" : "the default '" + database + "'";
+            reader.problem(databasePath, setting + " is also the name of "
+                    + ConfigReader.child("databases", database)
+                    + "; the admin console needs a database name of its own, so rename one of them");
+        }
+
+        List<String> users = map.containsKey("users")
+                ? bindAdminUsers(ConfigReader.child("admin", "users"), map.get("users"), userNames)
+                : defaults.users();
+
+        HttpConfig http = null;
+        if (map.containsKey("http")) {
+            String path = ConfigReader.child("admin", "http");
+            Map<String, Object> httpMap = reader.mapping(path, map.get("http")).orElse(Map.of());
+            reader.rejectUnknownKeys(path, httpMap, HTTP_KEYS);
+            HttpConfig httpDefaults = HttpConfig.defaults();
+            http = new HttpConfig(
+                    read(path, httpMap, "host", httpDefaults.host(), reader::nonEmptyString),
+                    read(path, httpMap, "port", httpDefaults.port(), (p, v) -> reader.integer(p, v, 0, 65535)));
+        }
+        return new AdminConfig(database, users, http);
+    }
+
+    private List<String> bindAdminUsers(String path, Object value, Optional<Set<String>> userNames) {
+        List<String> users = new ArrayList<>();
+        List<Object> items = reader.list(path, value, "a list of user names", "; write it as [name, ...]")
+                .orElse(List.of());
+        for (int i = 0; i < items.size(); i++) {
+            String itemPath = path + "[" + i + "]";
+            Optional<String> name = reader.nonEmptyString(itemPath, items.get(i));
+            if (name.isEmpty()) {
+                continue;
+            }
+            if (users.contains(name.get())) {
+                reader.problem(itemPath, "'" + name.get() + "' is listed more than once");
+                continue;
+            }
+            Set<String> known = userNames.orElse(null);
+            if (known != null && !known.contains(name.get())) {
+                String hint = KeySuggestions.closest(name.get(), known)
+                        .map(suggestion -> "; did you mean '" + suggestion + "'?")
+                        .orElse(known.isEmpty() ? "" : "; expected one of " + String.join(", ", known));
+                reader.problem(itemPath, "'" + name.get() + "' is not a user configured under users" + hint);
+            }
+            users.add(name.get());
+        }
         return users;
     }
 

@@ -68,6 +68,23 @@ final class ConfigReader {
         return Optional.of(result);
     }
 
+    /**
+     * A missing value (a key with every entry commented out) reads as an empty list.
+     *
+     * @param expected what the list holds, for the sentence, e.g. "a list of user names"
+     * @param hint appended when a single scalar was written instead of a list, e.g. "; write [app]"
+     */
+    Optional<List<Object>> list(String path, Object value, String expected, String hint) {
+        if (value == null) {
+            return Optional.of(List.of());
+        }
+        if (value instanceof List<?> raw) {
+            return Optional.of(new ArrayList<>(raw));
+        }
+        wrongType(path, value, expected, hint);
+        return Optional.empty();
+    }
+
     void rejectUnknownKeys(String path, Map<String, Object> map, Collection<String> known) {
         rejectUnknownKeys(path, map, known, Map.of());
     }

@@ -13,7 +13,8 @@ final class ConnectionSettingsBinder {
 
     private static final List<String> SERVER_KEYS = List.of("keepalive", "tcp_user_timeout", "check_query",
             "check_delay", "check_timeout", "health_check_interval", "lifetime", "idle_timeout", "connect_timeout");
-    private static final List<String> CLIENT_KEYS = List.of("keepalive");
+    private static final List<String> CLIENT_KEYS = List.of("keepalive", "idle_timeout", "idle_in_transaction_timeout",
+            "idle_in_transaction_warning", "login_timeout");
     private static final List<String> KEEPALIVE_KEYS = List.of("idle", "interval", "count");
 
     private final ConfigReader reader;
@@ -42,7 +43,14 @@ final class ConnectionSettingsBinder {
     ClientSettings client(String parent, Map<String, Object> parentMap, ClientSettings inherited) {
         String path = ConfigReader.child(parent, CLIENT);
         Map<String, Object> map = section(path, parentMap.get(CLIENT), CLIENT_KEYS);
-        return new ClientSettings(keepalive(path, map, inherited.keepalive()));
+        return new ClientSettings(
+                keepalive(path, map, inherited.keepalive()),
+                reader.read(path, map, "idle_timeout", inherited.idleTimeout(), reader::durationOrZero),
+                reader.read(path, map, "idle_in_transaction_timeout", inherited.idleInTransactionTimeout(),
+                        reader::durationOrZero),
+                reader.read(path, map, "idle_in_transaction_warning", inherited.idleInTransactionWarning(),
+                        reader::durationOrZero),
+                reader.read(path, map, "login_timeout", inherited.loginTimeout(), reader::positiveDuration));
     }
 
     private Keepalive keepalive(String parent, Map<String, Object> parentMap, Keepalive inherited) {

@@ -11,6 +11,9 @@ import java.util.Objects;
  *                              in transaction mode; beyond it the least recently used ones are closed on the server
  * @param server the {@code server:} section, merged key by key like the settings around it
  * @param client the {@code client:} section, merged key by key like the settings around it
+ * @param queryTimeout a query running longer than this is cancelled on the server; zero never cancels
+ * @param queryWaitNotice a client that has waited this long for a backend is sent a NOTICE saying so; zero
+ *                        never sends one
  */
 public record PoolSettings(
         PoolMode poolMode,
@@ -20,11 +23,14 @@ public record PoolSettings(
         String serverResetQuery,
         int maxPreparedStatements,
         ServerSettings server,
-        ClientSettings client) {
+        ClientSettings client,
+        Duration queryTimeout,
+        Duration queryWaitNotice) {
 
     private static final PoolSettings DEFAULTS = new PoolSettings(
             PoolMode.TRANSACTION, 0, 20, Duration.ofSeconds(30), "DISCARD ALL", 200,
-            ServerSettings.defaults(), ClientSettings.defaults());
+            ServerSettings.defaults(), ClientSettings.defaults(),
+            Duration.ZERO, Duration.ofSeconds(5));
 
     public PoolSettings {
         Objects.requireNonNull(poolMode, "poolMode");
@@ -32,6 +38,8 @@ public record PoolSettings(
         Objects.requireNonNull(serverResetQuery, "serverResetQuery");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(queryTimeout, "queryTimeout");
+        Objects.requireNonNull(queryWaitNotice, "queryWaitNotice");
     }
 
     /** The built-in values used for every key the configuration leaves out. */

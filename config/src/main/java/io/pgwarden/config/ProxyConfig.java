@@ -6,18 +6,24 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
-/** The whole, validated configuration. Maps are unmodifiable and keep the order of the file. */
+/**
+ * The whole, validated configuration. Maps are unmodifiable and keep the order of the file.
+ *
+ * @param admin the {@code admin:} section; {@link AdminConfig#defaults()} when the file has none
+ */
 public record ProxyConfig(
         ListenConfig listen,
         PoolSettings defaults,
         Map<String, DatabaseConfig> databases,
-        Map<String, UserConfig> users) {
+        Map<String, UserConfig> users,
+        AdminConfig admin) {
 
     public ProxyConfig {
         Objects.requireNonNull(listen, "listen");
         Objects.requireNonNull(defaults, "defaults");
         databases = orderedCopy(databases, "databases");
         users = orderedCopy(users, "users");
+        Objects.requireNonNull(admin, "admin");
     }
 
     public Optional<DatabaseConfig> database(String name) {

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,8 +36,9 @@ class ConfigLoaderTest {
         DatabaseConfig appdb = config.database("appdb").orElseThrow();
         assertThat(appdb).isEqualTo(new DatabaseConfig("appdb", "127.0.0.1", 5432, "appdb",
                 new PoolSettings(PoolMode.TRANSACTION, 0, 10, Duration.ofSeconds(30), "DISCARD ALL", 200,
-                        ServerSettings.defaults(), ClientSettings.defaults())));
+                        ServerSettings.defaults(), ClientSettings.defaults(), Duration.ZERO, Duration.ofSeconds(5))));
         assertThat(config.user("app")).contains(new UserConfig("app", "s3cret", AuthMethod.SCRAM_SHA_256));
+        assertThat(config.admin()).isEqualTo(AdminConfig.defaults());
     }
 
     @Test
@@ -53,6 +55,7 @@ class ConfigLoaderTest {
         assertThat(config.database("appdb")).contains(
                 new DatabaseConfig("appdb", "127.0.0.1", 5432, "appdb", PoolSettings.defaults()));
         assertThat(config.user("app").orElseThrow().auth()).isEqualTo(AuthMethod.SCRAM_SHA_256);
+        assertThat(config.admin()).isEqualTo(new AdminConfig("pgwarden", List.of(), null));
     }
 
     @Test
@@ -77,12 +80,14 @@ class ConfigLoaderTest {
                 """, "t");
 
         assertThat(merged.defaults()).isEqualTo(new PoolSettings(PoolMode.TRANSACTION, 0, 8,
-                Duration.ofSeconds(30), "RESET ALL", 200, server(Duration.ofSeconds(2)), ClientSettings.defaults()));
+                Duration.ofSeconds(30), "RESET ALL", 200, server(Duration.ofSeconds(2)), ClientSettings.defaults(),
+                Duration.ZERO, Duration.ofSeconds(5)));
         assertThat(merged.database("appdb").orElseThrow().pool()).isEqualTo(merged.defaults());
         DatabaseConfig reports = merged.database("reports").orElseThrow();
         assertThat(reports.dbname()).isEqualTo("real_name");
         assertThat(reports.pool()).isEqualTo(new PoolSettings(PoolMode.SESSION, 2, 8,
-                Duration.ofMillis(500), "", 200, server(Duration.ofHours(1)), ClientSettings.defaults()));
+                Duration.ofMillis(500), "", 200, server(Duration.ofHours(1)), ClientSettings.defaults(),
+                Duration.ZERO, Duration.ofSeconds(5)));
         assertThat(merged.user("app").orElseThrow().auth()).isEqualTo(AuthMethod.MD5);
     }
 

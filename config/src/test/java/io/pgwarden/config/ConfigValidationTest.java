@@ -60,7 +60,8 @@ class ConfigValidationTest {
     @Test
     void listsTheAllowedKeysWhenNothingIsClose() {
         assertThat(problems(ConfigLoaderTest.MINIMAL + "logging: {}\n"))
-                .containsExactly("logging: unknown key; expected one of listen, defaults, databases, users");
+                .containsExactly("logging: unknown key; expected one of listen, defaults, databases, users,"
+                        + " admin");
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {bind_address: x}\n"))
                 .containsExactly("listen.bind_address: unknown key; expected one of host, port, max_client_connections");
     }

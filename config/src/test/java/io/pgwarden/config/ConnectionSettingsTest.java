@@ -75,7 +75,8 @@ class ConnectionSettingsTest {
                 Duration.ofSeconds(2), Duration.ofMillis(750), Duration.ofSeconds(15), Duration.ofHours(2),
                 Duration.ofMinutes(5), Duration.ofSeconds(3)));
         assertThat(config.defaults().client())
-                .isEqualTo(new ClientSettings(new Keepalive(Duration.ofMinutes(2), Duration.ofSeconds(20), 9)));
+                .isEqualTo(new ClientSettings(new Keepalive(Duration.ofMinutes(2), Duration.ofSeconds(20), 9),
+                        Duration.ZERO, Duration.ZERO, Duration.ofSeconds(30), Duration.ofSeconds(60)));
         assertThat(config.database("appdb").orElseThrow().pool().server()).isEqualTo(config.defaults().server());
     }
 

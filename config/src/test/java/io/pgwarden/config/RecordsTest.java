@@ -24,7 +24,7 @@ class RecordsTest {
         }
         Map<String, UserConfig> users = new LinkedHashMap<>(Map.of("u", new UserConfig("u", "p", AuthMethod.MD5)));
         ProxyConfig config = new ProxyConfig(new ListenConfig("127.0.0.1", 0, 10), PoolSettings.defaults(),
-                databases, users);
+                databases, users, AdminConfig.defaults());
 
         databases.clear();
         users.clear();
@@ -48,6 +48,8 @@ class RecordsTest {
         assertThat(defaults.maxPreparedStatements()).isEqualTo(200);
         assertThat(defaults.server()).isEqualTo(ServerSettings.defaults());
         assertThat(defaults.client()).isEqualTo(ClientSettings.defaults());
+        assertThat(defaults.queryTimeout()).isZero();
+        assertThat(defaults.queryWaitNotice()).isEqualTo(Duration.ofSeconds(5));
     }
 
     @Test

@@ -29,6 +29,7 @@ public final class BackendConnection {
     private volatile String closeReason;
     private volatile LossReason lossReason;
     private volatile boolean announcedFatal;
+    private volatile int generation;
     private final PreparedOnBackend prepared = new PreparedOnBackend();
     /** Settings pgwarden changed on this backend: name to value, null meaning back at the server default. */
     private final java.util.Map<String, String> settings = new java.util.HashMap<>();
@@ -112,6 +113,14 @@ public final class BackendConnection {
     /** Session settings this backend carries that differ from its login defaults (holder-confined, like {@link #prepared()}). */
     public java.util.Map<String, String> settings() {
         return settings;
+    }
+
+    public int generation() {
+        return generation;
+    }
+
+    public void setGeneration(int generation) {
+        this.generation = generation;
     }
 
     public long ageNanos() {

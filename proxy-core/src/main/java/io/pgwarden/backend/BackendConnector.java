@@ -31,10 +31,13 @@ public final class BackendConnector {
     private final WriteBufferWaterMark waterMark;
     private final AtomicLong ids = new AtomicLong();
     private final LossCounters losses;
+    /** (pool, description) of each backend loss, for SHOW EVENTS. */
+    private final java.util.function.BiConsumer<String, String> lossEvents;
 
     public BackendConnector(Transport transport, int maxMessageLength, WriteBufferWaterMark waterMark,
-                            LossCounters losses) {
+                            LossCounters losses, java.util.function.BiConsumer<String, String> lossEvents) {
         this.transport = transport;
+        this.lossEvents = lossEvents;
         this.losses = losses;
         this.maxMessageLength = maxMessageLength;
         this.waterMark = waterMark;
@@ -57,7 +60,7 @@ public final class BackendConnector {
     public CompletableFuture<BackendConnection> connect(EventLoop loop, Target target) {
         CompletableFuture<BackendConnection> result = new CompletableFuture<>();
         long id = ids.incrementAndGet();
-        BackendHandler handler = new BackendHandler(losses);
+        BackendHandler handler = new BackendHandler(losses, lossEvents, target.database() + "/" + target.user());
         int connectMillis = (int) Math.min(Integer.MAX_VALUE, target.connectTimeout().toMillis());
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)

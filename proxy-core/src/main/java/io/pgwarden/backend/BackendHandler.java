@@ -15,10 +15,14 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(BackendHandler.class);
 
     private final LossCounters losses;
+    private final java.util.function.BiConsumer<String, String> lossEvents;
+    private final String poolName;
     private BackendConnection connection;
 
-    BackendHandler(LossCounters losses) {
+    BackendHandler(LossCounters losses, java.util.function.BiConsumer<String, String> lossEvents, String poolName) {
         this.losses = losses;
+        this.lossEvents = lossEvents;
+        this.poolName = poolName;
     }
 
     void attach(BackendConnection connection) {
@@ -75,7 +79,12 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         connection.setState(BackendConnection.State.CLOSED);
         LossReason reason = connection.lossReason();
         losses.record(reason);
-        log.info("{} closed: {}: {}", connection, reason.description(), connection.closeReason());
+        log.info("event=server_close server={} pid={} pool={} reason_class={} reason=\"{}\"", connection.id(),
+                connection.processId(), poolName, reason.name().toLowerCase(), connection.closeReason());
+        if (reason != LossReason.CLOSED_BY_PGWARDEN && reason != LossReason.LIFETIME_EXPIRED
+                && reason != LossReason.IDLE_TIMEOUT) {
+            lossEvents.accept(poolName, "backend_lost: " + reason.description() + ": " + connection.closeReason());
+        }
         BackendListener listener = connection.listener();
         if (listener != null) {
             listener.onBackendClosed(connection, connection.closeReason());

@@ -22,4 +22,11 @@ public final class LossCounters {
     public long count(LossReason reason) {
         return counts.get(reason).sum();
     }
+
+    /** reason_class -> count, for the metrics endpoint. */
+    public Map<String, Long> snapshot() {
+        Map<String, Long> snapshot = new java.util.LinkedHashMap<>();
+        counts.forEach((reason, count) -> snapshot.put(reason.name().toLowerCase(), count.sum()));
+        return snapshot;
+    }
 }

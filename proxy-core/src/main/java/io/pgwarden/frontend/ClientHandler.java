@@ -8,8 +8,6 @@ import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.session.ClientSession;
 import io.pgwarden.session.ProxyContext;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,13 +16,10 @@ import org.slf4j.LoggerFactory;
 public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(ClientHandler.class);
-    /** A client that has not logged in by then is dropped, so half-open connections cannot hoard slots. */
-    private static final long LOGIN_TIMEOUT_SECONDS = 60;
 
     private final ProxyContext context;
     private final AtomicLong ids;
     private ClientSession session;
-    private ScheduledFuture<?> loginTimer;
 
     public ClientHandler(ProxyContext context, AtomicLong ids) {
         this.context = context;
@@ -35,12 +30,6 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         context.clientCount().incrementAndGet();
         session = new ClientSession(ids.incrementAndGet(), ctx.channel(), context);
-        loginTimer = ctx.executor().schedule(() -> {
-            if (!session.state().isLoggedIn()) {
-                log.info("{} {}: login timed out", session, ctx.channel().remoteAddress());
-                ctx.close();
-            }
-        }, LOGIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         ctx.fireChannelActive();
     }
 
@@ -67,7 +56,6 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         context.clientCount().decrementAndGet();
-        loginTimer.cancel(false);
         session.onClientClosed();
     }
 

@@ -10,6 +10,7 @@ import io.pgwarden.backend.BackendLoginException;
 import io.pgwarden.backend.LossReason;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.session.EventLog;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -32,7 +33,14 @@ public final class BackendPool {
     private static final long MAX_RETRY_MILLIS = 1_000;
 
     private final PoolKey key;
-    private final PoolSettings settings;
+    private volatile PoolSettings settings;
+    private volatile boolean paused;
+    /** Backends opened before the last RECONNECT are replaced as soon as they are idle. */
+    private volatile int generation;
+    private long exhaustedSinceNanos;
+    private int peakWaiting;
+    private final PoolStats stats = new PoolStats();
+    private final EventLog events;
     private final BackendConnector connector;
     private final BackendConnector.Target target;
     private final EventLoopGroup backgroundLoops;
@@ -49,8 +57,9 @@ public final class BackendPool {
     private volatile Map<String, String> serverParameters;
 
     public BackendPool(PoolKey key, PoolSettings settings, BackendConnector connector,
-                       BackendConnector.Target target, EventLoopGroup backgroundLoops) {
+                       BackendConnector.Target target, EventLoopGroup backgroundLoops, EventLog events) {
         this.key = key;
+        this.events = events;
         this.backgroundLoops = backgroundLoops;
         this.settings = settings;
         this.connector = connector;
@@ -77,7 +86,7 @@ public final class BackendPool {
     public BackendConnection acquire(PoolWaiter waiter) {
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
-            while (waiters.isEmpty() && !idle.isEmpty()) {
+            while (!paused && waiters.isEmpty() && !idle.isEmpty()) {
                 BackendConnection backend = takeIdleFor(waiter.eventLoop());
                 if (usableNow(backend, actions)) {
                     handOver(backend);
@@ -116,8 +125,9 @@ public final class BackendPool {
             discard(backend, backend.closeReason() != null ? backend.closeReason() : "server connection lost");
             return;
         }
-        if (backend.ageNanos() > backend.lifetimeNanos()) {
-            discard(backend, LossReason.LIFETIME_EXPIRED, "lifetime " + settings.server().lifetime() + " reached");
+        if (backend.ageNanos() > backend.lifetimeNanos() || backend.generation() != generation) {
+            discard(backend, LossReason.LIFETIME_EXPIRED, backend.generation() != generation
+                    ? "replaced by RECONNECT" : "lifetime " + settings.server().lifetime() + " reached");
             return;
         }
         backend.markVerified();
@@ -149,9 +159,10 @@ public final class BackendPool {
             forget(backend);
             return false;
         }
-        if (backend.ageNanos() > backend.lifetimeNanos()) {
+        if (backend.ageNanos() > backend.lifetimeNanos() || backend.generation() != generation) {
             forget(backend);
-            actions.add(() -> backend.close(LossReason.LIFETIME_EXPIRED, "lifetime reached while idle"));
+            actions.add(() -> backend.close(LossReason.LIFETIME_EXPIRED, backend.generation() != generation
+                    ? "replaced by RECONNECT" : "lifetime reached while idle"));
             return false;
         }
         if (System.nanoTime() - backend.verifiedAtNanos() >= settings.server().checkDelay().toNanos()) {
@@ -244,6 +255,93 @@ public final class BackendPool {
         actions.forEach(Runnable::run);
     }
 
+    /** Opens one backend if the pool has none and is not already trying: the readiness probe's question. */
+    public void probe() {
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            if (total == 0 && opening == 0 && !retryScheduled) {
+                total++;
+                opening++;
+                actions.add(() -> open(backgroundLoops.next()));
+            }
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    public boolean isPaused() {
+        return paused;
+    }
+
+    /** PAUSE: new transactions wait (without timing out) until {@link #resume()}. */
+    public void pause() {
+        paused = true;
+    }
+
+    public void resume() {
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            paused = false;
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    /** RECONNECT: every backend is replaced, each as soon as it is idle; clients keep working meanwhile. */
+    public void reconnect() {
+        generation++;
+        maintain();
+    }
+
+    /** RELOAD: new sizes and timeouts apply from the next checkout on; nobody is disconnected. */
+    public void updateSettings(PoolSettings next) {
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            settings = next;
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    public synchronized List<BackendConnection> idleSnapshot() {
+        return new ArrayList<>(idle);
+    }
+
+    public PoolStats stats() {
+        return stats;
+    }
+
+    /** Counts for SHOW POOLS and the metrics. */
+    public synchronized Counts counts() {
+        return new Counts(total - idle.size() - checking - opening, idle.size(), checking, opening, waiters.size(),
+                lastConnectError);
+    }
+
+    /** Server connections by state, and what is waiting. */
+    public record Counts(int active, int idle, int testing, int opening, int waiting, String lastConnectError) {
+    }
+
+    /** Logs and records the start and the end of each episode in which clients queue behind a full pool. */
+    private void noteExhaustion() {
+        boolean exhausted = !waiters.isEmpty() && total >= settings.maxSize();
+        if (exhausted && exhaustedSinceNanos == 0) {
+            exhaustedSinceNanos = System.nanoTime();
+            peakWaiting = waiters.size();
+            String detail = total + "/" + settings.maxSize() + " in use, " + waiters.size() + " waiting";
+            log.warn("event=pool_exhausted pool={} in_use={} max_size={} waiting={}", key, total, settings.maxSize(),
+                    waiters.size());
+            events.add(key.toString(), "pool_exhausted", "start: " + detail);
+        } else if (exhaustedSinceNanos != 0) {
+            peakWaiting = Math.max(peakWaiting, waiters.size());
+            if (waiters.isEmpty()) {
+                long millis = (System.nanoTime() - exhaustedSinceNanos) / 1_000_000;
+                log.info("event=pool_exhaustion_end pool={} duration_ms={} peak_waiting={}", key, millis, peakWaiting);
+                events.add(key.toString(), "pool_exhausted", "end after " + millis + " ms, peak " + peakWaiting
+                        + " waiting");
+                exhaustedSinceNanos = 0;
+            }
+        }
+    }
+
     /** A one-line picture of the pool for error messages and logs. */
     public synchronized String describe() {
         return "pool " + key + " has " + (total - idle.size() - checking - opening) + " of " + settings.maxSize()
@@ -281,7 +379,8 @@ public final class BackendPool {
      * and as min_size asks for.
      */
     private void dispatch(List<Runnable> actions) {
-        while (!waiters.isEmpty() && !idle.isEmpty()) {
+        noteExhaustion();
+        while (!paused && !waiters.isEmpty() && !idle.isEmpty()) {
             PoolWaiter waiter = waiters.peekFirst();
             BackendConnection backend = takeIdleFor(waiter.eventLoop());
             if (!usableNow(backend, actions)) {
@@ -356,6 +455,7 @@ public final class BackendPool {
                 serverParameters = backend.parameters();
             }
             backend.setLifetimeNanos(jitteredLifetime());
+            backend.setGeneration(generation);
             backendToIdleAfterOpen(backend);
             dispatch(actions);
         }

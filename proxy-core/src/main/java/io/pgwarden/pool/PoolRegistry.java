@@ -3,6 +3,8 @@ package io.pgwarden.pool;
 import io.netty.channel.EventLoopGroup;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.config.DatabaseConfig;
+import io.pgwarden.config.ProxyConfig;
+import io.pgwarden.session.EventLog;
 import io.pgwarden.config.UserConfig;
 import java.util.Collection;
 import java.util.Queue;
@@ -19,14 +21,16 @@ public final class PoolRegistry {
 
     private final BackendConnector connector;
     private final EventLoopGroup loops;
+    private final EventLog events;
     private static final Logger log = LoggerFactory.getLogger(PoolRegistry.class);
 
     private final ConcurrentMap<PoolKey, BackendPool> pools = new ConcurrentHashMap<>();
     private final Queue<ScheduledFuture<?>> janitors = new ConcurrentLinkedQueue<>();
 
-    public PoolRegistry(BackendConnector connector, EventLoopGroup loops) {
+    public PoolRegistry(BackendConnector connector, EventLoopGroup loops, EventLog events) {
         this.connector = connector;
         this.loops = loops;
+        this.events = events;
     }
 
     public BackendPool poolFor(DatabaseConfig database, UserConfig user) {
@@ -34,7 +38,7 @@ public final class PoolRegistry {
         return pools.computeIfAbsent(key, k -> {
             BackendPool pool = new BackendPool(k, database.pool(), connector,
                     new BackendConnector.Target(database.host(), database.port(), database.dbname(), user.name(),
-                            user.password(), database.pool().server()), loops);
+                            user.password(), database.pool().server()), loops, events);
             janitors.add(scheduleJanitor(pool));
             return pool;
         });
@@ -50,6 +54,28 @@ public final class PoolRegistry {
                 log.warn("pool {}: maintenance failed", pool.key(), e);
             }
         }, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * RELOAD: pools of pairs still configured take the new settings; pools of removed databases or users close
+     * their idle backends and are left to drain as their clients leave; new pairs get pools.
+     */
+    public void apply(ProxyConfig config) {
+        for (BackendPool pool : pools.values()) {
+            DatabaseConfig db = config.database(pool.key().database()).orElse(null);
+            UserConfig user = config.user(pool.key().user()).orElse(null);
+            if (db != null && user != null) {
+                pool.updateSettings(db.pool());
+            } else {
+                pool.closeAll("removed from the configuration");
+            }
+        }
+        // Pools are made on first use; only those that must keep backends open exist from the start.
+        config.databases().values().forEach(db -> config.users().values().forEach(user -> {
+            if (db.pool().minSize() > 0) {
+                poolFor(db, user).fill();
+            }
+        }));
     }
 
     public Collection<BackendPool> pools() {

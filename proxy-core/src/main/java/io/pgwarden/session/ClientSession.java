@@ -58,6 +58,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     /** The protocol minor version pgwarden speaks; newer minors are negotiated down, as PostgreSQL does. */
     private static final int NEWEST_MINOR = 0;
 
+    /** SHOW CLIENTS and SHOW LEAKS show this much of a statement, and no parameters. */
+    private static final int STATEMENT_PREFIX_BYTES = 200;
     /** A transaction's first requests are kept for replay up to this size; bigger ones (COPY) are not replayed. */
     private static final int MAX_REPLAYABLE_BYTES = 1 << 20;
 
@@ -93,8 +95,30 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private boolean restoreOnLink;
     private final ArrayDeque<ByteBuf> waitingMessages = new ArrayDeque<>();
 
-    private ClientState state = ClientState.STARTUP;
-    private TransactionStatus transactionStatus = TransactionStatus.IDLE;
+    private volatile ClientState state = ClientState.STARTUP;
+    private volatile TransactionStatus transactionStatus = TransactionStatus.IDLE;
+    // What the admin console and the janitor read (volatile: read off this session's loop by the console).
+    private volatile long stateSinceNanos = connectedAtNanos;
+    private volatile long lastActivityNanos = connectedAtNanos;
+    private volatile long requestStartNanos;
+    private volatile long transactionStartNanos;
+    private volatile Object transactionStartStatement;
+    private volatile Object lastStatement;
+    private volatile long waitStartNanos;
+    private volatile String lastBackendLoss;
+    private Object firstStatementSinceIdle;
+    /** As the server last reported it (startup parameter, then SET application_name). */
+    private volatile String applicationName;
+    /** Set for clients of the virtual admin database. */
+    private io.pgwarden.admin.AdminConsole adminConsole;
+    private long warnedForTransactionAt;
+    private boolean waitNoticeSent;
+    private boolean queryCancelSent;
+    // Traffic since the last ReadyForQuery, added to the pool's stats there (once per transaction, not per message).
+    private long statTransactions;
+    private long statQueries;
+    private long statBytesIn;
+    private long statBytesOut;
     private StartupMessage startup;
     private ClientAuthenticator authenticator;
     private UserConfig user;
@@ -112,6 +136,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         this.id = id;
         this.channel = channel;
         this.context = context;
+        context.sessions().add(this);
     }
 
     @Override
@@ -121,6 +146,22 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     public ClientState state() {
         return state;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    /** The one place the client's state changes. */
+    private void setState(ClientState next) {
+        if (next != state) {
+            state = next;
+            stateSinceNanos = System.nanoTime();
+            if (next == ClientState.WAITING || next == ClientState.LOGIN_WAITING) {
+                waitStartNanos = stateSinceNanos;
+                waitNoticeSent = false;
+            }
+        }
     }
 
     boolean matchesSecret(int secretKey) {
@@ -174,7 +215,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         user = context.config().user(message.user()).orElse(null);
         authenticator = new ClientAuthenticator(message.user(), user, context.credentials());
-        state = ClientState.AUTHENTICATING;
+        setState(ClientState.AUTHENTICATING);
         ByteBuf out = channel.alloc().buffer();
         authenticator.start(out);
         channel.writeAndFlush(out, channel.voidPromise());
@@ -183,12 +224,15 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     /** Takes ownership of {@code message}. */
     public void onClientMessage(ByteBuf message) {
         byte tag = Frames.tag(message);
+        lastActivityNanos = System.nanoTime();
         switch (state) {
             case AUTHENTICATING -> authenticate(message);
             case IDLE, WAITING, LOGIN_WAITING -> {
                 if (tag == Tags.Frontend.TERMINATE) {
                     message.release();
                     close("client terminated");
+                } else if (adminConsole != null) {
+                    onAdminMessage(message, tag);
                 } else if (discardUntilSync) {
                     skipUntilSync(message, tag);
                 } else if (lostTransactionError && state == ClientState.IDLE) {
@@ -266,6 +310,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     }
 
     private void onAuthenticated() {
+        if (startup.database().equals(context.config().admin().database())) {
+            loginToAdminConsole();
+            return;
+        }
         database = context.config().database(startup.database()).orElse(null);
         if (database == null) {
             fatal(ErrorResponse.fatal("3D000", "database \"" + startup.database() + "\" does not exist"));
@@ -280,21 +328,75 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             sessionState = new SessionState();
         }
         settings.fromStartup(startup.parameters(), pool.serverParameters());
+        applicationName = startup.parameters().get("application_name");
         if (decoder() != null) {
             decoder().setMaxMessageLength(context.maxMessageLength());
         }
         key = context.cancelRegistry().register(this);
-        log.info("client#{} {} logged in as {} to {} ({} mode)", id, remote(), user.name(), database.name(),
-                database.pool().poolMode().name().toLowerCase());
+        log.info("event=client_login client={} addr={} user={} database={} mode={}", id, remote(), user.name(),
+                database.name(), database.pool().poolMode().name().toLowerCase());
         Map<String, String> parameters = pool.serverParameters();
         if (database.pool().poolMode() == PoolMode.TRANSACTION && parameters != null) {
             completeLogin(parameters);
-            state = ClientState.IDLE;
+            setState(ClientState.IDLE);
             return;
         }
         // Session mode keeps this backend; transaction mode borrows one only to learn the server's parameters.
-        state = ClientState.LOGIN_WAITING;
+        setState(ClientState.LOGIN_WAITING);
         waitForBackend();
+    }
+
+    /** The virtual admin database: no pool, no backend; its queries are answered by the console. */
+    private void loginToAdminConsole() {
+        if (!context.config().admin().users().contains(user.name())) {
+            fatal(ErrorResponse.fatal("42501", "permission denied: user \"" + user.name()
+                    + "\" is not in admin.users, so it may not use the admin console \""
+                    + context.config().admin().database() + "\""));
+            return;
+        }
+        adminConsole = context.adminConsole().get();
+        key = context.cancelRegistry().register(this);
+        log.info("event=client_login client={} addr={} user={} database={} mode=admin", id, remote(), user.name(),
+                startup.database());
+        Map<String, String> parameters = new LinkedHashMap<>();
+        context.pools().pools().stream().map(BackendPool::serverParameters).filter(java.util.Objects::nonNull)
+                .findFirst().ifPresent(p -> parameters.put("server_version", p.get("server_version")));
+        parameters.putIfAbsent("server_version", "17.0");
+        parameters.put("server_encoding", "UTF8");
+        parameters.put("client_encoding", "UTF8");
+        parameters.put("DateStyle", "ISO, MDY");
+        parameters.put("integer_datetimes", "on");
+        parameters.put("standard_conforming_strings", "on");
+        parameters.put("TimeZone", "UTC");
+        completeLogin(parameters);
+        setState(ClientState.IDLE);
+    }
+
+    /** Answers one admin console message: simple queries only. Takes ownership of {@code message}. */
+    private void onAdminMessage(ByteBuf message, byte tag) {
+        ByteBuf out = channel.alloc().buffer();
+        try {
+            if (tag == Tags.Frontend.QUERY) {
+                int start = message.readerIndex() + Frames.HEADER_LENGTH;
+                int end = message.indexOf(start, message.writerIndex(), (byte) 0);
+                String sql = message.toString(start, Math.max(0, end - start), java.nio.charset.StandardCharsets.UTF_8);
+                AdminResults.write(out, adminConsole.execute(sql));
+                BackendMessages.readyForQuery(out, TransactionStatus.IDLE.wireByte());
+            } else if (tag == Tags.Frontend.SYNC) {
+                BackendMessages.readyForQuery(out, TransactionStatus.IDLE.wireByte());
+            } else if (!discardUntilSync) {
+                ErrorResponse.error("0A000", "the pgwarden admin console speaks the simple query protocol only "
+                        + "(psql, or preferQueryMode=simple in pgjdbc)").encode(out);
+                discardUntilSync = true;
+            }
+            if (tag == Tags.Frontend.SYNC) {
+                discardUntilSync = false;
+            }
+            channel.writeAndFlush(out.retain(), channel.voidPromise());
+        } finally {
+            out.release();
+            message.release();
+        }
     }
 
     private void completeLogin(Map<String, String> serverParameters) {
@@ -319,7 +421,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     private void waitForBackend() {
         if (state != ClientState.LOGIN_WAITING) {
-            state = ClientState.WAITING;
+            setState(ClientState.WAITING);
         }
         BackendConnection ready = pool.acquire(this);
         if (ready != null) {
@@ -328,20 +430,27 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         // Stop reading so a client that pipelines while it waits cannot make us queue without bound.
         channel.config().setAutoRead(false);
-        long timeoutMillis = database.pool().queryWaitTimeout().toMillis();
+        long timeoutMillis = pool.settings().queryWaitTimeout().toMillis();
         long startedNanos = System.nanoTime();
         waitTimer = channel.eventLoop().schedule(() -> onWaitTimeout(startedNanos), timeoutMillis,
                 TimeUnit.MILLISECONDS);
     }
 
     private void onWaitTimeout(long startedNanos) {
+        if (pool.isPaused()) {
+            // PAUSE holds transactions without errors until RESUME.
+            waitTimer = channel.eventLoop().schedule(() -> onWaitTimeout(startedNanos),
+                    pool.settings().queryWaitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
         if (!pool.cancelWait(this)) {
             return;
         }
+        context.metrics().timeoutFired("query_wait");
         long waitedMillis = (System.nanoTime() - startedNanos) / 1_000_000;
         String lastError = pool.lastConnectError();
         ErrorResponse error = ErrorResponse.error("53300", "pgwarden: no server connection available after waiting "
-                        + waitedMillis + " ms (query_wait_timeout " + database.pool().queryWaitTimeout().toMillis()
+                        + waitedMillis + " ms (query_wait_timeout " + pool.settings().queryWaitTimeout().toMillis()
                         + " ms): " + pool.describe())
                 .withDetail(lastError != null ? "last attempt to connect to PostgreSQL failed: " + lastError : null)
                 .withHint("raise max_size or query_wait_timeout for this database, or look for clients that hold "
@@ -391,7 +500,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             }
         }
         discardUntilSync = errorSentInBatch;
-        state = ClientState.IDLE;
+        setState(ClientState.IDLE);
         channel.writeAndFlush(out, channel.voidPromise());
         channel.config().setAutoRead(true);
     }
@@ -419,6 +528,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         cancelWaitTimer();
+        if (state == ClientState.WAITING) {
+            long waitedNanos = System.nanoTime() - waitStartNanos;
+            pool.stats().addWait(waitedNanos / 1_000);
+            context.metrics().observeWait(pool.key().database(), pool.key().user(), waitedNanos / 1e9);
+        }
         link(acquired);
         if (state == ClientState.LOGIN_WAITING) {
             completeLogin(acquired.parameters());
@@ -426,7 +540,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 // This backend only told us the server's parameters; requests get one when they arrive.
                 unlink();
                 pool.release(acquired);
-                state = ClientState.IDLE;
+                setState(ClientState.IDLE);
                 if (!waitingMessages.isEmpty()) {
                     waitForBackend();
                 } else {
@@ -434,10 +548,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 }
                 return;
             } else {
-                state = ClientState.LINKED;
+                setState(ClientState.LINKED);
             }
         } else {
-            state = ClientState.LINKED;
+            setState(ClientState.LINKED);
         }
         if (statements != null) {
             sendCanary(acquired);
@@ -479,6 +593,14 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     private void forwardToBackend(ByteBuf message, byte tag) {
         BackendConnection b = backend;
+        if (pending.clientOwedNothing()) {
+            requestStartNanos = lastActivityNanos;
+            queryCancelSent = false;
+        }
+        if (tag == Tags.Frontend.QUERY || tag == Tags.Frontend.PARSE) {
+            noteStatement(message, tag);
+        }
+        statBytesIn += message.readableBytes();
         if (replayable != null) {
             keepForReplay(message);
         }
@@ -517,19 +639,31 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         if (replayable != null) {
             closeReplayWindow();
         }
+        TransactionStatus before = transactionStatus;
         if (tag == Tags.Backend.READY_FOR_QUERY) {
             transactionStatus = TransactionStatus.fromWire(Frames.readyForQueryStatus(message));
         }
         PendingResponses.Pending head = pending.head();
-        if (pending.onBackendMessage(tag) == PendingResponses.Action.DROP) {
+        PendingResponses.Action action = pending.onBackendMessage(tag);
+        if (tag == Tags.Backend.READY_FOR_QUERY && action == PendingResponses.Action.FORWARD) {
+            onClientReadyForQuery(before);
+        }
+        if (action == PendingResponses.Action.DROP) {
             if (head != null && head.observer() != null) {
                 head.observer().onMessage(message);
             }
             message.release();
         } else {
             if (tag == Tags.Backend.COMMAND_COMPLETE) {
+                statQueries++;
                 noteCommand(message);
+            } else if (tag == Tags.Backend.PARAMETER_STATUS) {
+                io.pgwarden.protocol.ParameterStatus.Entry entry = io.pgwarden.protocol.ParameterStatus.decode(message);
+                if (entry.name().equals("application_name")) {
+                    applicationName = entry.value();
+                }
             }
+            statBytesOut += message.readableBytes();
             channel.write(message, channel.voidPromise());
             if (!channel.isWritable()) {
                 from.setAutoRead(false);
@@ -544,6 +678,21 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 readBackSettings(from);
                 from.flush();
             }
+        }
+    }
+
+    /** Bookkeeping for what the operator sees, at each ReadyForQuery the client itself receives. */
+    private void onClientReadyForQuery(TransactionStatus before) {
+        lastActivityNanos = System.nanoTime();
+        if (transactionStatus == TransactionStatus.IDLE) {
+            transactionStartNanos = 0;
+            firstStatementSinceIdle = null;
+            statTransactions++;
+            pool.stats().add(statTransactions, statQueries, statBytesIn, statBytesOut);
+            statTransactions = statQueries = statBytesIn = statBytesOut = 0;
+        } else if (before == TransactionStatus.IDLE || transactionStartNanos == 0) {
+            transactionStartNanos = requestStartNanos;
+            transactionStartStatement = firstStatementSinceIdle;
         }
     }
 
@@ -563,7 +712,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         channel.flush();
         unlink();
-        state = ClientState.IDLE;
+        setState(ClientState.IDLE);
         pool.release(from);
         channel.config().setAutoRead(true);
     }
@@ -679,6 +828,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         unlink();
         pool.discard(from, reason);
+        lastBackendLoss = describeLoss(from);
         if (replayable != null && canaryPending && (from.announcedFatal() || canaryUndelivered)) {
             replayElsewhere(from);
             return;
@@ -709,7 +859,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             failedTransactionToRestore = true;
         }
         restoreOnLink = sessionState != null;
-        state = ClientState.IDLE;
+        setState(ClientState.IDLE);
         channel.config().setAutoRead(true);
     }
 
@@ -763,7 +913,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         pending.clear();
         log.info("{}: replaying {} message(s) on another server connection after {}", this, copies.size(),
                 describeLoss(dead));
-        state = ClientState.IDLE;
+        context.metrics().replayedRequest();
+        setState(ClientState.IDLE);
         waitForBackend();
     }
 
@@ -823,6 +974,170 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
     }
 
+    // ---- what operators see, and the timeouts they set ------------------------------------------------
+
+    /** Keeps the start of the statement text (as bytes, decoded only when someone looks). */
+    private void noteStatement(ByteBuf message, byte tag) {
+        int start = message.readerIndex() + Frames.HEADER_LENGTH;
+        if (tag == Tags.Frontend.PARSE) {
+            start = message.indexOf(start, message.writerIndex(), (byte) 0) + 1;
+        }
+        int end = message.indexOf(start, message.writerIndex(), (byte) 0);
+        byte[] text = new byte[Math.max(0, Math.min(end - start, STATEMENT_PREFIX_BYTES))];
+        message.getBytes(start, text);
+        lastStatement = text;
+        if (transactionStatus == TransactionStatus.IDLE && firstStatementSinceIdle == null && !isBegin(text)) {
+            firstStatementSinceIdle = text;
+        }
+    }
+
+    private static boolean isBegin(byte[] text) {
+        String head = new String(text, 0, Math.min(text.length, 17), java.nio.charset.StandardCharsets.UTF_8)
+                .trim().toUpperCase(java.util.Locale.ROOT);
+        return head.startsWith("BEGIN") || head.startsWith("START TRANSACTION");
+    }
+
+    private static String text(Object statement) {
+        if (statement instanceof byte[] bytes) {
+            // Cut at a character boundary: the prefix may end inside a multi-byte character.
+            return new String(bytes, java.nio.charset.StandardCharsets.UTF_8).replace("\uFFFD", "");
+        }
+        return statement == null ? null : statement.toString();
+    }
+
+    public BackendConnection linkedBackend() {
+        return backend;
+    }
+
+    /** The pool this client uses, or null before login. */
+    public BackendPool pool() {
+        return pool;
+    }
+
+    /** The state as the admin console names it, from the protocol's point of view. */
+    public String describeState() {
+        ClientState s = state;
+        return switch (s) {
+            case STARTUP, AUTHENTICATING, LOGIN_WAITING -> "login";
+            case WAITING -> "waiting";
+            case CLOSED -> "closed";
+            default -> !pending.isQuiet() ? "active"
+                    : switch (transactionStatus) {
+                        case IDLE -> "idle";
+                        case IN_TRANSACTION -> "idle in transaction";
+                        case FAILED_TRANSACTION -> "idle in transaction (aborted)";
+                    };
+        };
+    }
+
+    /** A snapshot for SHOW CLIENTS and SHOW LEAKS; safe to call from any thread (best effort). */
+    public ClientView view() {
+        long now = System.nanoTime();
+        BackendConnection b = backend;
+        long txStart = transactionStartNanos;
+        long statementAt = requestStartNanos;
+        return new ClientView(id, startup != null ? startup.user() : null,
+                startup != null ? startup.database() : null,
+                applicationName, remote(), describeState(),
+                (now - connectedAtNanos) / 1_000_000, (now - stateSinceNanos) / 1_000_000,
+                txStart == 0 || transactionStatus == TransactionStatus.IDLE ? -1 : (now - txStart) / 1_000_000,
+                state == ClientState.WAITING ? (now - waitStartNanos) / 1_000_000 : -1,
+                text(transactionStartStatement), text(lastStatement),
+                statementAt == 0 ? -1 : (now - statementAt) / 1_000_000, b != null ? b.processId() : 0,
+                lastBackendLoss);
+    }
+
+    /** Whether this client counts as idle in transaction: holding a transaction open and asking nothing. */
+    boolean isIdleInTransaction() {
+        return state == ClientState.LINKED && transactionStatus != TransactionStatus.IDLE && pending.isQuiet();
+    }
+
+    /** The janitor's round for this client, on its own event loop: every client timeout lives here. */
+    void janitorTick(long now) {
+        if (state == ClientState.CLOSED) {
+            return;
+        }
+        if (!state.isLoggedIn()) {
+            java.time.Duration login = context.config().defaults().client().loginTimeout();
+            if (state != ClientState.LOGIN_WAITING && now - connectedAtNanos > login.toNanos()) {
+                context.metrics().timeoutFired("login");
+                fatal(ErrorResponse.fatal("08P01", "pgwarden: login not completed within client.login_timeout ("
+                        + login.toMillis() + " ms)"));
+            }
+            return;
+        }
+        if (pool == null) {
+            return;
+        }
+        io.pgwarden.config.ClientSettings client = pool.settings().client();
+        long quietFor = now - lastActivityNanos;
+        if (state == ClientState.WAITING) {
+            long waited = now - waitStartNanos;
+            java.time.Duration notice = pool.settings().queryWaitNotice();
+            if (!notice.isZero() && !waitNoticeSent && waited > notice.toNanos()) {
+                waitNoticeSent = true;
+                ByteBuf out = channel.alloc().buffer();
+                new ErrorResponse("NOTICE", "00000", "pgwarden: waiting for a server connection for "
+                        + waited / 1_000_000 + " ms: " + pool.describe(), null, null).encodeAsNotice(out);
+                channel.writeAndFlush(out, channel.voidPromise());
+            }
+            return;
+        }
+        if (isIdleInTransaction()) {
+            java.time.Duration warning = client.idleInTransactionWarning();
+            if (!warning.isZero() && quietFor > warning.toNanos() && warnedForTransactionAt != transactionStartNanos) {
+                warnedForTransactionAt = transactionStartNanos;
+                ClientView v = view();
+                log.warn("event=idle_in_transaction client={} user={} database={} application_name=\"{}\" addr={} "
+                                + "xact_age_ms={} idle_ms={} xact_start_statement=\"{}\"", id, v.user(), v.database(),
+                        v.applicationName(), v.address(), v.transactionAgeMillis(), quietFor / 1_000_000,
+                        v.transactionStartStatement());
+                context.events().add(pool.key().toString(), "idle_in_transaction",
+                        "client#" + id + " idle in transaction for " + quietFor / 1_000_000 + " ms");
+            }
+            java.time.Duration timeout = client.idleInTransactionTimeout();
+            if (!timeout.isZero() && quietFor > timeout.toNanos()) {
+                context.metrics().timeoutFired("idle_in_transaction");
+                context.metrics().clientKilled("idle_in_transaction_timeout");
+                context.events().add(pool.key().toString(), "client_killed", "client#" + id
+                        + " idle in transaction longer than " + timeout.toMillis() + " ms");
+                fatal(ErrorResponse.fatal("25P03", "terminating connection due to idle-in-transaction timeout "
+                        + "(pgwarden client.idle_in_transaction_timeout " + timeout.toMillis() + " ms); "
+                        + "the transaction was rolled back"));
+            }
+            return;
+        }
+        if (!pending.isQuiet()) {
+            java.time.Duration queryTimeout = pool.settings().queryTimeout();
+            BackendConnection b = backend;
+            if (!queryTimeout.isZero() && !queryCancelSent && b != null
+                    && now - requestStartNanos > queryTimeout.toNanos()) {
+                queryCancelSent = true;
+                context.metrics().timeoutFired("query");
+                log.info("event=query_timeout client={} backend_pid={} after_ms={}", id, b.processId(),
+                        (now - requestStartNanos) / 1_000_000);
+                context.cancelForwarder().cancel(eventLoop(), b);
+            }
+            return;
+        }
+        java.time.Duration idleTimeout = client.idleTimeout();
+        if (!idleTimeout.isZero() && transactionStatus == TransactionStatus.IDLE && quietFor > idleTimeout.toNanos()) {
+            context.metrics().timeoutFired("client_idle");
+            fatal(ErrorResponse.fatal("57P05", "terminating connection due to idle-session timeout (pgwarden "
+                    + "client.idle_timeout " + idleTimeout.toMillis() + " ms)"));
+        }
+    }
+
+    /** Closes this client on an operator's request (KILL_CLIENT). */
+    public void kill(String why) {
+        eventLoop().execute(() -> {
+            context.metrics().clientKilled("admin");
+            context.events().add(pool != null ? pool.key().toString() : "-", "client_killed", "client#" + id + ": " + why);
+            fatal(ErrorResponse.fatal("57P01", "terminating connection due to administrator command (pgwarden: "
+                    + why + ")"));
+        });
+    }
+
     // ---- ending -----------------------------------------------------------------------------------
 
     private void fatal(ErrorResponse error) {
@@ -845,7 +1160,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         ClientState previous = state;
-        state = ClientState.CLOSED;
+        setState(ClientState.CLOSED);
         cancelWaitTimer();
         closeReplayWindow();
         waitingMessages.forEach(ByteBuf::release);
@@ -860,6 +1175,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             returnBackend(b);
         }
         context.cancelRegistry().unregister(key);
+        context.sessions().remove(this);
         if (previous != ClientState.STARTUP || startup != null) {
             long millis = (System.nanoTime() - connectedAtNanos) / 1_000_000;
             log.info("client#{} {} closed after {} ms: {}", id, remote(), millis, reason);
@@ -881,7 +1197,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
-        String resetQuery = database.pool().poolMode() == PoolMode.SESSION ? database.pool().serverResetQuery() : null;
+        String resetQuery = pool.settings().poolMode() == PoolMode.SESSION ? pool.settings().serverResetQuery() : null;
         BackendReset.start(pool, b, inTransaction, resetQuery);
     }
 

@@ -58,10 +58,19 @@ public final class TestProxy implements AutoCloseable {
                 %s
                 """.formatted(listenExtra.indent(2).stripTrailing(), defaults.indent(2).stripTrailing(),
                 TestPostgres.MD5_PASSWORD, extraUsers.indent(2).stripTrailing());
+        return fromYaml(() -> yaml, postgresPort);
+    }
+
+    /**
+     * A proxy configured by whatever {@code yaml} supplies now: RELOAD reads it again, so a test can change it.
+     * ${PG_PORT} and ${APP_PASSWORD} are set.
+     */
+    public static TestProxy fromYaml(java.util.function.Supplier<String> yaml, int postgresPort) {
+        ConfigLoader loader = new ConfigLoader(Map.of("PG_PORT", String.valueOf(postgresPort),
+                "APP_PASSWORD", TestPostgres.APP_PASSWORD));
         try {
-            ProxyConfig config = new ConfigLoader(Map.of("PG_PORT", String.valueOf(postgresPort),
-                    "APP_PASSWORD", TestPostgres.APP_PASSWORD)).parse(yaml, "test config");
-            return new TestProxy(ProxyApplication.start(config));
+            ProxyConfig config = loader.parse(yaml.get(), "test config");
+            return new TestProxy(ProxyApplication.start(config, () -> loader.parse(yaml.get(), "test config")));
         } catch (Exception e) {
             throw new IllegalStateException("could not start pgwarden: " + e.getMessage(), e);
         }

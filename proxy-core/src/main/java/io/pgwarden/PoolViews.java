@@ -1,0 +1,70 @@
+package io.pgwarden;
+
+import io.pgwarden.metrics.PoolView;
+import io.pgwarden.pool.BackendPool;
+import io.pgwarden.pool.PoolStats;
+import io.pgwarden.session.ClientSession;
+import io.pgwarden.session.ClientView;
+import io.pgwarden.session.ProxyContext;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Turns pools and sessions into the per-pool views the metrics and the readiness probe export. */
+final class PoolViews {
+
+    private PoolViews() {
+    }
+
+    static List<PoolView> of(ProxyContext context) {
+        // Every configured database is reported, even before its first client: probe it as the first user.
+        var config = context.config();
+        config.users().values().stream().findFirst().ifPresent(user -> config.databases().values().forEach(db -> {
+            if (context.pools().pools().stream().noneMatch(p -> p.key().database().equals(db.name()))) {
+                context.pools().poolFor(db, user);
+            }
+        }));
+        Map<BackendPool, int[]> clients = new HashMap<>();
+        Map<BackendPool, Long> longestWait = new HashMap<>();
+        for (ClientSession session : context.sessions().all()) {
+            BackendPool pool = session.pool();
+            if (pool == null) {
+                continue;
+            }
+            int[] counts = clients.computeIfAbsent(pool, p -> new int[4]);
+            ClientView view = session.view();
+            switch (view.state()) {
+                case "active" -> counts[0]++;
+                case "idle" -> counts[1]++;
+                case "idle in transaction", "idle in transaction (aborted)" -> counts[2]++;
+                case "waiting" -> {
+                    counts[3]++;
+                    longestWait.merge(pool, view.waitMillis(), Math::max);
+                }
+                default -> { }
+            }
+        }
+        List<PoolView> views = new ArrayList<>();
+        for (BackendPool pool : context.pools().pools()) {
+            int[] c = clients.getOrDefault(pool, new int[4]);
+            BackendPool.Counts servers = pool.counts();
+            PoolStats stats = pool.stats();
+            boolean live = servers.active() + servers.idle() + servers.testing() > 0;
+            if (!live) {
+                // Readiness means "can serve now": with no backend, find out by opening one.
+                pool.probe();
+            }
+            boolean ready = live || servers.lastConnectError() == null;
+            String detail = live ? servers.active() + servers.idle() + " server connections"
+                    : servers.lastConnectError() != null ? servers.lastConnectError() : "no server connection yet";
+            views.add(new PoolView(pool.key().database(), pool.key().user(),
+                    pool.settings().poolMode().name().toLowerCase(Locale.ROOT), c[0], c[1], c[2], c[3],
+                    servers.active(), servers.idle(), servers.testing(), servers.opening(), pool.settings().maxSize(),
+                    longestWait.getOrDefault(pool, 0L), stats.transactions(), stats.queries(), stats.bytesIn(),
+                    stats.bytesOut(), pool.isPaused(), ready, detail));
+        }
+        return views;
+    }
+}

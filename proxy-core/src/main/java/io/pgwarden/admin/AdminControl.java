@@ -1,0 +1,13 @@
+package io.pgwarden.admin;
+
+import java.util.List;
+
+/** The process-level actions the console may trigger, implemented by the application. */
+public interface AdminControl {
+
+    /** Re-reads the configuration; returns the problems found (empty when the new config is in force). */
+    List<String> reload();
+
+    /** Stops pgwarden (after the console has answered). */
+    void shutdown();
+}

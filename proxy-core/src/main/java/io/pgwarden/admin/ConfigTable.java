@@ -1,0 +1,49 @@
+package io.pgwarden.admin;
+
+import io.pgwarden.config.DatabaseConfig;
+import io.pgwarden.config.PoolSettings;
+import io.pgwarden.config.ProxyConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/** SHOW CONFIG: the configuration in force, one setting per row, with passwords left out. */
+final class ConfigTable {
+
+    private ConfigTable() {
+    }
+
+    static AdminResult of(ProxyConfig config) {
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of("listen.host", config.listen().host()));
+        rows.add(List.of("listen.port", Integer.toString(config.listen().port())));
+        rows.add(List.of("listen.max_client_connections", Integer.toString(config.listen().maxClientConnections())));
+        add(rows, "defaults", config.defaults());
+        for (DatabaseConfig db : config.databases().values()) {
+            String prefix = "databases." + db.name();
+            rows.add(List.of(prefix + ".host", db.host()));
+            rows.add(List.of(prefix + ".port", Integer.toString(db.port())));
+            rows.add(List.of(prefix + ".dbname", db.dbname()));
+            add(rows, prefix, db.pool());
+        }
+        config.users().values().forEach(u -> rows.add(List.of("users." + u.name() + ".auth", u.auth().yamlName())));
+        rows.add(List.of("admin.database", config.admin().database()));
+        rows.add(List.of("admin.users", String.join(",", config.admin().users())));
+        return AdminResult.table(List.of("key", "value"), rows, "CONFIG");
+    }
+
+    private static void add(List<List<String>> rows, String prefix, PoolSettings p) {
+        rows.add(List.of(prefix + ".pool_mode", p.poolMode().name().toLowerCase()));
+        rows.add(List.of(prefix + ".min_size", Integer.toString(p.minSize())));
+        rows.add(List.of(prefix + ".max_size", Integer.toString(p.maxSize())));
+        rows.add(List.of(prefix + ".query_wait_timeout", p.queryWaitTimeout().toString()));
+        rows.add(List.of(prefix + ".query_timeout", p.queryTimeout().toString()));
+        rows.add(List.of(prefix + ".max_prepared_statements", Integer.toString(p.maxPreparedStatements())));
+        rows.add(List.of(prefix + ".server.check_delay", p.server().checkDelay().toString()));
+        rows.add(List.of(prefix + ".server.lifetime", p.server().lifetime().toString()));
+        rows.add(List.of(prefix + ".server.idle_timeout", p.server().idleTimeout().toString()));
+        rows.add(List.of(prefix + ".client.idle_in_transaction_timeout",
+                p.client().idleInTransactionTimeout().toString()));
+        rows.add(List.of(prefix + ".client.idle_in_transaction_warning",
+                p.client().idleInTransactionWarning().toString()));
+    }
+}

@@ -1,0 +1,103 @@
+package io.pgwarden.admin;
+
+import static io.pgwarden.admin.AdminConsole.nz;
+import static io.pgwarden.admin.AdminConsole.seconds;
+import static io.pgwarden.admin.AdminConsole.str;
+
+import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.pool.BackendPool;
+import io.pgwarden.pool.PoolStats;
+import io.pgwarden.session.ClientSession;
+import io.pgwarden.session.ProxyContext;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** SHOW POOLS, SHOW STATS and SHOW SERVERS: per-pool counts, traffic and backends. */
+final class PoolsTable {
+
+    private PoolsTable() {
+    }
+
+    /** Client counts of one pool by the console's state names. */
+    static Map<String, Integer> clientStates(ProxyContext context, BackendPool pool) {
+        Map<String, Integer> counts = new HashMap<>();
+        for (ClientSession session : context.sessions().all()) {
+            if (session.pool() == pool) {
+                counts.merge(session.describeState(), 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+
+    static List<BackendPool> sortedPools(ProxyContext context) {
+        List<BackendPool> pools = new ArrayList<>(context.pools().pools());
+        pools.sort(Comparator.comparing(p -> p.key().toString()));
+        return pools;
+    }
+
+    static AdminResult pools(ProxyContext context) {
+        List<List<String>> rows = new ArrayList<>();
+        for (BackendPool pool : sortedPools(context)) {
+            Map<String, Integer> clients = clientStates(context, pool);
+            BackendPool.Counts servers = pool.counts();
+            long maxWaitMillis = 0;
+            for (ClientSession session : context.sessions().all()) {
+                if (session.pool() == pool) {
+                    maxWaitMillis = Math.max(maxWaitMillis, session.view().waitMillis());
+                }
+            }
+            int active = clients.getOrDefault("active", 0);
+            int idleInTransaction = clients.getOrDefault("idle in transaction", 0)
+                    + clients.getOrDefault("idle in transaction (aborted)", 0);
+            rows.add(List.of(pool.key().database(), pool.key().user(),
+                    str(active + idleInTransaction), str(clients.getOrDefault("waiting", 0)), "0", "0",
+                    str(servers.active()), "0", "0", str(servers.idle()), "0", str(servers.testing()),
+                    str(servers.opening()), str(maxWaitMillis / 1000), str((maxWaitMillis % 1000) * 1000),
+                    pool.settings().poolMode().name().toLowerCase(Locale.ROOT),
+                    str(clients.getOrDefault("idle", 0)), str(idleInTransaction), str(active),
+                    str(pool.settings().maxSize()), pool.isPaused() ? "1" : "0", nz(servers.lastConnectError())));
+        }
+        return AdminResult.table(List.of("database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req",
+                "cl_waiting_cancel_req", "sv_active", "sv_active_cancel", "sv_being_canceled", "sv_idle", "sv_used",
+                "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode", "cl_idle", "cl_idle_in_transaction",
+                "cl_active_query", "max_size", "paused", "last_connect_error"), rows, "POOLS");
+    }
+
+    static AdminResult stats(ProxyContext context) {
+        List<List<String>> rows = new ArrayList<>();
+        for (BackendPool pool : sortedPools(context)) {
+            PoolStats s = pool.stats();
+            rows.add(List.of(pool.key().database(), pool.key().user(), str(s.transactions()), str(s.queries()),
+                    str(s.bytesIn()), str(s.bytesOut()), str(s.waitMicros())));
+        }
+        return AdminResult.table(List.of("database", "user", "total_xact_count", "total_query_count",
+                "total_received", "total_sent", "total_wait_time"), rows, "STATS");
+    }
+
+    static AdminResult servers(ProxyContext context) {
+        List<List<String>> rows = new ArrayList<>();
+        for (BackendPool pool : sortedPools(context)) {
+            for (BackendConnection b : pool.idleSnapshot()) {
+                rows.add(server(pool, b, ""));
+            }
+            for (ClientSession session : context.sessions().all()) {
+                BackendConnection b = session.linkedBackend();
+                if (session.pool() == pool && b != null) {
+                    rows.add(server(pool, b, "client#" + session.id()));
+                }
+            }
+        }
+        return AdminResult.table(List.of("type", "user", "database", "state", "addr", "port", "remote_pid",
+                "age_s", "idle_s", "link"), rows, "SERVERS");
+    }
+
+    private static List<String> server(BackendPool pool, BackendConnection b, String link) {
+        return List.of("S", pool.key().user(), pool.key().database(), b.state().name().toLowerCase(Locale.ROOT),
+                b.serverAddress().getHostString(), str(b.serverAddress().getPort()), str(b.processId()),
+                seconds(b.ageNanos() / 1_000_000), seconds((System.nanoTime() - b.verifiedAtNanos()) / 1_000_000), link);
+    }
+}

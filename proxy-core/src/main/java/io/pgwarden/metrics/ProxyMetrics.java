@@ -1,0 +1,121 @@
+package io.pgwarden.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * The proxy's Prometheus metrics: event counters and the wait histogram are recorded here, pool state is
+ * read from the suppliers at scrape time.
+ *
+ * <p>Each instance owns its own registry (not the library's default one) so that several proxies, or
+ * tests, in one JVM do not collide on metric names. All methods are thread-safe.
+ */
+public final class ProxyMetrics {
+
+    /**
+     * Client wait ends either quickly (a free server) or after a pool's queue drains, which can take up to
+     * the query_wait timeout (minutes), so the buckets span milliseconds to two minutes.
+     */
+    private static final double[] WAIT_BUCKETS =
+            {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+
+    private static final List<String> TIMEOUT_KINDS =
+            List.of("query_wait", "idle_in_transaction", "client_idle", "query", "login");
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Histogram clientWait;
+    private final Counter timeouts;
+    private final Counter replayedRequests;
+    private final Counter connectAttempts;
+    private final Counter healthChecks;
+    private final Counter configReloads;
+    private final Counter clientsKilled;
+
+    /**
+     * @param pools called on every scrape (once per pool metric family), so it must be cheap and thread-safe
+     * @param lossesByReason reason class name (e.g. "terminated_by_administrator") to total count, called on
+     *     every scrape
+     */
+    public ProxyMetrics(Supplier<List<PoolView>> pools, Supplier<Map<String, Long>> lossesByReason) {
+        Objects.requireNonNull(pools, "pools");
+        Objects.requireNonNull(lossesByReason, "lossesByReason");
+        // Classic buckets only: the text format cannot show native buckets, so tracking them would be waste.
+        clientWait = Histogram.builder()
+                .name("pgwarden_client_wait_seconds")
+                .help("Time a client waited for a server connection")
+                .labelNames("database", "user")
+                .classicOnly()
+                .classicUpperBounds(WAIT_BUCKETS)
+                .register(registry);
+        timeouts = counter("pgwarden_timeouts_total", "Timeouts that fired, by kind", "kind");
+        replayedRequests = counter("pgwarden_replayed_requests_total",
+                "Requests replayed on a new server after the old one was lost before running them");
+        connectAttempts = counter("pgwarden_server_connect_attempts_total",
+                "Attempts to open a server connection", "database", "result");
+        healthChecks = counter("pgwarden_health_checks_total", "Server health checks", "result");
+        configReloads = counter("pgwarden_config_reloads_total", "Configuration reloads", "result");
+        clientsKilled = counter("pgwarden_clients_killed_total", "Client connections closed by the proxy", "reason");
+        // Pre-create the fixed label sets so rate() and alerts see a 0 before the first event.
+        TIMEOUT_KINDS.forEach(kind -> timeouts.labelValues(kind));
+        healthChecks.labelValues("passed");
+        healthChecks.labelValues("failed");
+        configReloads.labelValues("ok");
+        configReloads.labelValues("failed");
+        PoolCollectors.register(registry, pools, lossesByReason);
+    }
+
+    private Counter counter(String name, String help, String... labels) {
+        return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
+    }
+
+    /** Records how long a client waited for a server; histogram pgwarden_client_wait_seconds{database,user}. */
+    public void observeWait(String database, String user, double seconds) {
+        clientWait.labelValues(label(database), label(user)).observe(seconds);
+    }
+
+    /** Counter pgwarden_timeouts_total{kind}: query_wait, idle_in_transaction, client_idle, query, login. */
+    public void timeoutFired(String kind) {
+        timeouts.labelValues(label(kind)).inc();
+    }
+
+    /** Counter pgwarden_replayed_requests_total. */
+    public void replayedRequest() {
+        replayedRequests.inc();
+    }
+
+    /** Counter pgwarden_server_connect_attempts_total{database,result="ok|failed"}. */
+    public void reconnectAttempt(String database, boolean success) {
+        connectAttempts.labelValues(label(database), success ? "ok" : "failed").inc();
+    }
+
+    /** Counter pgwarden_health_checks_total{result="passed|failed"}. */
+    public void healthCheck(boolean passed) {
+        healthChecks.labelValues(passed ? "passed" : "failed").inc();
+    }
+
+    /** Counter pgwarden_config_reloads_total{result="ok|failed"}. */
+    public void configReload(boolean success) {
+        configReloads.labelValues(success ? "ok" : "failed").inc();
+    }
+
+    /**
+     * Counter pgwarden_clients_killed_total{reason}. The reason becomes a label value, so callers should
+     * pass a small fixed vocabulary, never free text such as an error message.
+     */
+    public void clientKilled(String reason) {
+        clientsKilled.labelValues(label(reason)).inc();
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    private static String label(String value) {
+        return PoolCollectors.orUnknown(value);
+    }
+}
