@@ -108,9 +108,9 @@ public final class BackendConnector {
         });
         result.whenComplete((b, e) -> {
             if (b != null) {
-                log.info("server#{} opened to {} (backend pid {})", id, target, b.processId());
+                log.info("event=server_open server={} pid={} target={}", id, b.processId(), target);
             } else {
-                log.warn("server#{} to {} failed: {}", id, target, e.getMessage());
+                log.warn("event=server_open_failed server={} target={} reason=\"{}\"", id, target, e.getMessage());
             }
         });
         return result;

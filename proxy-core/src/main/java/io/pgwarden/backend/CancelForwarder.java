@@ -33,7 +33,7 @@ public final class CancelForwarder {
                 .connect(backend.serverAddress().getHostString(), backend.serverAddress().getPort())
                 .addListener((ChannelFutureListener) f -> {
                     if (!f.isSuccess()) {
-                        log.warn("cancel for backend pid {} not delivered: {}", pid, f.cause().getMessage());
+                        log.warn("event=cancel_failed pid={} reason=\"{}\"", pid, f.cause().getMessage());
                         return;
                     }
                     ByteBuf out = f.channel().alloc().buffer(16);

@@ -496,7 +496,7 @@ public final class BackendPool {
             } else if (!waiters.isEmpty() || total < settings.minSize()) {
                 retryScheduled = true;
                 long delay = backoffMillis();
-                log.info("pool {}: retrying in {} ms after: {}", key, delay, lastConnectError);
+                log.info("event=server_retry pool={} delay_ms={} reason=\"{}\"", key, delay, lastConnectError);
                 loop.schedule(this::retry, delay, TimeUnit.MILLISECONDS);
             }
         }

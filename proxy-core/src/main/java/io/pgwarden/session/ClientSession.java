@@ -300,7 +300,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 channel.flush();
             }
         } catch (AuthenticationException | RuntimeException e) {
-            log.info("client#{} {}: authentication failed for user \"{}\": {}", id, remote(), startup.user(),
+            log.info("event=auth_failed client={} addr={} user={} reason=\"{}\"", id, remote(), startup.user(),
                     e.getMessage());
             fatal(ErrorResponse.fatal("28P01", "password authentication failed for user \"" + startup.user() + "\""));
         } finally {
@@ -783,7 +783,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         pending.add(new PendingResponses.Pending(PendingResponses.Kind.QUERY, PendingResponses.Route.HIDDEN,
                 (byte) 0, false, observer, () -> {
                     // The backend's settings are no longer known; forget them so the next client sets its own.
-                    log.warn("{}: pgwarden's own statement failed on {}: {}", this, b, sql);
+                    log.warn("event=hidden_statement_failed client={} server={} statement=\"{}\"", id, b.id(), sql);
                     b.settings().clear();
                 }));
     }
@@ -840,7 +840,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
-        log.info("{}: lost {} {}: {}", this, from, inTransaction ? "in a transaction" : "between transactions",
+        log.info("event=client_lost_server client={} server={} in_transaction={} reason=\"{}\"", id, from.id(), inTransaction,
                 describeLoss(from));
         if (pending.clientOwedNothing()) {
             pending.clear();
@@ -911,7 +911,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             waitingMessages.addFirst(copies.get(i));
         }
         pending.clear();
-        log.info("{}: replaying {} message(s) on another server connection after {}", this, copies.size(),
+        log.info("event=replay client={} messages={} reason=\"{}\"", id, copies.size(),
                 describeLoss(dead));
         context.metrics().replayedRequest();
         setState(ClientState.IDLE);
@@ -969,7 +969,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     void cancelCurrentRequest() {
         BackendConnection b = backend;
         if (b != null) {
-            log.info("client#{}: forwarding cancel to backend pid {}", id, b.processId());
+            log.info("event=cancel client={} pid={}", id, b.processId());
             context.cancelForwarder().cancel(eventLoop(), b);
         }
     }
@@ -1178,7 +1178,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         context.sessions().remove(this);
         if (previous != ClientState.STARTUP || startup != null) {
             long millis = (System.nanoTime() - connectedAtNanos) / 1_000_000;
-            log.info("client#{} {} closed after {} ms: {}", id, remote(), millis, reason);
+            log.info("event=client_close client={} addr={} user={} database={} duration_ms={} reason=\"{}\"", id, remote(),
+                    startup != null ? startup.user() : "", startup != null ? startup.database() : "", millis, reason);
         }
         if (closeChannel) {
             channel.close();
