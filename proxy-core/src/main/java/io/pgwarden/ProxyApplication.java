@@ -88,13 +88,13 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             LossCounters losses = new LossCounters();
             BackendConnector connector = new BackendConnector(transport, MAX_MESSAGE_LENGTH, WATER_MARK, losses,
                     (pool, detail) -> events.add(pool, "backend_lost", detail));
-            PoolRegistry pools = new PoolRegistry(connector, loops, events);
             SessionRegistry sessions = new SessionRegistry();
             AtomicReference<AdminConsole> console = new AtomicReference<>();
             // The metrics read the pools through the context, which needs the metrics: tie the knot lazily.
             AtomicReference<ProxyContext> built = new AtomicReference<>();
             ProxyMetrics metrics = new ProxyMetrics(() -> built.get() == null ? List.of() : PoolViews.of(built.get()),
                     losses::snapshot);
+            PoolRegistry pools = new PoolRegistry(connector, loops, events, metrics);
             ProxyContext context = new ProxyContext(new ConfigHolder(config), pools, new Credentials(),
                     new CancelRegistry(), new CancelForwarder(transport), new StatementNames(), new AtomicInteger(),
                     MAX_MESSAGE_LENGTH, sessions, events, metrics, console::get);

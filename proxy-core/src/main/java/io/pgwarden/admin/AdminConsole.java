@@ -78,7 +78,8 @@ public final class AdminConsole {
         List<ClientView> views = new ArrayList<>();
         for (ClientSession session : context.sessions().all()) {
             ClientView v = session.view();
-            if (!leaksOnly || (v.state().startsWith("idle in transaction") && v.stateAgeMillis() >= warnMillis)) {
+            if (!leaksOnly || (v.state().startsWith("idle in transaction") && v.stateAgeMillis() >= warnMillis
+                    && v.transactionAgeMillis() >= 0)) {
                 views.add(v);
             }
         }

@@ -10,6 +10,7 @@ import io.pgwarden.backend.BackendLoginException;
 import io.pgwarden.backend.LossReason;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.session.EventLog;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -39,8 +40,11 @@ public final class BackendPool {
     private volatile int generation;
     private long exhaustedSinceNanos;
     private int peakWaiting;
+    private boolean exhaustionAnnounced;
+    private static final long EXHAUSTION_REPORT_MILLIS = 1_000;
     private final PoolStats stats = new PoolStats();
     private final EventLog events;
+    private final ProxyMetrics metrics;
     private final BackendConnector connector;
     private final BackendConnector.Target target;
     private final EventLoopGroup backgroundLoops;
@@ -57,9 +61,11 @@ public final class BackendPool {
     private volatile Map<String, String> serverParameters;
 
     public BackendPool(PoolKey key, PoolSettings settings, BackendConnector connector,
-                       BackendConnector.Target target, EventLoopGroup backgroundLoops, EventLog events) {
+                       BackendConnector.Target target, EventLoopGroup backgroundLoops, EventLog events,
+                       ProxyMetrics metrics) {
         this.key = key;
         this.events = events;
+        this.metrics = metrics;
         this.backgroundLoops = backgroundLoops;
         this.settings = settings;
         this.connector = connector;
@@ -180,6 +186,7 @@ public final class BackendPool {
     }
 
     private void afterCheck(BackendConnection backend, boolean healthy) {
+        metrics.healthCheck(healthy);
         if (!healthy) {
             synchronized (this) {
                 checking--;
@@ -320,23 +327,33 @@ public final class BackendPool {
     public record Counts(int active, int idle, int testing, int opening, int waiting, String lastConnectError) {
     }
 
-    /** Logs and records the start and the end of each episode in which clients queue behind a full pool. */
+    /**
+     * Tracks episodes in which clients queue behind a full pool. Only episodes that last a second or more are
+     * logged and recorded: a busy pool touches "full" many times a second, and that is not news.
+     */
     private void noteExhaustion() {
         boolean exhausted = !waiters.isEmpty() && total >= settings.maxSize();
         if (exhausted && exhaustedSinceNanos == 0) {
             exhaustedSinceNanos = System.nanoTime();
             peakWaiting = waiters.size();
-            String detail = total + "/" + settings.maxSize() + " in use, " + waiters.size() + " waiting";
-            log.warn("event=pool_exhausted pool={} in_use={} max_size={} waiting={}", key, total, settings.maxSize(),
-                    waiters.size());
-            events.add(key.toString(), "pool_exhausted", "start: " + detail);
+            exhaustionAnnounced = false;
         } else if (exhaustedSinceNanos != 0) {
             peakWaiting = Math.max(peakWaiting, waiters.size());
+            long millis = (System.nanoTime() - exhaustedSinceNanos) / 1_000_000;
+            if (!exhaustionAnnounced && millis >= EXHAUSTION_REPORT_MILLIS) {
+                exhaustionAnnounced = true;
+                log.warn("event=pool_exhausted pool={} in_use={} max_size={} waiting={} for_ms={}", key, total,
+                        settings.maxSize(), waiters.size(), millis);
+                events.add(key.toString(), "pool_exhausted", "start: " + total + "/" + settings.maxSize()
+                        + " in use, " + waiters.size() + " waiting");
+            }
             if (waiters.isEmpty()) {
-                long millis = (System.nanoTime() - exhaustedSinceNanos) / 1_000_000;
-                log.info("event=pool_exhaustion_end pool={} duration_ms={} peak_waiting={}", key, millis, peakWaiting);
-                events.add(key.toString(), "pool_exhausted", "end after " + millis + " ms, peak " + peakWaiting
-                        + " waiting");
+                if (exhaustionAnnounced) {
+                    log.info("event=pool_exhaustion_end pool={} duration_ms={} peak_waiting={}", key, millis,
+                            peakWaiting);
+                    events.add(key.toString(), "pool_exhausted", "end after " + millis + " ms, peak " + peakWaiting
+                            + " waiting");
+                }
                 exhaustedSinceNanos = 0;
             }
         }
@@ -446,6 +463,7 @@ public final class BackendPool {
     }
 
     private void onOpened(BackendConnection backend) {
+        metrics.reconnectAttempt(key.database(), true);
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
             opening--;
@@ -480,6 +498,7 @@ public final class BackendPool {
         Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
         BackendLoginException failure = cause instanceof BackendLoginException e ? e
                 : new BackendLoginException(ErrorResponse.fatal("08001", String.valueOf(cause)), false);
+        metrics.reconnectAttempt(key.database(), false);
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
             opening--;

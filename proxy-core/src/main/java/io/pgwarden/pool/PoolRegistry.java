@@ -4,6 +4,7 @@ import io.netty.channel.EventLoopGroup;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.ProxyConfig;
+import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.session.EventLog;
 import io.pgwarden.config.UserConfig;
 import java.util.Collection;
@@ -22,15 +23,17 @@ public final class PoolRegistry {
     private final BackendConnector connector;
     private final EventLoopGroup loops;
     private final EventLog events;
+    private final ProxyMetrics metrics;
     private static final Logger log = LoggerFactory.getLogger(PoolRegistry.class);
 
     private final ConcurrentMap<PoolKey, BackendPool> pools = new ConcurrentHashMap<>();
     private final Queue<ScheduledFuture<?>> janitors = new ConcurrentLinkedQueue<>();
 
-    public PoolRegistry(BackendConnector connector, EventLoopGroup loops, EventLog events) {
+    public PoolRegistry(BackendConnector connector, EventLoopGroup loops, EventLog events, ProxyMetrics metrics) {
         this.connector = connector;
         this.loops = loops;
         this.events = events;
+        this.metrics = metrics;
     }
 
     public BackendPool poolFor(DatabaseConfig database, UserConfig user) {
@@ -38,7 +41,7 @@ public final class PoolRegistry {
         return pools.computeIfAbsent(key, k -> {
             BackendPool pool = new BackendPool(k, database.pool(), connector,
                     new BackendConnector.Target(database.host(), database.port(), database.dbname(), user.name(),
-                            user.password(), database.pool().server()), loops, events);
+                            user.password(), database.pool().server()), loops, events, metrics);
             janitors.add(scheduleJanitor(pool));
             return pool;
         });

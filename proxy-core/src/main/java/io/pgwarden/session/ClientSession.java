@@ -639,14 +639,15 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         if (replayable != null) {
             closeReplayWindow();
         }
-        TransactionStatus before = transactionStatus;
-        if (tag == Tags.Backend.READY_FOR_QUERY) {
-            transactionStatus = TransactionStatus.fromWire(Frames.readyForQueryStatus(message));
-        }
         PendingResponses.Pending head = pending.head();
         PendingResponses.Action action = pending.onBackendMessage(tag);
-        if (tag == Tags.Backend.READY_FOR_QUERY && action == PendingResponses.Action.FORWARD) {
-            onClientReadyForQuery(before);
+        if (tag == Tags.Backend.READY_FOR_QUERY) {
+            TransactionStatus now = TransactionStatus.fromWire(Frames.readyForQueryStatus(message));
+            if (action == PendingResponses.Action.FORWARD) {
+                // Bookkeeping first: the console reads the status from another thread and expects the rest set.
+                onClientReadyForQuery(transactionStatus, now);
+            }
+            transactionStatus = now;
         }
         if (action == PendingResponses.Action.DROP) {
             if (head != null && head.observer() != null) {
@@ -682,9 +683,9 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     }
 
     /** Bookkeeping for what the operator sees, at each ReadyForQuery the client itself receives. */
-    private void onClientReadyForQuery(TransactionStatus before) {
+    private void onClientReadyForQuery(TransactionStatus before, TransactionStatus now) {
         lastActivityNanos = System.nanoTime();
-        if (transactionStatus == TransactionStatus.IDLE) {
+        if (now == TransactionStatus.IDLE) {
             transactionStartNanos = 0;
             firstStatementSinceIdle = null;
             statTransactions++;
@@ -1039,7 +1040,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         return new ClientView(id, startup != null ? startup.user() : null,
                 startup != null ? startup.database() : null,
                 applicationName, remote(), describeState(),
-                (now - connectedAtNanos) / 1_000_000, (now - stateSinceNanos) / 1_000_000,
+                (now - connectedAtNanos) / 1_000_000, (now - Math.max(stateSinceNanos, lastActivityNanos)) / 1_000_000,
                 txStart == 0 || transactionStatus == TransactionStatus.IDLE ? -1 : (now - txStart) / 1_000_000,
                 state == ClientState.WAITING ? (now - waitStartNanos) / 1_000_000 : -1,
                 text(transactionStartStatement), text(lastStatement),

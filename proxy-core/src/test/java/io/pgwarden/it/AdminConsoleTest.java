@@ -176,7 +176,7 @@ class AdminConsoleTest {
             }
             List<Map<String, String>> leaks = Awaitility.await().atMost(Duration.ofSeconds(3))
                     .until(() -> show(admin, "SHOW LEAKS"), rows -> !rows.isEmpty());
-            assertThat(leaks.get(0).get("xact_start_statement")).startsWith("UPDATE leak_lock");
+            assertThat(leaks.get(0).get("xact_start_statement")).as("leaks %s, clients %s", leaks, show(admin, "SHOW CLIENTS")).startsWith("UPDATE leak_lock");
             assertThat(Double.parseDouble(leaks.get(0).get("xact_age_s"))).isGreaterThan(0.2);
             Awaitility.await().atMost(Duration.ofSeconds(8)).until(() -> show(admin, "SHOW EVENTS").stream()
                     .anyMatch(r -> r.get("kind").equals("client_killed")));
