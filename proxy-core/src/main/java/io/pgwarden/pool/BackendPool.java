@@ -76,6 +76,28 @@ public final class BackendPool {
         return key;
     }
 
+    /**
+     * How the server reports a setting a client asked for ("ISO" becomes "ISO, MDY"), learned at logins that
+     * applied it, so later logins served without a backend report the same spelling.
+     */
+    private final java.util.concurrent.ConcurrentMap<String, String> spellings =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    public void rememberSpelling(String name, String requested, String reported) {
+        if (spellings.size() < 1_000) {
+            spellings.put(name + "\0" + requested, reported);
+        }
+    }
+
+    public String spellingOf(String name, String requested) {
+        return spellings.getOrDefault(name + "\0" + requested, requested);
+    }
+
+    /** The PostgreSQL database name this pool logs in to. */
+    public String dbname() {
+        return target.database();
+    }
+
     public PoolSettings settings() {
         return settings;
     }
@@ -139,6 +161,11 @@ public final class BackendPool {
         backend.markVerified();
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
+            if (backend.state() == BackendConnection.State.IDLE) {
+                // Released twice: a bug elsewhere; handing it out twice would be far worse.
+                log.warn("event=double_release pool={} server={}", key, backend.id());
+                return;
+            }
             if (!backend.isUsable()) {
                 forget(backend);
             } else {

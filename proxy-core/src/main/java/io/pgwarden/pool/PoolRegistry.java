@@ -81,6 +81,15 @@ public final class PoolRegistry {
         }));
     }
 
+    /** Before a client's DROP DATABASE: pgwarden's idle backends on that PostgreSQL database are closed. */
+    public void closeIdleBackendsOf(String dbname) {
+        for (BackendPool pool : pools.values()) {
+            if (pool.dbname().equals(dbname)) {
+                pool.closeAll("DROP DATABASE " + dbname + " by a client");
+            }
+        }
+    }
+
     public Collection<BackendPool> pools() {
         return pools.values();
     }

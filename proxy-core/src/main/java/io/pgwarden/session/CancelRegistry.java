@@ -19,6 +19,17 @@ public final class CancelRegistry {
     public record Key(int processId, int secretKey) {
     }
 
+    /**
+     * Session mode: the client is told its backend's real pid, so pg_backend_pid(), notification pids and
+     * pg_terminate_backend agree with what the driver knows; the secret stays pgwarden's own.
+     */
+    Key register(ClientSession session, int backendPid) {
+        if (backendPid > 0 && sessions.putIfAbsent(backendPid, session) == null) {
+            return new Key(backendPid, random.nextInt());
+        }
+        return register(session);
+    }
+
     Key register(ClientSession session) {
         int pid;
         do {

@@ -107,6 +107,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private volatile long waitStartNanos;
     private volatile String lastBackendLoss;
     private Object firstStatementSinceIdle;
+    /** During login: the ParameterStatus values the client will be told, as the backend reports them. */
+    private Map<String, String> loginParameters;
     /** As the server last reported it (startup parameter, then SET application_name). */
     private volatile String applicationName;
     /** Set for clients of the virtual admin database. */
@@ -332,12 +334,20 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         if (decoder() != null) {
             decoder().setMaxMessageLength(context.maxMessageLength());
         }
-        key = context.cancelRegistry().register(this);
         log.info("event=client_login client={} addr={} user={} database={} mode={}", id, remote(), user.name(),
                 database.name(), database.pool().poolMode().name().toLowerCase());
         Map<String, String> parameters = pool.serverParameters();
         if (database.pool().poolMode() == PoolMode.TRANSACTION && parameters != null) {
-            completeLogin(parameters);
+            key = context.cancelRegistry().register(this);
+            // No backend at hand: report the client's own startup values over the server's defaults. The first
+            // backend that serves it reports them again, spelled as the server spells them.
+            Map<String, String> reported = new LinkedHashMap<>(parameters);
+            settings.wanted().forEach((name, value) -> {
+                if (reported.containsKey(name)) {
+                    reported.put(name, pool.spellingOf(name, value));
+                }
+            });
+            completeLogin(reported);
             setState(ClientState.IDLE);
             return;
         }
@@ -401,10 +411,6 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     private void completeLogin(Map<String, String> serverParameters) {
         Map<String, String> parameters = new LinkedHashMap<>(serverParameters);
-        String applicationName = startup.parameters().get("application_name");
-        if (applicationName != null) {
-            parameters.put("application_name", applicationName);
-        }
         ByteBuf out = channel.alloc().buffer();
         BackendMessages.authenticationOk(out);
         parameters.forEach((name, value) -> BackendMessages.parameterStatus(out, name, value));
@@ -535,29 +541,66 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         link(acquired);
         if (state == ClientState.LOGIN_WAITING) {
-            completeLogin(acquired.parameters());
-            if (database.pool().poolMode() == PoolMode.TRANSACTION) {
-                // This backend only told us the server's parameters; requests get one when they arrive.
-                unlink();
-                pool.release(acquired);
-                setState(ClientState.IDLE);
-                if (!waitingMessages.isEmpty()) {
-                    waitForBackend();
-                } else {
-                    channel.config().setAutoRead(true);
-                }
+            // The client's startup settings go on first, and the login reports the values as the server spells
+            // them afterwards, exactly as PostgreSQL's own login would.
+            loginParameters = new LinkedHashMap<>(acquired.parameters());
+            String sql = settings.applyTo(acquired.settings());
+            if (sql == null) {
+                finishLogin(acquired);
                 return;
-            } else {
-                setState(ClientState.LINKED);
             }
-        } else {
-            setState(ClientState.LINKED);
+            sendHidden(acquired, sql, message -> {
+                if (Frames.tag(message) == Tags.Backend.READY_FOR_QUERY) {
+                    finishLogin(acquired);
+                }
+            });
+            acquired.flush();
+            return;
         }
+        setState(ClientState.LINKED);
+        relayAfterLink(acquired);
+    }
+
+    /** Sends AuthenticationOk and the rest, then serves (session mode) or gives the backend back (transaction mode). */
+    private void finishLogin(BackendConnection acquired) {
+        Map<String, String> parameters = loginParameters;
+        loginParameters = null;
+        settings.wanted().forEach((name, value) -> {
+            if (parameters.containsKey(name)) {
+                pool.rememberSpelling(name, value, parameters.get(name));
+            }
+        });
+        boolean sessionMode = pool.settings().poolMode() == PoolMode.SESSION;
+        key = sessionMode ? context.cancelRegistry().register(this, acquired.processId())
+                : context.cancelRegistry().register(this);
+        completeLogin(parameters);
+        if (pool.settings().poolMode() == PoolMode.TRANSACTION) {
+            // This backend only served the login; requests get one when they arrive.
+            unlink();
+            pool.release(acquired);
+            setState(ClientState.IDLE);
+            if (!waitingMessages.isEmpty()) {
+                waitForBackend();
+            } else {
+                channel.config().setAutoRead(true);
+            }
+            return;
+        }
+        setState(ClientState.LINKED);
+        restoreSession(acquired);
+        drainWaitingMessages();
+    }
+
+    private void relayAfterLink(BackendConnection acquired) {
         if (statements != null) {
             sendCanary(acquired);
         }
         applySettings(acquired);
         restoreSession(acquired);
+        drainWaitingMessages();
+    }
+
+    private void drainWaitingMessages() {
         while (state == ClientState.LINKED && !waitingMessages.isEmpty()) {
             ByteBuf message = waitingMessages.poll();
             forwardToBackend(message, Frames.tag(message));
@@ -626,11 +669,18 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             eventLoop().execute(() -> onBackendMessage(from, message));
             return;
         }
-        if (from != backend || state != ClientState.LINKED) {
+        if (from != backend || (state != ClientState.LINKED && state != ClientState.LOGIN_WAITING)) {
             message.release();
             return;
         }
         byte tag = Frames.tag(message);
+        if (loginParameters != null && tag == Tags.Backend.PARAMETER_STATUS) {
+            // Not yet logged in: these become part of the login's ParameterStatus set.
+            io.pgwarden.protocol.ParameterStatus.Entry entry = io.pgwarden.protocol.ParameterStatus.decode(message);
+            loginParameters.put(entry.name(), entry.value());
+            message.release();
+            return;
+        }
         if (tag == Tags.Backend.ERROR_RESPONSE && from.lossReason() != null) {
             // A FATAL ends the backend, not the client: the close that follows answers the client with 08006.
             message.release();
@@ -669,6 +719,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             if (!channel.isWritable()) {
                 from.setAutoRead(false);
             }
+        }
+        if (from != backend) {
+            // An observer (the end of a login) has already handed this backend back.
+            return;
         }
         writeSyntheticResponses();
         if (tag == Tags.Backend.READY_FOR_QUERY && transactionStatus == TransactionStatus.IDLE && pending.isQuiet()) {
@@ -987,6 +1041,13 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         byte[] text = new byte[Math.max(0, Math.min(end - start, STATEMENT_PREFIX_BYTES))];
         message.getBytes(start, text);
         lastStatement = text;
+        if (text.length > 4 && (text[0] | 0x20) == 'd') {
+            String dropped = DropDatabase.target(text);
+            if (dropped != null) {
+                // Our own idle backends on that database would make it fail with 55006; they go first.
+                context.pools().closeIdleBackendsOf(dropped);
+            }
+        }
         if (transactionStatus == TransactionStatus.IDLE && firstStatementSinceIdle == null && !isBegin(text)) {
             firstStatementSinceIdle = text;
         }

@@ -20,17 +20,72 @@ final class SessionSettings {
 
     private final Map<String, String> wanted = new HashMap<>();
 
+    /** Startup packet fields that are not settings. */
+    private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("user", "database", "options",
+            "replication");
+
     /**
-     * Startup parameters of the client, for the names tracked (matched case-insensitively, as PostgreSQL does).
-     * A value equal to what backends report at login is already in place and needs no SET.
+     * Every setting the client's startup packet carries, as PostgreSQL would apply them: plain parameters and
+     * the {@code -c name=value} / {@code --name=value} pairs of {@code options}. Tracked names are spelled as
+     * PostgreSQL reports them. A value equal to what backends report at login is already in place.
      */
     void fromStartup(Map<String, String> startupParameters, Map<String, String> loginValues) {
+        Map<String, String> all = new java.util.LinkedHashMap<>();
         startupParameters.forEach((name, value) -> {
-            String tracked = trackedName(name);
-            if (tracked != null && (loginValues == null || !value.equals(loginValues.get(tracked)))) {
-                wanted.put(tracked, value);
+            if (!NOT_SETTINGS.contains(name) && !name.startsWith("_pq_.")) {
+                all.put(name, value);
             }
         });
+        String options = startupParameters.get("options");
+        if (options != null) {
+            all.putAll(parseOptions(options));
+        }
+        all.forEach((name, value) -> {
+            String tracked = trackedName(name);
+            String key = tracked != null ? tracked : name;
+            if (loginValues == null || !value.equals(loginValues.get(key))) {
+                wanted.put(key, value);
+            }
+        });
+    }
+
+    /** The {@code -c name=value} and {@code --name=value} pairs of a startup {@code options} string. */
+    static Map<String, String> parseOptions(String options) {
+        List<String> words = new java.util.ArrayList<>();
+        StringBuilder word = new StringBuilder();
+        for (int i = 0; i < options.length(); i++) {
+            char c = options.charAt(i);
+            if (c == '\\' && i + 1 < options.length()) {
+                word.append(options.charAt(++i));
+            } else if (Character.isWhitespace(c)) {
+                if (word.length() > 0) {
+                    words.add(word.toString());
+                    word.setLength(0);
+                }
+            } else {
+                word.append(c);
+            }
+        }
+        if (word.length() > 0) {
+            words.add(word.toString());
+        }
+        Map<String, String> pairs = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < words.size(); i++) {
+            String w = words.get(i);
+            String pair = null;
+            if (w.equals("-c") && i + 1 < words.size()) {
+                pair = words.get(++i);
+            } else if (w.startsWith("-c")) {
+                pair = w.substring(2);
+            } else if (w.startsWith("--")) {
+                pair = w.substring(2);
+            }
+            int eq = pair == null ? -1 : pair.indexOf('=');
+            if (eq > 0) {
+                pairs.put(pair.substring(0, eq).replace('-', '_'), pair.substring(eq + 1));
+            }
+        }
+        return pairs;
     }
 
     /** The values read back by {@link #readQuery()}, in {@link #TRACKED} order. */
