@@ -107,6 +107,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private volatile long waitStartNanos;
     private volatile String lastBackendLoss;
     private Object firstStatementSinceIdle;
+    /** Transaction mode: holds its backend for good (see {@link #pin}). */
+    private volatile boolean pinned;
     /** During login: the ParameterStatus values the client will be told, as the backend reports them. */
     private Map<String, String> loginParameters;
     /** As the server last reported it (startup parameter, then SET application_name). */
@@ -726,7 +728,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         writeSyntheticResponses();
         if (tag == Tags.Backend.READY_FOR_QUERY && transactionStatus == TransactionStatus.IDLE && pending.isQuiet()) {
-            if (statements != null) {
+            if (statements != null && !pinned) {
                 finishTransaction(from);
             } else if (settingsChanged) {
                 settingsChanged = false;
@@ -1031,6 +1033,22 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     // ---- what operators see, and the timeouts they set ------------------------------------------------
 
+    /**
+     * Transaction mode: this client used session state another client must never see (a role, a temporary
+     * table), so it keeps its backend until it disconnects; the backend is reset before anyone else gets it.
+     */
+    private void pin(String why) {
+        pinned = true;
+        log.info("event=client_pinned client={} pool={} reason=\"{}\"", id, pool.key(), why);
+        ByteBuf out = channel.alloc().buffer();
+        new ErrorResponse("NOTICE", "01000", "pgwarden: this connection keeps its server connection from now on "
+                + "because it used " + why + ", which transaction pooling cannot share", null,
+                "Use a session-mode database for this client to avoid holding a server connection per client.")
+                .encodeAsNotice(out);
+        channel.write(out, channel.voidPromise());
+        flushClientPending = true;
+    }
+
     /** Keeps the start of the statement text (as bytes, decoded only when someone looks). */
     private void noteStatement(ByteBuf message, byte tag) {
         int start = message.readerIndex() + Frames.HEADER_LENGTH;
@@ -1041,6 +1059,12 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         byte[] text = new byte[Math.max(0, Math.min(end - start, STATEMENT_PREFIX_BYTES))];
         message.getBytes(start, text);
         lastStatement = text;
+        if (statements != null && !pinned) {
+            String why = SessionPinning.reason(text);
+            if (why != null) {
+                pin(why);
+            }
+        }
         if (text.length > 4 && (text[0] | 0x20) == 'd') {
             String dropped = DropDatabase.target(text);
             if (dropped != null) {
@@ -1260,7 +1284,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
-        String resetQuery = pool.settings().poolMode() == PoolMode.SESSION ? pool.settings().serverResetQuery() : null;
+        String resetQuery = pool.settings().poolMode() == PoolMode.SESSION || pinned
+                ? pool.settings().serverResetQuery() : null;
         BackendReset.start(pool, b, inTransaction, resetQuery);
     }
 

@@ -234,6 +234,39 @@ class ProtocolFidelityTest {
         }
     }
 
+    @Test
+    void transactionModeClientsWithRolesOrTempTablesArePinnedAndNothingLeaks() throws Exception {
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 2")) {
+            int pinnedPid;
+            try (Connection pinnedClient = proxy.connect(); Statement s = pinnedClient.createStatement()) {
+                s.execute("CREATE TEMP TABLE mine (v int)");
+                assertThat((Object) s.getWarnings()).isNotNull();
+                assertThat(s.getWarnings().getMessage()).contains("keeps its server connection").contains("temporary table");
+                s.execute("SET ROLE app");
+                pinnedPid = Integer.parseInt(value(s, "SELECT pg_backend_pid()::text"));
+                try (Connection other = proxy.connect(); Statement o = other.createStatement()) {
+                    for (int i = 0; i < 5; i++) {
+                        s.execute("INSERT INTO mine VALUES (" + i + ")");
+                        assertThat(value(o, "SELECT count(*) FROM pg_class WHERE relname = 'mine' AND relnamespace = pg_my_temp_schema()")).isEqualTo("0");
+                        assertThat(value(o, "SELECT pg_backend_pid()::text")).isNotEqualTo(String.valueOf(pinnedPid));
+                    }
+                }
+                assertThat(value(s, "SELECT count(*) FROM mine")).isEqualTo("5");
+                assertThat(value(s, "SELECT pg_backend_pid()::text")).isEqualTo(String.valueOf(pinnedPid));
+            }
+            // Its backend was reset (DISCARD ALL) before going back to the pool.
+            try (Connection a = proxy.connect(); Connection b = proxy.connect();
+                 Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
+                a.setAutoCommit(false);
+                b.setAutoCommit(false);
+                for (Statement st : List.of(sa, sb)) {
+                    assertThat(value(st, "SELECT count(*) FROM pg_class WHERE relname = 'mine' AND relnamespace = pg_my_temp_schema()")).isEqualTo("0");
+                    assertThat(value(st, "SELECT current_user = session_user")).isEqualTo("t");
+                }
+            }
+        }
+    }
+
     private static String value(Statement s, String sql) throws SQLException {
         try (ResultSet rs = s.executeQuery(sql)) {
             rs.next();
