@@ -57,6 +57,15 @@ final class PendingResponses {
         };
     }
 
+    /** The entry of a plain client request, one per kind: shared, since it carries no per-request state. */
+    private static final Pending[] CLIENT_REQUESTS = new Pending[Kind.values().length];
+
+    static {
+        for (Kind kind : Kind.values()) {
+            CLIENT_REQUESTS[kind.ordinal()] = new Pending(kind, Route.CLIENT, (byte) 0, true, null, null);
+        }
+    }
+
     /** Records a client message relayed as is. */
     void clientSent(byte tag) {
         if (tag == Tags.Frontend.FLUSH) {
@@ -65,7 +74,7 @@ final class PendingResponses {
         }
         Kind kind = kindOf(tag);
         if (kind != null) {
-            add(new Pending(kind, Route.CLIENT, (byte) 0, true, null, null));
+            add(CLIENT_REQUESTS[kind.ordinal()]);
         }
     }
 

@@ -104,6 +104,10 @@ final class SessionSettings {
      * already does. {@code backendSettings} is updated to what it will be once the statement has run.
      */
     String applyTo(Map<String, String> backendSettings) {
+        if (wanted.equals(backendSettings)) {
+            // The common case on every transaction: nothing to do, and nothing allocated to find that out.
+            return null;
+        }
         Set<String> names = new LinkedHashSet<>(wanted.keySet());
         names.addAll(backendSettings.keySet());
         StringBuilder resets = new StringBuilder();

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds pgwarden and runs the benchmark harness (io.pgwarden.bench.Harness) from the repository root.
+#   bench/run.sh --quick          # smoke run, about 2 minutes
+#   bench/run.sh                  # the full matrix, about 25 minutes
+#   bench/run.sh --help           # all options
+# Set PGWARDEN_BENCH_SKIP_BUILD=1 to reuse the jars already built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# pgbench with 2000 clients, and each proxy in front of them, need a descriptor per connection.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+if [ "${PGWARDEN_BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  mvn -B -q -DskipTests install
+fi
+exec java -Djava.awt.headless=true -cp bench/target/pgwarden-demo.jar io.pgwarden.bench.Harness "$@"

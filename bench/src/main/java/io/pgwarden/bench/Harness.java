@@ -1,0 +1,351 @@
+package io.pgwarden.bench;
+
+import io.pgwarden.bench.Workloads.Run;
+import io.pgwarden.bench.Workloads.Target;
+import io.pgwarden.bench.Workloads.Workload;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The benchmark harness: PostgreSQL, pgwarden and PgBouncer side by side on this machine, pgbench and psql as
+ * clients, targets alternated within each round so that drift (thermal, noisy neighbours) hits all of them alike.
+ * Writes results.md and tps.png. See {@link #usage()}.
+ */
+public final class Harness {
+
+    /** Clients a direct run may have; larger direct runs are reported as n/a rather than refused mid-run. */
+    private static final int DIRECT_CLIENT_LIMIT = 600;
+    /** Pool mode transaction, as for pgwarden: the comparison proper. */
+    private static final int POOL_SIZE = 20;
+    /**
+     * The session-mode PgBouncer that stands in for -M prepared needs a server connection per client: with a pool
+     * of 20, pgbench's other clients would wait for a session that only ends with pgbench itself (they fail with
+     * query_wait_timeout). So its pool holds as many clients as a direct run; larger runs are n/a.
+     */
+    private static final int SESSION_POOL_SIZE = 520;
+    /** Room for a direct run, the session pool, the two transaction pools, the superuser reserve and setup. */
+    private static final int MAX_CONNECTIONS = DIRECT_CLIENT_LIMIT + SESSION_POOL_SIZE + 2 * POOL_SIZE + 40;
+
+    private Harness() {
+    }
+
+    static String usage() {
+        return """
+                Usage: java -cp bench/target/pgwarden-demo.jar io.pgwarden.bench.Harness [options]
+                  --pg-bin DIR          PostgreSQL binaries (initdb, pg_ctl) instead of the embedded PostgreSQL 17
+                  --quick               smoke run: 3 s per run, 1 round, clients 10,100, 20 MB COPY
+                  --duration SECONDS    per run (default 12)
+                  --rounds N            rounds, each running every target once per workload (default 2)
+                  --clients LIST        select-only client counts (default 10,100,500,2000)
+                  --modes LIST          pgbench -M modes for select-only (default simple,extended,prepared)
+                  --workloads LIST      any of select,tpcb,storm,copy (default all)
+                  --copy-mb N           size of the COPY workloads (default 200)
+                  --out DIR             where results.md and tps.png go (default bench/results)
+                  --pgwarden-jar FILE   default proxy-core/target/pgwarden.jar
+                  --pgwarden-jvm OPTS   JVM options for pgwarden, space-separated (default none)
+                """;
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        // The embedded PostgreSQL logs its whole startup at INFO; the harness prints its own progress instead.
+        System.setProperty("PGWARDEN_LOG_LEVEL", System.getenv().getOrDefault("PGWARDEN_LOG_LEVEL", "WARN"));
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.err.print(usage());
+            System.exit(2);
+            return;
+        }
+        if (o.help) {
+            System.out.print(usage());
+            return;
+        }
+        System.exit(new Harness().run(o));
+    }
+
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private volatile boolean stopping;
+
+    /** Closes everything started, newest first; safe to call twice (from finally and the shutdown hook). */
+    private synchronized void cleanUp() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                System.err.println("cleanup: " + e.getMessage());
+            }
+        }
+        started.clear();
+        // pgbench or psql still running (Ctrl-C mid-run) are our children too.
+        ProcessHandle.current().descendants().forEach(p -> Processes.stop(p, 5));
+    }
+
+    private synchronized <T extends AutoCloseable> T track(T resource) {
+        started.add(resource);
+        return resource;
+    }
+
+    private int run(Options o) throws Exception {
+        String pgbench = Processes.findTool("pgbench");
+        String psql = Processes.findTool("psql");
+        if (pgbench == null || psql == null) {
+            System.err.println("pgbench and psql are needed (Debian: apt-get install -y postgresql-client)");
+            return 2;
+        }
+        if (!Files.isRegularFile(o.pgwardenJar)) {
+            System.err.println(o.pgwardenJar + " not found: build it with `mvn -B -q -DskipTests install`");
+            return 2;
+        }
+        String pgbouncer = Processes.findTool("pgbouncer");
+        Path work = Files.createTempDirectory("pgwarden-bench");
+        // Ctrl-C or kill: stop everything we started and drop the work directory; the main thread then stops too.
+        Thread hook = new Thread(() -> {
+            stopping = true;
+            cleanUp();
+            deleteQuietly(work);
+        }, "harness-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        List<String> notes = new ArrayList<>();
+        Files.deleteIfExists(o.out.resolve("failures.log"));
+        try {
+            log("PostgreSQL: starting " + (o.pgBin == null ? "the embedded PostgreSQL" : o.pgBin));
+            Postgres pg = track(Postgres.start(o.pgBin, work, MAX_CONNECTIONS));
+            log("pgbench -i -s 10 on port " + pg.port());
+            Processes.Result init = Processes.run(List.of(pgbench, "-i", "-s", "10", "-q", "-h", "127.0.0.1",
+                    "-p", Integer.toString(pg.port()), "-U", Postgres.USER, Postgres.DATABASE), work, 900,
+                    Workloads.env());
+            if (init.exitCode() != 0) {
+                throw new IllegalStateException("pgbench -i failed: " + init.output());
+            }
+            try (Connection c = pg.superuser(Postgres.DATABASE); Statement s = c.createStatement()) {
+                s.execute("CREATE UNLOGGED TABLE copy_in (t text)");
+                s.execute("ALTER TABLE copy_in OWNER TO " + Postgres.USER);
+                s.execute("VACUUM ANALYZE");
+            }
+
+            List<Target> targets = new ArrayList<>();
+            targets.add(new Target("direct", pg.port(), null, DIRECT_CLIENT_LIMIT,
+                    "direct clients capped at " + DIRECT_CLIENT_LIMIT + " (max_connections " + MAX_CONNECTIONS + ")"));
+            Proxy warden = track(Proxy.startPgwarden(o.pgwardenJar, work, pg.port(), o.pgwardenJvm));
+            targets.add(new Target("pgwarden", warden.port(), warden));
+            log("pgwarden: pid " + warden.pid() + ", port " + warden.port());
+            Target sessionBouncer = null;
+            if (pgbouncer != null) {
+                Proxy b = track(Proxy.startPgbouncer("pgbouncer", pgbouncer, work, pg.port(), "transaction",
+                        POOL_SIZE));
+                targets.add(new Target("pgbouncer", b.port(), b));
+                log("pgbouncer (transaction mode): pid " + b.pid() + ", port " + b.port());
+                if (o.modes.contains("prepared") && o.kinds.contains("select")) {
+                    Proxy s = track(Proxy.startPgbouncer("pgbouncer-session", pgbouncer, work, pg.port(), "session",
+                            SESSION_POOL_SIZE));
+                    sessionBouncer = new Target("pgbouncer-session", s.port(), s, SESSION_POOL_SIZE,
+                            "session mode needs a server connection per client (pool " + SESSION_POOL_SIZE + ")");
+                    log("pgbouncer (session mode, for -M prepared): pid " + s.pid() + ", port " + s.port());
+                }
+            } else {
+                notes.add("PgBouncer is not installed (apt-get install -y pgbouncer): its columns are empty.");
+            }
+
+            Workloads runner = new Workloads(pgbench, psql, work, o.duration, o.copyRows,
+                    o.out.resolve("failures.log"));
+            for (Target t : targets) {
+                if (t.proxy() != null) {
+                    log("warm-up " + t.name() + ": " + runner.warmUp(t, o.quick ? 2 : 5));
+                }
+            }
+            if (sessionBouncer != null) {
+                log("warm-up " + sessionBouncer.name() + ": " + runner.warmUp(sessionBouncer, o.quick ? 2 : 5));
+            }
+
+            List<Workload> plan = Workloads.plan(o.clients, o.modes, o.kinds, o.copyRows);
+            List<Run> runs = new ArrayList<>();
+            for (Workload w : plan) {
+                List<Target> these = new ArrayList<>(targets);
+                if (w.sessionBouncer()) {
+                    // PgBouncer 1.18 has no prepared statements in transaction mode: its session mode stands in.
+                    these.removeIf(t -> t.name().equals("pgbouncer"));
+                    if (sessionBouncer != null) {
+                        these.add(sessionBouncer);
+                    }
+                }
+                for (int round = 1; round <= o.rounds; round++) {
+                    for (Target t : these) {
+                        if (stopping) {
+                            return 130;
+                        }
+                        Run r = runner.run(w, t, round);
+                        runs.add(r);
+                        log(String.format(Locale.ROOT, "%-40s %-18s round %d: %s", w.name(), t.name(), round,
+                                r.ok() ? String.format(Locale.ROOT, "%.0f %s", r.throughput(), w.unit())
+                                        : r.failure()));
+                    }
+                }
+            }
+
+            Report report = new Report(runs);
+            List<String> facts = facts(pg, pgbouncer, o);
+            notes.addAll(standardNotes(o));
+            report.write(o.out, facts, notes);
+            System.out.println();
+            System.out.println(report.summaryTable());
+            System.out.println(report.detailTable());
+            log("wrote " + o.out.resolve("results.md") + " and " + o.out.resolve("tps.png"));
+            return 0;
+        } finally {
+            cleanUp();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is already running
+            }
+            deleteQuietly(work);
+        }
+    }
+
+    private static List<String> facts(Postgres pg, String pgbouncer, Options o) {
+        return List.of(
+                "date: " + ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME),
+                "nproc: " + Runtime.getRuntime().availableProcessors() + " (pgbench, PostgreSQL and the proxies share"
+                        + " them)",
+                "java: " + Processes.firstLine(List.of(ProcessHandle.current().info().command().orElse("java"),
+                        "-version")),
+                "PostgreSQL: " + pg.version() + " — " + pg.description() + ", max_connections " + pg.maxConnections(),
+                "pgbench: " + Processes.firstLine(List.of(Processes.findTool("pgbench"), "--version")),
+                "PgBouncer: " + (pgbouncer == null ? "not installed"
+                        : Processes.firstLine(List.of(pgbouncer, "--version"))),
+                String.format(Locale.ROOT, "runs: %d s each, %d round(s), targets alternated within each round,"
+                        + " pgbench -j 2 -n, scale 10", o.duration, o.rounds));
+    }
+
+    private static List<String> standardNotes(Options o) {
+        return List.of(
+                "Both proxies: transaction mode, pool size " + POOL_SIZE + " per (database, user), 5000 max clients,"
+                        + " SCRAM-SHA-256"
+                        + " for clients and to PostgreSQL, connection logging off; each runs as its own process.",
+                "-M prepared against PgBouncer uses a second PgBouncer in **session** mode (row pgbouncer-session),"
+                        + " since 1.18 has no prepared statements in transaction mode. Its pool is " + SESSION_POOL_SIZE
+                        + " server connections, one per client (with 20, pgbench's other clients wait until"
+                        + " query_wait_timeout), so it is a pass-through, not like for like with pgwarden's 20;"
+                        + " above " + SESSION_POOL_SIZE + " clients it is n/a.",
+                "Direct runs are capped at " + DIRECT_CLIENT_LIMIT + " clients (PostgreSQL max_connections "
+                        + MAX_CONNECTIONS + " also holds the proxies' pools): larger ones are n/a.",
+                "TPS is pgbench's \"tps = … (without initial connection time)\"; for the connection storm (-C) it"
+                        + " includes the reconnections. Runs with more than 100 clients get -T plus one second per 100"
+                        + " clients, because pgbench's clock runs while it opens its connections.",
+                "Latency percentiles come from pgbench's per-transaction logs (-l --sampling-rate 0.1), pooled over"
+                        + " the rounds; they include time spent waiting for a pooled backend.",
+                "Proxy CPU is utime+stime from /proc/<pid>/stat over the run; peak RSS is VmHWM from"
+                        + " /proc/<pid>/status,"
+                        + " reset before each run via /proc/<pid>/clear_refs (max over the rounds). The reset only lowers it to the current RSS,"
+                        + " and neither JVM heap nor PgBouncer's buffers shrink back, so it never falls below what an"
+                        + " earlier, larger run left resident.",
+                "COPY rows: " + o.copyRows + " rows of 100 characters through psql \\copy (out to /dev/null, in to an"
+                        + " unlogged table emptied before each run); MB/s is wall-clock time including psql's start.");
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var files = Files.walk(dir)) {
+            files.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> p.toFile().delete());
+        } catch (Exception e) {
+            // a temp dir left behind is harmless
+        }
+    }
+
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    private static void log(String message) {
+        System.out.println("[" + java.time.LocalTime.now().format(CLOCK) + "] " + message);
+    }
+
+    /** Command-line options, parsed by hand: a dozen flags do not need a framework. */
+    static final class Options {
+        Path pgBin;
+        boolean quick;
+        boolean help;
+        int duration = 12;
+        int rounds = 2;
+        List<Integer> clients = List.of(10, 100, 500, 2000);
+        List<String> modes = List.of("simple", "extended", "prepared");
+        List<String> kinds = List.of("select", "tpcb", "storm", "copy");
+        long copyRows = 2_000_000;
+        Path out = Path.of("bench/results");
+        Path pgwardenJar = Path.of("proxy-core/target/pgwarden.jar");
+        List<String> pgwardenJvm = List.of();
+
+        static Options parse(String[] args) {
+            Options o = new Options();
+            // --quick first, so that explicit options given with it still win.
+            if (Arrays.asList(args).contains("--quick")) {
+                o.quick = true;
+                o.duration = 3;
+                o.rounds = 1;
+                o.clients = List.of(10, 100);
+                o.copyRows = 200_000;
+            }
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--quick" -> { }
+                    case "-h", "--help" -> o.help = true;
+                    case "--pg-bin" -> o.pgBin = Path.of(value(args, ++i, a));
+                    case "--duration" -> o.duration = positive(value(args, ++i, a), a);
+                    case "--rounds" -> o.rounds = positive(value(args, ++i, a), a);
+                    case "--clients" -> o.clients = Arrays.stream(value(args, ++i, a).split(","))
+                            .map(s -> positive(s.strip(), a)).toList();
+                    case "--modes" -> o.modes = list(value(args, ++i, a), a, List.of("simple", "extended", "prepared"));
+                    case "--workloads" -> o.kinds = list(value(args, ++i, a), a,
+                            List.of("select", "tpcb", "storm", "copy"));
+                    case "--copy-mb" -> o.copyRows = positive(value(args, ++i, a), a) * 1_000_000L / 101;
+                    case "--out" -> o.out = Path.of(value(args, ++i, a));
+                    case "--pgwarden-jar" -> o.pgwardenJar = Path.of(value(args, ++i, a));
+                    case "--pgwarden-jvm" -> o.pgwardenJvm = List.of(value(args, ++i, a).trim().split("\\s+"));
+                    default -> throw new IllegalArgumentException("unknown option: " + a);
+                }
+            }
+            // pgwarden runs in its own work directory, so the paths it is given must not be relative.
+            o.pgwardenJar = o.pgwardenJar.toAbsolutePath();
+            o.out = o.out.toAbsolutePath();
+            return o;
+        }
+
+        private static String value(String[] args, int i, String option) {
+            if (i >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[i];
+        }
+
+        private static int positive(String s, String option) {
+            try {
+                int v = Integer.parseInt(s);
+                if (v > 0) {
+                    return v;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalArgumentException(option + ": not a positive number: " + s);
+        }
+
+        private static List<String> list(String s, String option, List<String> allowed) {
+            List<String> values = Arrays.stream(s.split(",")).map(String::strip).toList();
+            for (String v : values) {
+                if (!allowed.contains(v)) {
+                    throw new IllegalArgumentException(option + ": " + v + " is not one of " + allowed);
+                }
+            }
+            return values;
+        }
+    }
+}

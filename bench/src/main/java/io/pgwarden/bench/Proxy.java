@@ -1,0 +1,222 @@
+package io.pgwarden.bench;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A proxy under test (pgwarden or PgBouncer) running as a separate process, so that its own CPU time and memory
+ * can be read from /proc/&lt;pid&gt; without counting the harness, pgbench or PostgreSQL.
+ */
+final class Proxy implements AutoCloseable {
+
+    /** Clock ticks per second for /proc/&lt;pid&gt;/stat; `getconf CLK_TCK`, 100 on practically every Linux. */
+    private static final long CLOCK_TICKS = clockTicks();
+
+    private final String name;
+    private final Process process;
+    private final int port;
+    private final Path log;
+
+    private Proxy(String name, Process process, int port, Path log) {
+        this.name = name;
+        this.process = process;
+        this.port = port;
+        this.log = log;
+    }
+
+    /** pgwarden in transaction mode with the same pool limits PgBouncer gets below. */
+    static Proxy startPgwarden(Path jar, Path workDir, int pgPort, List<String> jvmOptions) throws IOException {
+        int port = Processes.freePort();
+        Path config = workDir.resolve("pgwarden.yaml");
+        Files.writeString(config, """
+                listen:
+                  host: 127.0.0.1
+                  port: %d
+                  max_client_connections: 5000
+                defaults:
+                  pool_mode: transaction
+                  max_size: 20
+                  query_wait_timeout: 120s
+                  # pgbench clients sit waiting for a backend by design; the NOTICE would only add noise.
+                  query_wait_notice: 0s
+                databases:
+                  %s:
+                    host: 127.0.0.1
+                    port: %d
+                users:
+                  %s:
+                    password: %s
+                """.formatted(port, Postgres.DATABASE, pgPort, Postgres.USER, Postgres.PASSWORD));
+        // A private copy: a rebuild of proxy-core during a long run must not swap the jar under the running JVM.
+        Path copy = Files.copy(jar, workDir.resolve("pgwarden.jar"));
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", copy.toString(), "--config", config.toString()));
+        Path log = workDir.resolve("pgwarden.log");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+                .directory(workDir.toFile());
+        // WARN, like PgBouncer's log_connections = 0 below: INFO writes a line per client login and logout.
+        pb.environment().put("PGWARDEN_LOG_LEVEL", "WARN");
+        Process p = pb.start();
+        Proxy proxy = new Proxy("pgwarden", p, port, log);
+        proxy.awaitListening(60);
+        return proxy;
+    }
+
+    /**
+     * PgBouncer with pgwarden's settings: SCRAM for clients (userlist with the plain password, which it also uses
+     * to log in to PostgreSQL), the given pool mode and pool size, 5000 clients. Run in the foreground so that
+     * the process we hold is PgBouncer itself; as root it drops to the postgres user (-u), as it insists.
+     */
+    static Proxy startPgbouncer(String name, String binary, Path workDir, int pgPort, String poolMode, int poolSize)
+            throws IOException {
+        int port = Processes.freePort();
+        Path dir = workDir.resolve(name);
+        Files.createDirectories(dir);
+        Path ini = dir.resolve("pgbouncer.ini");
+        Files.writeString(dir.resolve("userlist.txt"), "\"" + Postgres.USER + "\" \"" + Postgres.PASSWORD + "\"\n");
+        Files.writeString(ini, """
+                [databases]
+                %s = host=127.0.0.1 port=%d dbname=%s
+                [pgbouncer]
+                listen_addr = 127.0.0.1
+                listen_port = %d
+                auth_type = scram-sha-256
+                auth_file = %s
+                pool_mode = %s
+                default_pool_size = %d
+                max_client_conn = 5000
+                query_wait_timeout = 120
+                ; give idle server connections back soon: the session-mode pool is large
+                server_idle_timeout = 10
+                unix_socket_dir =
+                logfile = %s
+                log_connections = 0
+                log_disconnections = 0
+                """.formatted(Postgres.DATABASE, pgPort, Postgres.DATABASE, port, dir.resolve("userlist.txt"),
+                poolMode, poolSize, dir.resolve("pgbouncer.log")));
+        Processes.makeAccessibleToPostgresUser(workDir);
+        Processes.makeAccessibleToPostgresUser(dir);
+        List<String> command = new ArrayList<>(List.of(binary));
+        if (Processes.isRoot()) {
+            command.addAll(List.of("-u", "postgres"));
+        }
+        command.add(ini.toString());
+        Path log = dir.resolve("stdout.log");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+                .directory(dir.toFile()).start();
+        Proxy proxy = new Proxy(name, p, port, log);
+        proxy.awaitListening(30);
+        return proxy;
+    }
+
+    private void awaitListening(int seconds) throws IOException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException(name + " exited with " + process.exitValue() + ": " + tail());
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+                return;
+            } catch (IOException notYet) {
+                sleep(100);
+            }
+        }
+        close();
+        throw new IOException(name + " did not listen on port " + port + " within " + seconds + " s: " + tail());
+    }
+
+    String name() {
+        return name;
+    }
+
+    int port() {
+        return port;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** utime + stime of the process (all its threads) in seconds, from /proc/&lt;pid&gt;/stat. */
+    double cpuSeconds() {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
+            // Fields after the command name, which is in parentheses and may contain spaces.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // utime and stime are fields 14 and 15 of the whole line, i.e. 11 and 12 after "state".
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    /**
+     * Resets the kernel's peak-RSS counter (VmHWM) to the current RSS (writing 5 to clear_refs, Linux 4.0+, needs
+     * to own the process or be root), so that {@link #peakRssMb()} after a run is that run's peak.
+     */
+    boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc", Long.toString(pid()), "clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** VmHWM from /proc/&lt;pid&gt;/status in MB: the peak resident set since start or the last reset. */
+    double peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // gone: reported as unknown
+        }
+        return Double.NaN;
+    }
+
+    String tail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 10), lines.size()));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    @Override
+    public void close() {
+        Processes.stop(process.toHandle(), 10);
+    }
+
+    private static long clockTicks() {
+        String out = Processes.firstLine(List.of("getconf", "CLK_TCK"));
+        try {
+            return Long.parseLong(out.strip());
+        } catch (NumberFormatException e) {
+            return 100;
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
