@@ -1065,7 +1065,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 pin(why);
             }
         }
-        if (text.length > 4 && (text[0] | 0x20) == 'd') {
+        if (SessionPinning.startsWithIgnoringCase(text, 0, "drop")) {
             String dropped = DropDatabase.target(text);
             if (dropped != null) {
                 // Our own idle backends on that database would make it fail with 55006; they go first.

@@ -23,6 +23,18 @@ final class SessionPinning {
     private SessionPinning() {
     }
 
+    static boolean startsWithIgnoringCase(byte[] text, int from, String lowerPrefix) {
+        if (text.length - from < lowerPrefix.length()) {
+            return false;
+        }
+        for (int k = 0; k < lowerPrefix.length(); k++) {
+            if ((text[from + k] | 0x20) != lowerPrefix.charAt(k) && text[from + k] != lowerPrefix.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** What the statement uses that forces pinning, or null. */
     static String reason(byte[] statementStart) {
         int i = 0;
@@ -32,8 +44,9 @@ final class SessionPinning {
         if (i >= statementStart.length) {
             return null;
         }
-        int first = statementStart[i] | 0x20;
-        if (first != 's' && first != 'c') {
+        // Byte checks first: this runs on every statement, and almost none start with SET or CREATE.
+        if (!startsWithIgnoringCase(statementStart, i, "set ") && !startsWithIgnoringCase(statementStart, i, "set\t")
+                && !startsWithIgnoringCase(statementStart, i, "create")) {
             return null;
         }
         String head = new String(statementStart, i, Math.min(40, statementStart.length - i), StandardCharsets.UTF_8)
