@@ -36,7 +36,7 @@ public final class AdminConsole {
                 Map.entry("SHOW DATABASES", a -> databases()),
                 Map.entry("SHOW CONFIG", a -> ConfigTable.of(context.config())),
                 Map.entry("SHOW VERSION", a -> AdminResult.table(List.of("version"),
-                        List.of(List.of("pgwarden " + ProxyVersion.get())), "VERSION")),
+                        List.of(List.of("pgwarden " + ProxyVersion.get())))),
                 Map.entry("SHOW EVENTS", a -> events()),
                 Map.entry("SHOW HELP", a -> help()),
                 Map.entry("PAUSE", a -> forPools(a, BackendPool::pause, "PAUSE")),
@@ -99,10 +99,10 @@ public final class AdminConsole {
         }
         return leaksOnly
                 ? AdminResult.table(List.of("id", "user", "database", "application_name", "addr", "xact_age_s",
-                        "idle_s", "xact_start_statement"), rows, "LEAKS")
+                        "idle_s", "xact_start_statement"), rows)
                 : AdminResult.table(List.of("type", "id", "user", "database", "state", "addr", "application_name",
                         "connect_age_s", "state_age_s", "xact_age_s", "wait_s", "last_statement_age_s",
-                        "last_statement", "link_pid", "last_backend_loss"), rows, "CLIENTS");
+                        "last_statement", "link_pid", "last_backend_loss"), rows);
     }
 
     private AdminResult databases() {
@@ -121,7 +121,7 @@ public final class AdminConsole {
                     db.pool().poolMode().name().toLowerCase(Locale.ROOT), str(current), paused ? "1" : "0"));
         }
         return AdminResult.table(List.of("name", "host", "port", "database", "pool_size", "min_pool_size",
-                "server_lifetime", "pool_mode", "current_connections", "paused"), rows, "DATABASES");
+                "server_lifetime", "pool_mode", "current_connections", "paused"), rows);
     }
 
     private AdminResult events() {
@@ -129,13 +129,13 @@ public final class AdminConsole {
         for (EventLog.Event e : context.events().recent()) {
             rows.add(List.of(e.time().toString(), e.pool(), e.kind(), e.detail()));
         }
-        return AdminResult.table(List.of("time", "pool", "kind", "detail"), rows, "EVENTS");
+        return AdminResult.table(List.of("time", "pool", "kind", "detail"), rows);
     }
 
     private AdminResult help() {
         List<List<String>> rows = new ArrayList<>();
         commands.keySet().stream().sorted().forEach(c -> rows.add(List.of(c)));
-        return AdminResult.table(List.of("command"), rows, "HELP");
+        return AdminResult.table(List.of("command"), rows);
     }
 
     private AdminResult forPools(String database, java.util.function.Consumer<BackendPool> action, String tag) {

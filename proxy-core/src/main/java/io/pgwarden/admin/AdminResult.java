@@ -6,7 +6,7 @@ import java.util.List;
 public record AdminResult(List<String> columns, List<List<String>> rows, String commandTag, String errorSqlstate,
                           String errorMessage) {
 
-    static AdminResult table(List<String> columns, List<List<String>> rows, String what) {
+    static AdminResult table(List<String> columns, List<List<String>> rows) {
         return new AdminResult(columns, rows, "SHOW", null, null);
     }
 

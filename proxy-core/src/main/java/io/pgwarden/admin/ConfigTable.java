@@ -28,7 +28,7 @@ final class ConfigTable {
         config.users().values().forEach(u -> rows.add(List.of("users." + u.name() + ".auth", u.auth().yamlName())));
         rows.add(List.of("admin.database", config.admin().database()));
         rows.add(List.of("admin.users", String.join(",", config.admin().users())));
-        return AdminResult.table(List.of("key", "value"), rows, "CONFIG");
+        return AdminResult.table(List.of("key", "value"), rows);
     }
 
     private static void add(List<List<String>> rows, String prefix, PoolSettings p) {

@@ -64,7 +64,7 @@ final class PoolsTable {
         return AdminResult.table(List.of("database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req",
                 "cl_waiting_cancel_req", "sv_active", "sv_active_cancel", "sv_being_canceled", "sv_idle", "sv_used",
                 "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode", "cl_idle", "cl_idle_in_transaction",
-                "cl_active_query", "max_size", "paused", "last_connect_error"), rows, "POOLS");
+                "cl_active_query", "max_size", "paused", "last_connect_error"), rows);
     }
 
     static AdminResult stats(ProxyContext context) {
@@ -75,7 +75,7 @@ final class PoolsTable {
                     str(s.bytesIn()), str(s.bytesOut()), str(s.waitMicros())));
         }
         return AdminResult.table(List.of("database", "user", "total_xact_count", "total_query_count",
-                "total_received", "total_sent", "total_wait_time"), rows, "STATS");
+                "total_received", "total_sent", "total_wait_time"), rows);
     }
 
     static AdminResult servers(ProxyContext context) {
@@ -92,7 +92,7 @@ final class PoolsTable {
             }
         }
         return AdminResult.table(List.of("type", "user", "database", "state", "addr", "port", "remote_pid",
-                "age_s", "idle_s", "link"), rows, "SERVERS");
+                "age_s", "idle_s", "link"), rows);
     }
 
     private static List<String> server(BackendPool pool, BackendConnection b, String link) {
