@@ -3,7 +3,6 @@ package io.pgwarden.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.net.Socket;
@@ -32,17 +31,7 @@ class ProtocolFidelityTest {
     private static byte[] firstAnswer(int port, int version, String... params) throws Exception {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(10_000);
-            ByteArrayOutputStream body = new ByteArrayOutputStream();
-            for (String p : params) {
-                body.write(p.getBytes(StandardCharsets.UTF_8));
-                body.write(0);
-            }
-            body.write(0);
-            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            out.writeInt(8 + body.size());
-            out.writeInt(version);
-            out.write(body.toByteArray());
-            out.flush();
+            StartupPacket.send(socket.getOutputStream(), version, params);
             DataInputStream in = new DataInputStream(socket.getInputStream());
             byte type = in.readByte();
             int length = in.readInt();
@@ -282,17 +271,8 @@ class ProtocolFidelityTest {
         RawLogin(int port, String... params) throws Exception {
             socket = new Socket("127.0.0.1", port);
             socket.setSoTimeout(10_000);
-            ByteArrayOutputStream body = new ByteArrayOutputStream();
-            for (String p : params) {
-                body.write(p.getBytes(StandardCharsets.UTF_8));
-                body.write(0);
-            }
-            body.write(0);
+            StartupPacket.send(socket.getOutputStream(), 3 << 16, params);
             DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-            out.writeInt(8 + body.size());
-            out.writeInt(3 << 16);
-            out.write(body.toByteArray());
-            out.flush();
             DataInputStream in = new DataInputStream(socket.getInputStream());
             while (true) {
                 char type = (char) in.readByte();

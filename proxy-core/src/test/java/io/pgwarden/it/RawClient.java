@@ -1,6 +1,5 @@
 package io.pgwarden.it;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -22,16 +21,7 @@ final class RawClient implements AutoCloseable {
         socket.setSoTimeout(10_000);
         in = new DataInputStream(socket.getInputStream());
         out = new DataOutputStream(socket.getOutputStream());
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        for (String s : new String[] {"user", "trustuser", "database", "appdb"}) {
-            body.write(s.getBytes(StandardCharsets.UTF_8));
-            body.write(0);
-        }
-        body.write(0);
-        out.writeInt(8 + body.size());
-        out.writeInt(3 << 16);
-        out.write(body.toByteArray());
-        out.flush();
+        StartupPacket.send(out, 3 << 16, "user", "trustuser", "database", "appdb");
         expect('R');
         message('p', cString("trust-secret"));
         while (readMessage() != 'Z') {

@@ -3,7 +3,6 @@ package io.pgwarden.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -63,16 +62,6 @@ class StartupProtocolTest {
     }
 
     private static void sendStartup(OutputStream raw, int version, String... keyValues) throws IOException {
-        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
-        for (String s : keyValues) {
-            body.write(s.getBytes(StandardCharsets.UTF_8));
-            body.write(0);
-        }
-        body.write(0);
-        DataOutputStream out = new DataOutputStream(raw);
-        out.writeInt(8 + body.size());
-        out.writeInt(version);
-        out.write(body.toByteArray());
-        out.flush();
+        StartupPacket.send(raw, version, keyValues);
     }
 }
