@@ -683,7 +683,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             message.release();
             return;
         }
-        if (tag == Tags.Backend.ERROR_RESPONSE && from.lossReason() != null) {
+        if (tag == Tags.Backend.ERROR_RESPONSE && from.announcedFatal()) {
             // A FATAL ends the backend, not the client: the close that follows answers the client with 08006.
             message.release();
             return;
