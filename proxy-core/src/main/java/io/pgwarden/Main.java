@@ -1,5 +1,6 @@
 package io.pgwarden;
 
+import io.netty.util.ResourceLeakDetector;
 import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.ConfigLoader;
 import io.pgwarden.config.ProxyConfig;
@@ -22,6 +23,11 @@ public final class Main implements Callable<Integer> {
     private boolean checkOnly;
 
     public static void main(String[] args) {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // Netty samples buffers for leak reports by default, at a cost on every message; the tests run with
+            // paranoid detection, production without unless asked (-Dio.netty.leakDetection.level=simple).
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        }
         System.exit(new CommandLine(new Main()).execute(args));
     }
 

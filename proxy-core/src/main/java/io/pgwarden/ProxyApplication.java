@@ -194,7 +194,10 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         }
         server.close();
         pools.closeAll("pgwarden shutting down");
-        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        // Bounded: a stop must not hang on an event loop that failed to terminate.
+        if (!loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS)) {
+            log.warn("event=stop_timeout detail=\"event loops still running after 10 s\"");
+        }
         log.info("event=stopped");
         stopped.countDown();
     }

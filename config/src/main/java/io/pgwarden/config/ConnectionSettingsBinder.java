@@ -12,7 +12,7 @@ final class ConnectionSettingsBinder {
     static final String CLIENT = "client";
 
     private static final List<String> SERVER_KEYS = List.of("keepalive", "tcp_user_timeout", "check_query",
-            "check_delay", "check_timeout", "health_check_interval", "lifetime", "idle_timeout", "connect_timeout");
+            "check_delay", "check_timeout", "health_check_interval", "lifetime", "idle_timeout", "connect_timeout", "replay_check_after");
     private static final List<String> CLIENT_KEYS = List.of("keepalive", "idle_timeout", "idle_in_transaction_timeout",
             "idle_in_transaction_warning", "login_timeout");
     private static final List<String> KEEPALIVE_KEYS = List.of("idle", "interval", "count");
@@ -37,7 +37,8 @@ final class ConnectionSettingsBinder {
                         (p, v) -> reader.positiveDuration(p, v, "the interval")),
                 reader.read(path, map, "lifetime", inherited.lifetime(), reader::durationOrZero),
                 reader.read(path, map, "idle_timeout", inherited.idleTimeout(), reader::durationOrZero),
-                reader.read(path, map, "connect_timeout", inherited.connectTimeout(), reader::positiveDuration));
+                reader.read(path, map, "connect_timeout", inherited.connectTimeout(), reader::positiveDuration),
+                reader.read(path, map, "replay_check_after", inherited.replayCheckAfter(), reader::durationOrZero));
     }
 
     ClientSettings client(String parent, Map<String, Object> parentMap, ClientSettings inherited) {

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param lifetime a backend older than this is closed when it next returns to the pool; zero is unlimited
  * @param idleTimeout a backend idle for longer than this is closed; zero never closes one for being idle
  * @param connectTimeout TCP connect plus login to PostgreSQL
+ * @param replayCheckAfter a backend idle for longer than this gets a Sync ahead of a transaction's first request,
+ *        which proves (or not) that a request lost with it never ran; zero sends one every time
  */
 public record ServerSettings(
         Keepalive keepalive,
@@ -25,11 +27,12 @@ public record ServerSettings(
         Duration healthCheckInterval,
         Duration lifetime,
         Duration idleTimeout,
-        Duration connectTimeout) {
+        Duration connectTimeout,
+        Duration replayCheckAfter) {
 
     private static final ServerSettings DEFAULTS = new ServerSettings(Keepalive.defaults(), Duration.ZERO,
             "SELECT 1", Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofHours(1),
-            Duration.ofMinutes(10), Duration.ofSeconds(5));
+            Duration.ofMinutes(10), Duration.ofSeconds(5), Duration.ofMillis(100));
 
     public ServerSettings {
         Objects.requireNonNull(keepalive, "keepalive");
@@ -41,6 +44,7 @@ public record ServerSettings(
         Objects.requireNonNull(lifetime, "lifetime");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(replayCheckAfter, "replayCheckAfter");
     }
 
     /** The built-in values used for every key the configuration leaves out. */

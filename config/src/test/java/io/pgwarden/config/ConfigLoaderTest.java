@@ -94,7 +94,7 @@ class ConfigLoaderTest {
     private static ServerSettings server(Duration connectTimeout) {
         ServerSettings d = ServerSettings.defaults();
         return new ServerSettings(d.keepalive(), d.tcpUserTimeout(), d.checkQuery(), d.checkDelay(), d.checkTimeout(),
-                d.healthCheckInterval(), d.lifetime(), d.idleTimeout(), connectTimeout);
+                d.healthCheckInterval(), d.lifetime(), d.idleTimeout(), connectTimeout, d.replayCheckAfter());
     }
 
     @Test

@@ -45,6 +45,7 @@ class ConnectionSettingsTest {
         assertThat(server.lifetime()).isEqualTo(Duration.ofHours(1));
         assertThat(server.idleTimeout()).isEqualTo(Duration.ofMinutes(10));
         assertThat(server.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(server.replayCheckAfter()).isEqualTo(Duration.ofMillis(100));
         assertThat(ClientSettings.defaults().keepalive()).isEqualTo(Keepalive.defaults());
 
         PoolSettings pool = parse(ConfigLoaderTest.MINIMAL).database("appdb").orElseThrow().pool();
@@ -66,6 +67,7 @@ class ConnectionSettingsTest {
                     lifetime: ${LIFE}
                     idle_timeout: 5m
                     connect_timeout: 3s
+                    replay_check_after: 0s
                   client:
                     keepalive: {idle: 2m, interval: 20s, count: 9}
                 """);
@@ -73,7 +75,7 @@ class ConnectionSettingsTest {
         assertThat(config.defaults().server()).isEqualTo(new ServerSettings(
                 new Keepalive(Duration.ofMinutes(1), Duration.ofMillis(1500), 3), Duration.ofSeconds(20), "SELECT 42",
                 Duration.ofSeconds(2), Duration.ofMillis(750), Duration.ofSeconds(15), Duration.ofHours(2),
-                Duration.ofMinutes(5), Duration.ofSeconds(3)));
+                Duration.ofMinutes(5), Duration.ofSeconds(3), Duration.ZERO));
         assertThat(config.defaults().client())
                 .isEqualTo(new ClientSettings(new Keepalive(Duration.ofMinutes(2), Duration.ofSeconds(20), 9),
                         Duration.ZERO, Duration.ZERO, Duration.ofSeconds(30), Duration.ofSeconds(60)));

@@ -39,6 +39,7 @@ final class ConfigTable {
         rows.add(List.of(prefix + ".query_timeout", p.queryTimeout().toString()));
         rows.add(List.of(prefix + ".max_prepared_statements", Integer.toString(p.maxPreparedStatements())));
         rows.add(List.of(prefix + ".server.check_delay", p.server().checkDelay().toString()));
+        rows.add(List.of(prefix + ".server.replay_check_after", p.server().replayCheckAfter().toString()));
         rows.add(List.of(prefix + ".server.lifetime", p.server().lifetime().toString()));
         rows.add(List.of(prefix + ".server.idle_timeout", p.server().idleTimeout().toString()));
         rows.add(List.of(prefix + ".client.idle_in_transaction_timeout",

@@ -66,6 +66,7 @@ public final class BackendConnector {
                 .group(loop)
                 .channel(transport.channelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
+                .option(ChannelOption.ALLOCATOR, transport.allocator())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)

@@ -1,5 +1,7 @@
 package io.pgwarden.server;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -26,6 +28,15 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
         }
         return new Transport("nio", NioIoHandler.newFactory(),
                 NioServerSocketChannel.class, NioSocketChannel.class);
+    }
+
+    /**
+     * The pooled allocator rather than Netty 4.2's default adaptive one: every forwarded message is a retained
+     * slice of a read buffer, and only the pooled allocator recycles those slices instead of allocating one per
+     * message (measured: less CPU per transaction under pgbench).
+     */
+    public ByteBufAllocator allocator() {
+        return PooledByteBufAllocator.DEFAULT;
     }
 
     public EventLoopGroup newEventLoopGroup(int threads, String threadNamePrefix) {

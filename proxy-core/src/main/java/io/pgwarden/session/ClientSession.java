@@ -594,7 +594,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     }
 
     private void relayAfterLink(BackendConnection acquired) {
-        if (statements != null) {
+        if (statements != null && System.nanoTime() - acquired.verifiedAtNanos()
+                >= pool.settings().server().replayCheckAfter().toNanos()) {
+            // A backend back from a transaction moments ago is all but certainly alive, and under load this Sync
+            // would cost PostgreSQL an extra flush per transaction; one that sat idle may have been terminated.
             sendCanary(acquired);
         }
         applySettings(acquired);
