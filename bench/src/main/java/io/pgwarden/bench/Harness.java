@@ -3,6 +3,7 @@ package io.pgwarden.bench;
 import io.pgwarden.bench.Workloads.Run;
 import io.pgwarden.bench.Workloads.Target;
 import io.pgwarden.bench.Workloads.Workload;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -46,7 +47,8 @@ public final class Harness {
                   --rounds N            rounds, each running every target once per workload (default 2)
                   --clients LIST        select-only client counts (default 10,100,500,2000)
                   --modes LIST          pgbench -M modes for select-only (default simple,extended,prepared)
-                  --workloads LIST      any of select,tpcb,storm,copy (default all)
+                  --workloads LIST      any of select,tpcb,storm,copy,idle (default all)
+                  --idle-clients N      idle clients held open by the idle workload (default 10000)
                   --copy-mb N           size of the COPY workloads (default 200)
                   --out DIR             where results.md and tps.png go (default bench/results)
                   --pgwarden-jar FILE   default proxy-core/target/pgwarden.jar
@@ -193,10 +195,17 @@ public final class Harness {
                 }
             }
 
+            List<String> sections = new ArrayList<>();
+            if (o.kinds.contains("idle") && !stopping) {
+                sections.add(IdleWorkload.measure(runner, targets.get(1), warden, o.idleClients, Harness::log));
+            }
+            sections.add(gcSection(work.resolve(Proxy.GC_LOG)));
+
             Report report = new Report(runs);
             List<String> facts = facts(pg, pgbouncer, o);
             notes.addAll(standardNotes(o));
-            report.write(o.out, facts, notes);
+            report.write(o.out, facts, notes, sections);
+            sections.forEach(System.out::println);
             System.out.println();
             System.out.println(report.summaryTable());
             System.out.println(report.detailTable());
@@ -211,6 +220,18 @@ public final class Harness {
             }
             deleteQuietly(work);
         }
+    }
+
+    private static String gcSection(Path gcLog) {
+        String pauses;
+        try {
+            pauses = JvmProbe.pauses(gcLog).describe();
+        } catch (IOException e) {
+            pauses = "not measured: " + e.getMessage();
+        }
+        return "## pgwarden's garbage collection\n\nOver the whole session (warm-up, every run above and the idle"
+                + " clients), from its -Xlog:gc file, leaving out the full collections the heap measurement asks"
+                + " for: " + pauses + ".\n";
     }
 
     private static List<String> facts(Postgres pg, String pgbouncer, Options o) {
@@ -277,8 +298,9 @@ public final class Harness {
         int rounds = 2;
         List<Integer> clients = List.of(10, 100, 500, 2000);
         List<String> modes = List.of("simple", "extended", "prepared");
-        List<String> kinds = List.of("select", "tpcb", "storm", "copy");
+        List<String> kinds = List.of("select", "tpcb", "storm", "copy", "idle");
         long copyRows = 2_000_000;
+        int idleClients = 10_000;
         Path out = Path.of("bench/results");
         Path pgwardenJar = Path.of("proxy-core/target/pgwarden.jar");
         List<String> pgwardenJvm = List.of();
@@ -292,6 +314,7 @@ public final class Harness {
                 o.rounds = 1;
                 o.clients = List.of(10, 100);
                 o.copyRows = 200_000;
+                o.idleClients = 1_000;
             }
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -305,7 +328,8 @@ public final class Harness {
                             .map(s -> positive(s.strip(), a)).toList();
                     case "--modes" -> o.modes = list(value(args, ++i, a), a, List.of("simple", "extended", "prepared"));
                     case "--workloads" -> o.kinds = list(value(args, ++i, a), a,
-                            List.of("select", "tpcb", "storm", "copy"));
+                            List.of("select", "tpcb", "storm", "copy", "idle"));
+                    case "--idle-clients" -> o.idleClients = positive(value(args, ++i, a), a);
                     case "--copy-mb" -> o.copyRows = positive(value(args, ++i, a), a) * 1_000_000L / 101;
                     case "--out" -> o.out = Path.of(value(args, ++i, a));
                     case "--pgwarden-jar" -> o.pgwardenJar = Path.of(value(args, ++i, a));

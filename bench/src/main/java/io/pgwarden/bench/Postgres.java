@@ -95,6 +95,7 @@ final class Postgres implements AutoCloseable {
         try (Connection c = superuser("postgres"); Statement s = c.createStatement()) {
             s.execute("CREATE ROLE " + USER + " LOGIN PASSWORD '" + PASSWORD + "'");
             s.execute("CREATE DATABASE " + DATABASE + " OWNER " + USER);
+            s.execute("CREATE ROLE " + IdleClients.USER + " LOGIN PASSWORD '" + IdleClients.PASSWORD + "'");
         }
     }
 

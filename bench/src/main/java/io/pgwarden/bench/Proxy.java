@@ -17,6 +17,9 @@ final class Proxy implements AutoCloseable {
     /** Clock ticks per second for /proc/&lt;pid&gt;/stat; `getconf CLK_TCK`, 100 on practically every Linux. */
     private static final long CLOCK_TICKS = clockTicks();
 
+    /** pgwarden's -Xlog:gc file, in its work directory. */
+    static final String GC_LOG = "pgwarden-gc.log";
+
     private final String name;
     private final Process process;
     private final int port;
@@ -37,7 +40,7 @@ final class Proxy implements AutoCloseable {
                 listen:
                   host: 127.0.0.1
                   port: %d
-                  max_client_connections: 5000
+                  max_client_connections: 15000
                 defaults:
                   pool_mode: transaction
                   max_size: 20
@@ -51,11 +54,16 @@ final class Proxy implements AutoCloseable {
                 users:
                   %s:
                     password: %s
-                """.formatted(port, Postgres.DATABASE, pgPort, Postgres.USER, Postgres.PASSWORD));
+                  %s:
+                    password: %s
+                    auth: md5
+                """.formatted(port, Postgres.DATABASE, pgPort, Postgres.USER, Postgres.PASSWORD, IdleClients.USER,
+                IdleClients.PASSWORD));
         // A private copy: a rebuild of proxy-core during a long run must not swap the jar under the running JVM.
         Path copy = Files.copy(jar, workDir.resolve("pgwarden.jar"));
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(JvmProbe.gcLogOptions(workDir.resolve(GC_LOG)));
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", copy.toString(), "--config", config.toString()));
         Path log = workDir.resolve("pgwarden.log");

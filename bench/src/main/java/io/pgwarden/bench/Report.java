@@ -122,13 +122,15 @@ final class Report {
         return sb.toString();
     }
 
-    void write(Path outDir, List<String> facts, List<String> notes) throws IOException {
+    /** @param sections further Markdown sections (heading included), after the detail table */
+    void write(Path outDir, List<String> facts, List<String> notes, List<String> sections) throws IOException {
         Files.createDirectories(outDir);
         StringBuilder md = new StringBuilder("# pgwarden benchmark results\n\n");
         facts.forEach(f -> md.append("- ").append(f).append('\n'));
         md.append("\n## Throughput\n\n").append(summaryTable());
         md.append("\n![TPS per workload and target](tps.png)\n");
         md.append("\n## Detail\n\n").append(detailTable());
+        sections.forEach(section -> md.append('\n').append(section));
         md.append("\n## Notes\n\n");
         notes.forEach(n -> md.append("- ").append(n).append('\n'));
         Files.writeString(outDir.resolve("results.md"), md.toString());
