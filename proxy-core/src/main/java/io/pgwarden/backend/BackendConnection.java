@@ -106,6 +106,8 @@ public final class BackendConnection {
         return was;
     }
 
+    private Object settingsStamp;
+
     public PreparedOnBackend prepared() {
         return prepared;
     }
@@ -113,6 +115,18 @@ public final class BackendConnection {
     /** Session settings this backend carries that differ from its login defaults (holder-confined, like {@link #prepared()}). */
     public java.util.Map<String, String> settings() {
         return settings;
+    }
+
+    /**
+     * The pool's canonical copy of {@link #settings()} when they were last set to a client's, or null once anyone
+     * changed them otherwise: lets a client carrying the same settings skip comparing the maps.
+     */
+    public Object settingsStamp() {
+        return settingsStamp;
+    }
+
+    public void setSettingsStamp(Object stamp) {
+        settingsStamp = stamp;
     }
 
     public int generation() {

@@ -52,6 +52,10 @@ public final class BackendPool {
 
     private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
     private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
+    /** How far down the line {@link #takeWaiterFor} looks for a waiter on the backend's loop. */
+    private static final int SAME_LOOP_SCAN = 16;
+    private static final int MAX_HEAD_SKIPS = 4;
+    private int headSkips;
     private int total;
     private int opening;
     private int checking;
@@ -88,6 +92,27 @@ public final class BackendPool {
             spellings.put(name + "\0" + requested, reported);
         }
     }
+
+    /**
+     * One shared immutable copy per distinct set of client settings, so that a client and a backend carrying the
+     * same set can tell by identity instead of comparing maps on every transaction.
+     */
+    public Map<String, String> canonicalSettings(Map<String, String> settings) {
+        Map<String, String> known = settingsSets.get(settings);
+        if (known != null) {
+            return known;
+        }
+        if (settingsSets.size() >= 10_000) {
+            // Identity is only a shortcut: forgetting the sets costs one map comparison per backend, nothing else.
+            settingsSets.clear();
+        }
+        Map<String, String> copy = Map.copyOf(settings);
+        known = settingsSets.putIfAbsent(copy, copy);
+        return known != null ? known : copy;
+    }
+
+    private final java.util.concurrent.ConcurrentMap<Map<String, String>, Map<String, String>> settingsSets =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public String spellingOf(String name, String requested) {
         return spellings.getOrDefault(name + "\0" + requested, requested);
@@ -425,12 +450,11 @@ public final class BackendPool {
     private void dispatch(List<Runnable> actions) {
         noteExhaustion();
         while (!paused && !waiters.isEmpty() && !idle.isEmpty()) {
-            PoolWaiter waiter = waiters.peekFirst();
-            BackendConnection backend = takeIdleFor(waiter.eventLoop());
+            BackendConnection backend = idle.pollLast();
             if (!usableNow(backend, actions)) {
                 continue;
             }
-            waiters.pollFirst();
+            PoolWaiter waiter = takeWaiterFor(backend.eventLoop());
             handOver(backend);
             actions.add(() -> onLoopOf(waiter, () -> waiter.onBackendAcquired(backend)));
         }
@@ -467,6 +491,30 @@ public final class BackendPool {
      * The newest idle backend on the waiter's own event loop if there is one, else the newest of all:
      * a backend on the client's loop relays without a thread hop per message.
      */
+    /**
+     * The waiter a free backend goes to: the first in line, unless one a few places behind it runs on the
+     * backend's own event loop. A client and backend on different loops pay a task hand-off and a thread wake-up
+     * for every message both ways, which under a full pool was most of the proxy's cost. The head is passed over
+     * at most {@link #MAX_HEAD_SKIPS} times in a row, so nobody waits much longer than strict FIFO would make it.
+     */
+    private PoolWaiter takeWaiterFor(EventLoop loop) {
+        PoolWaiter head = waiters.peekFirst();
+        if (head.eventLoop() != loop && headSkips < MAX_HEAD_SKIPS) {
+            Iterator<PoolWaiter> inLine = waiters.iterator();
+            inLine.next();
+            for (int place = 1; place < SAME_LOOP_SCAN && inLine.hasNext(); place++) {
+                PoolWaiter candidate = inLine.next();
+                if (candidate.eventLoop() == loop) {
+                    inLine.remove();
+                    headSkips++;
+                    return candidate;
+                }
+            }
+        }
+        headSkips = 0;
+        return waiters.pollFirst();
+    }
+
     private BackendConnection takeIdleFor(EventLoop loop) {
         Iterator<BackendConnection> newestFirst = idle.descendingIterator();
         while (newestFirst.hasNext()) {

@@ -71,6 +71,7 @@ final class BackendReset implements BackendListener {
                     if (clearsSession) {
                         backend.prepared().clear();
                         backend.settings().clear();
+                        backend.setSettingsStamp(null);
                     }
                     pool.release(backend);
                 }

@@ -32,7 +32,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +61,12 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private static final int STATEMENT_PREFIX_BYTES = 200;
     /** A transaction's first requests are kept for replay up to this size; bigger ones (COPY) are not replayed. */
     private static final int MAX_REPLAYABLE_BYTES = 1 << 20;
+    /**
+     * While waiting for a backend, reading from the client goes on (pausing it costs two epoll_ctl calls per
+     * wait) until this many messages, or one bigger than the byte bound, are queued: at most about 136 KiB.
+     */
+    private static final int MAX_QUEUED_WHILE_WAITING = 16;
+    private static final int MAX_QUEUED_MESSAGE_BYTES = 8_192;
 
     private final long id;
     private final Channel channel;
@@ -69,6 +74,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private final long connectedAtNanos = System.nanoTime();
     private final PendingResponses pending = new PendingResponses();
     private final SessionSettings settings = new SessionSettings();
+    /** The pool's canonical copy of this client's settings; null after they change until next needed. */
+    private Object settingsStamp;
     /** Transaction mode only: makes named prepared statements follow the client between backends. */
     private PreparedStatementRelay statements;
     /** Transaction mode: the client ran SET/RESET/DISCARD, so its settings are read back before release. */
@@ -105,6 +112,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private volatile Object transactionStartStatement;
     private volatile Object lastStatement;
     private volatile long waitStartNanos;
+    /** Where query_wait_timeout counts from: the wait's start, or the last moment the pool was seen paused. */
+    private long waitClockStartNanos;
     private volatile String lastBackendLoss;
     private Object firstStatementSinceIdle;
     /** Transaction mode: holds its backend for good (see {@link #pin}). */
@@ -130,8 +139,9 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private BackendPool pool;
     private volatile BackendConnection backend;
     private volatile CancelRegistry.Key key;
-    private ScheduledFuture<?> waitTimer;
     private boolean flushBackendPending;
+    /** Between a client message and the end of its read batch, when {@link #onClientReadComplete} will flush. */
+    private boolean inClientRead;
     private boolean flushClientPending;
     /** After a request failed without reaching a backend, the rest of its extended batch is skipped up to Sync. */
     private boolean discardUntilSync;
@@ -163,6 +173,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             stateSinceNanos = System.nanoTime();
             if (next == ClientState.WAITING || next == ClientState.LOGIN_WAITING) {
                 waitStartNanos = stateSinceNanos;
+                waitClockStartNanos = stateSinceNanos;
                 waitNoticeSent = false;
             }
         }
@@ -227,6 +238,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     /** Takes ownership of {@code message}. */
     public void onClientMessage(ByteBuf message) {
+        inClientRead = true;
         byte tag = Frames.tag(message);
         lastActivityNanos = System.nanoTime();
         switch (state) {
@@ -247,6 +259,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                     waitingMessages.add(message);
                     if (state == ClientState.IDLE) {
                         waitForBackend();
+                    } else if (waitingMessages.size() > MAX_QUEUED_WHILE_WAITING
+                            || message.readableBytes() > MAX_QUEUED_MESSAGE_BYTES) {
+                        // A client that pipelines while it waits must not make us queue without bound.
+                        channel.config().setAutoRead(false);
                     }
                 }
             }
@@ -263,6 +279,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     }
 
     public void onClientReadComplete() {
+        inClientRead = false;
+        flushPending();
+    }
+
+    private void flushPending() {
         if (flushClientPending) {
             flushClientPending = false;
             channel.flush();
@@ -332,6 +353,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             sessionState = new SessionState();
         }
         settings.fromStartup(startup.parameters(), pool.serverParameters());
+        settingsStamp = null;
         applicationName = startup.parameters().get("application_name");
         if (decoder() != null) {
             decoder().setMaxMessageLength(context.maxMessageLength());
@@ -434,28 +456,23 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         BackendConnection ready = pool.acquire(this);
         if (ready != null) {
             onBackendAcquired(ready);
-            return;
         }
-        // Stop reading so a client that pipelines while it waits cannot make us queue without bound.
-        channel.config().setAutoRead(false);
-        long timeoutMillis = pool.settings().queryWaitTimeout().toMillis();
-        long startedNanos = System.nanoTime();
-        waitTimer = channel.eventLoop().schedule(() -> onWaitTimeout(startedNanos), timeoutMillis,
-                TimeUnit.MILLISECONDS);
+        // Otherwise the pool calls back; the janitor enforces query_wait_timeout (no timer per wait: under a full
+        // pool most transactions wait, and scheduling and cancelling a timer for each was measurable).
     }
 
-    private void onWaitTimeout(long startedNanos) {
+    /** Janitor: a client waiting longer than query_wait_timeout gets 53300; a paused pool restarts the clock. */
+    private void checkWaitTimeout(long now) {
         if (pool.isPaused()) {
             // PAUSE holds transactions without errors until RESUME.
-            waitTimer = channel.eventLoop().schedule(() -> onWaitTimeout(startedNanos),
-                    pool.settings().queryWaitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            waitClockStartNanos = now;
             return;
         }
-        if (!pool.cancelWait(this)) {
+        if (now - waitClockStartNanos <= pool.settings().queryWaitTimeout().toNanos() || !pool.cancelWait(this)) {
             return;
         }
         context.metrics().timeoutFired("query_wait");
-        long waitedMillis = (System.nanoTime() - startedNanos) / 1_000_000;
+        long waitedMillis = (now - waitStartNanos) / 1_000_000;
         String lastError = pool.lastConnectError();
         ErrorResponse error = ErrorResponse.error("53300", "pgwarden: no server connection available after waiting "
                         + waitedMillis + " ms (query_wait_timeout " + pool.settings().queryWaitTimeout().toMillis()
@@ -468,7 +485,6 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     @Override
     public void onAcquireFailed(ErrorResponse error) {
-        cancelWaitTimer();
         failWaitingRequest(ErrorResponse.error(error.sqlstate(), "pgwarden could not log in to PostgreSQL: "
                 + error.message()));
     }
@@ -531,11 +547,9 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         if (!acquired.isUsable()) {
             pool.discard(acquired, "server connection lost before use");
-            cancelWaitTimer();
             waitForBackend();
             return;
         }
-        cancelWaitTimer();
         if (state == ClientState.WAITING) {
             long waitedNanos = System.nanoTime() - waitStartNanos;
             pool.stats().addWait(waitedNanos / 1_000);
@@ -546,7 +560,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             // The client's startup settings go on first, and the login reports the values as the server spells
             // them afterwards, exactly as PostgreSQL's own login would.
             loginParameters = new LinkedHashMap<>(acquired.parameters());
-            String sql = settings.applyTo(acquired.settings());
+            String sql = settingsFor(acquired);
             if (sql == null) {
                 finishLogin(acquired);
                 return;
@@ -610,7 +624,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             ByteBuf message = waitingMessages.poll();
             forwardToBackend(message, Frames.tag(message));
         }
-        onClientReadComplete();
+        if (!inClientRead) {
+            // Inside a client read the rest of the batch (B/D/E/S after a P) is still to come: flushing now
+            // would split it into two writes, and PostgreSQL into two reads. The read's end flushes it all.
+            flushPending();
+        }
         channel.config().setAutoRead(true);
     }
 
@@ -628,13 +646,6 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             b.setListener(null);
         }
         backend = null;
-    }
-
-    private void cancelWaitTimer() {
-        if (waitTimer != null) {
-            waitTimer.cancel(false);
-            waitTimer = null;
-        }
     }
 
     // ---- linked: relaying -------------------------------------------------------------------------
@@ -782,8 +793,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         sendHidden(from, SessionSettings.readQuery(), message -> {
             if (Frames.tag(message) == Tags.Backend.DATA_ROW) {
                 settings.fromServer(ResultMessages.dataRowValues(message));
+                settingsStamp = null;
                 from.settings().clear();
                 from.settings().putAll(settings.wanted());
+                from.setSettingsStamp(null);
             }
         });
     }
@@ -829,11 +842,24 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     /** Makes the backend carry this client's settings, before any of the client's own requests. */
     private void applySettings(BackendConnection b) {
-        String sql = settings.applyTo(b.settings());
+        String sql = settingsFor(b);
         if (sql != null) {
             sendHidden(b, sql, null);
             flushBackendPending = true;
         }
+    }
+
+    /** The SQL that makes {@code b} carry this client's settings, or null when it already does. */
+    private String settingsFor(BackendConnection b) {
+        if (settingsStamp == null) {
+            settingsStamp = pool.canonicalSettings(settings.wanted());
+        }
+        if (b.settingsStamp() == settingsStamp) {
+            return null;
+        }
+        String sql = settings.applyTo(b.settings());
+        b.setSettingsStamp(settingsStamp);
+        return sql;
     }
 
     private void sendHidden(BackendConnection b, String sql, PendingResponses.Observer observer) {
@@ -845,6 +871,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                     // The backend's settings are no longer known; forget them so the next client sets its own.
                     log.warn("event=hidden_statement_failed client={} server={} statement=\"{}\"", id, b.id(), sql);
                     b.settings().clear();
+                    b.setSettingsStamp(null);
                 }));
     }
 
@@ -1146,6 +1173,9 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         if (state == ClientState.CLOSED) {
             return;
         }
+        if ((state == ClientState.WAITING || state == ClientState.LOGIN_WAITING) && pool != null) {
+            checkWaitTimeout(now);
+        }
         if (!state.isLoggedIn()) {
             java.time.Duration login = context.config().defaults().client().loginTimeout();
             if (state != ClientState.LOGIN_WAITING && now - connectedAtNanos > login.toNanos()) {
@@ -1250,7 +1280,6 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         ClientState previous = state;
         setState(ClientState.CLOSED);
-        cancelWaitTimer();
         closeReplayWindow();
         waitingMessages.forEach(ByteBuf::release);
         waitingMessages.clear();
