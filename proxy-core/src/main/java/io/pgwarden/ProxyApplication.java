@@ -82,7 +82,8 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     public static ProxyApplication start(ProxyConfig config, ConfigSource source)
             throws InterruptedException, IOException {
         Transport transport = Transport.best();
-        EventLoopGroup loops = transport.newEventLoopGroup(Runtime.getRuntime().availableProcessors(), "pgwarden");
+        EventLoopGroup loops = transport.newEventLoopGroup(
+                config.listen().workerThreads(Runtime.getRuntime().availableProcessors()), "pgwarden");
         try {
             EventLog events = new EventLog(1_000);
             LossCounters losses = new LossCounters();

@@ -161,13 +161,18 @@ public final class Harness {
 
             Workloads runner = new Workloads(pgbench, psql, work, o.duration, o.copyRows,
                     o.out.resolve("failures.log"));
+            int warmUpSeconds = o.quick ? 3 : 8;
             for (Target t : targets) {
                 if (t.proxy() != null) {
-                    log("warm-up " + t.name() + ": " + runner.warmUp(t, o.quick ? 2 : 5));
+                    // PgBouncer 1.18 in transaction mode cannot run -M prepared; it has no JIT to warm either.
+                    List<String> modes = t.name().equals("pgwarden") ? List.of("simple", "extended", "prepared")
+                            : List.of("simple");
+                    log("warm-up " + t.name() + ": " + runner.warmUp(t, warmUpSeconds, modes));
                 }
             }
             if (sessionBouncer != null) {
-                log("warm-up " + sessionBouncer.name() + ": " + runner.warmUp(sessionBouncer, o.quick ? 2 : 5));
+                log("warm-up " + sessionBouncer.name() + ": "
+                        + runner.warmUp(sessionBouncer, warmUpSeconds, List.of("simple")));
             }
 
             List<Workload> plan = Workloads.plan(o.clients, o.modes, o.kinds, o.copyRows);
@@ -259,6 +264,9 @@ public final class Harness {
                         + " server connections, one per client (with 20, pgbench's other clients wait until"
                         + " query_wait_timeout), so it is a pass-through, not like for like with pgwarden's 20;"
                         + " above " + SESSION_POOL_SIZE + " clients it is n/a.",
+                "Before measuring, each proxy gets unrecorded warm-up runs of pgbench -S with 100 clients: pgwarden"
+                        + " in -M simple, extended and prepared (so its JIT has compiled what is measured), PgBouncer"
+                        + " in -M simple (to fill its pool).",
                 "Direct runs are capped at " + DIRECT_CLIENT_LIMIT + " clients (PostgreSQL max_connections "
                         + MAX_CONNECTIONS + " also holds the proxies' pools): larger ones are n/a.",
                 "TPS is pgbench's \"tps = … (without initial connection time)\"; for the connection storm (-C) it"

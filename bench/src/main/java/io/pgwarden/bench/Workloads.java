@@ -113,15 +113,21 @@ final class Workloads {
         }
     }
 
-    /** An unrecorded run, so that pgwarden's JIT and both proxies' pools are warm before the first measurement. */
-    String warmUp(Target t, int seconds) throws IOException {
-        Processes.Result r = Processes.run(List.of(pgbench, "-h", "127.0.0.1", "-p", Integer.toString(t.port()),
-                "-U", Postgres.USER,
-                "-n", "-S", "-c", "10", "-j", "2", "-T", Integer.toString(seconds), Postgres.DATABASE),
-                workDir, seconds + 60, env());
-        Matcher tps = TPS.matcher(r.output());
-        return r.exitCode() == 0 && tps.find() ? tps.group(1) + " tps" : "failed (" + r.describeExit() + "): "
-                + lastLine(r.output());
+    /**
+     * Unrecorded runs, so that pgwarden's JIT and every proxy's pool are warm before the first measurement: 100
+     * clients (more than the pool, so the waiting path is compiled too) in each given pgbench mode.
+     */
+    String warmUp(Target t, int seconds, List<String> modes) throws IOException {
+        List<String> results = new ArrayList<>();
+        for (String mode : modes) {
+            Processes.Result r = Processes.run(List.of(pgbench, "-h", "127.0.0.1", "-p", Integer.toString(t.port()),
+                    "-U", Postgres.USER, "-n", "-S", "-M", mode, "-c", "100", "-j", "2", "-T",
+                    Integer.toString(seconds), Postgres.DATABASE), workDir, seconds + 60, env());
+            Matcher tps = TPS.matcher(r.output());
+            results.add(mode + " " + (r.exitCode() == 0 && tps.find() ? tps.group(1) + " tps"
+                    : "failed (" + r.describeExit() + "): " + lastLine(r.output())));
+        }
+        return String.join(", ", results);
     }
 
     private Run pgbench(Workload w, Target t, int round) throws IOException {

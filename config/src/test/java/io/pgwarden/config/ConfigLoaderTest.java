@@ -31,7 +31,7 @@ class ConfigLoaderTest {
     void loadsTheExampleFile() throws ConfigException {
         ProxyConfig config = loader.load(Path.of("..", "examples", "pgwarden.yaml"));
 
-        assertThat(config.listen()).isEqualTo(new ListenConfig("127.0.0.1", 6432, 5000));
+        assertThat(config.listen()).isEqualTo(new ListenConfig("127.0.0.1", 6432, 5000, 0));
         assertThat(config.defaults()).isEqualTo(PoolSettings.defaults());
         DatabaseConfig appdb = config.database("appdb").orElseThrow();
         assertThat(appdb).isEqualTo(new DatabaseConfig("appdb", "127.0.0.1", 5432, "appdb",

@@ -63,7 +63,7 @@ class ConfigValidationTest {
                 .containsExactly("logging: unknown key; expected one of listen, defaults, databases, users,"
                         + " admin");
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {bind_address: x}\n"))
-                .containsExactly("listen.bind_address: unknown key; expected one of host, port, max_client_connections");
+                .containsExactly("listen.bind_address: unknown key; expected one of host, port, max_client_connections, worker_threads");
     }
 
     @Test
@@ -230,6 +230,8 @@ class ConfigValidationTest {
                 .containsExactly(
                         "defaults.min_size: -1 is too small; must be at least 0",
                         "defaults.max_size: 0 is too small; must be at least 1");
+        assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {worker_threads: -1}\n"))
+                .containsExactly("listen.worker_threads: -1 is out of range; must be between 0 and 256");
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {max_client_connections: 0}\n"))
                 .containsExactly("listen.max_client_connections: 0 is too small; must be at least 1");
     }

@@ -140,6 +140,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private volatile BackendConnection backend;
     private volatile CancelRegistry.Key key;
     private boolean flushBackendPending;
+    private boolean clientFlushScheduled;
+    private final Runnable deferredClientFlush = this::flushClientNow;
     /** Between a client message and the end of its read batch, when {@link #onClientReadComplete} will flush. */
     private boolean inClientRead;
     private boolean flushClientPending;
@@ -781,7 +783,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             from.flush();
             return;
         }
-        channel.flush();
+        flushClientSoon();
         unlink();
         setState(ClientState.IDLE);
         pool.release(from);
@@ -894,6 +896,23 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             eventLoop().execute(() -> onBackendReadComplete(from));
             return;
         }
+        flushClientSoon();
+    }
+
+    /**
+     * Flushes the client once this event-loop round has handled all its ready sockets: answers to many clients
+     * then leave in one burst, and a client process serving many connections (pgbench, an app server's pool)
+     * wakes once for all of them instead of once for each.
+     */
+    private void flushClientSoon() {
+        if (!clientFlushScheduled) {
+            clientFlushScheduled = true;
+            channel.eventLoop().execute(deferredClientFlush);
+        }
+    }
+
+    private void flushClientNow() {
+        clientFlushScheduled = false;
         channel.flush();
     }
 

@@ -39,6 +39,8 @@ public final class TestProxy implements AutoCloseable {
                 listen:
                   host: 127.0.0.1
                   port: 0
+                  # Two loops even on small machines, so clients and backends on different loops stay tested.
+                  worker_threads: 2
                 %s
                 defaults:
                 %s
