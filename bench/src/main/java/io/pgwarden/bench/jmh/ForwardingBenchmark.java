@@ -33,7 +33,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = {EventLoopThreads.EXECUTOR, EventLoopThreads.EXECUTOR_CLASS,
+        "-Dio.netty.leakDetection.level=disabled"})
 public class ForwardingBenchmark {
 
     /** 1 is pgbench -S (one row per transaction); 100 is a page of a wider result. */
