@@ -53,6 +53,7 @@ public final class Harness {
                   --out DIR             where results.md and tps.png go (default bench/results)
                   --pgwarden-jar FILE   default proxy-core/target/pgwarden.jar
                   --pgwarden-jvm OPTS   JVM options for pgwarden, space-separated (default none)
+                  --pgwarden-threads N  pgwarden's listen.worker_threads (default: pgwarden's own default)
                 """;
     }
 
@@ -139,7 +140,8 @@ public final class Harness {
             List<Target> targets = new ArrayList<>();
             targets.add(new Target("direct", pg.port(), null, DIRECT_CLIENT_LIMIT,
                     "direct clients capped at " + DIRECT_CLIENT_LIMIT + " (max_connections " + MAX_CONNECTIONS + ")"));
-            Proxy warden = track(Proxy.startPgwarden(o.pgwardenJar, work, pg.port(), o.pgwardenJvm));
+            Proxy warden = track(Proxy.startPgwarden(o.pgwardenJar, work, pg.port(), o.pgwardenJvm,
+                    o.pgwardenThreads));
             targets.add(new Target("pgwarden", warden.port(), warden));
             log("pgwarden: pid " + warden.pid() + ", port " + warden.port());
             Target sessionBouncer = null;
@@ -312,6 +314,7 @@ public final class Harness {
         Path out = Path.of("bench/results");
         Path pgwardenJar = Path.of("proxy-core/target/pgwarden.jar");
         List<String> pgwardenJvm = List.of();
+        int pgwardenThreads;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -341,6 +344,7 @@ public final class Harness {
                     case "--copy-mb" -> o.copyRows = positive(value(args, ++i, a), a) * 1_000_000L / 101;
                     case "--out" -> o.out = Path.of(value(args, ++i, a));
                     case "--pgwarden-jar" -> o.pgwardenJar = Path.of(value(args, ++i, a));
+                    case "--pgwarden-threads" -> o.pgwardenThreads = positive(value(args, ++i, a), a);
                     case "--pgwarden-jvm" -> o.pgwardenJvm = List.of(value(args, ++i, a).trim().split("\\s+"));
                     default -> throw new IllegalArgumentException("unknown option: " + a);
                 }

@@ -33,7 +33,9 @@ final class Proxy implements AutoCloseable {
     }
 
     /** pgwarden in transaction mode with the same pool limits PgBouncer gets below. */
-    static Proxy startPgwarden(Path jar, Path workDir, int pgPort, List<String> jvmOptions) throws IOException {
+    /** @param workerThreads listen.worker_threads, 0 for pgwarden's default */
+    static Proxy startPgwarden(Path jar, Path workDir, int pgPort, List<String> jvmOptions, int workerThreads)
+            throws IOException {
         int port = Processes.freePort();
         Path config = workDir.resolve("pgwarden.yaml");
         Files.writeString(config, """
@@ -41,6 +43,7 @@ final class Proxy implements AutoCloseable {
                   host: 127.0.0.1
                   port: %d
                   max_client_connections: 15000
+                  worker_threads: %d
                 defaults:
                   pool_mode: transaction
                   max_size: 20
@@ -57,7 +60,7 @@ final class Proxy implements AutoCloseable {
                   %s:
                     password: %s
                     auth: md5
-                """.formatted(port, Postgres.DATABASE, pgPort, Postgres.USER, Postgres.PASSWORD, IdleClients.USER,
+                """.formatted(port, workerThreads, Postgres.DATABASE, pgPort, Postgres.USER, Postgres.PASSWORD, IdleClients.USER,
                 IdleClients.PASSWORD));
         // A private copy: a rebuild of proxy-core during a long run must not swap the jar under the running JVM.
         Path copy = Files.copy(jar, workDir.resolve("pgwarden.jar"));

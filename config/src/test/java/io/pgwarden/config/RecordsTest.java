@@ -60,11 +60,11 @@ class RecordsTest {
     }
 
     @Test
-    void workerThreadsDefaultToOnePerCpuAndAnExplicitCountWins() throws ConfigException {
+    void workerThreadsDefaultToOnePerTwoCpusAndAnExplicitCountWins() throws ConfigException {
         ListenConfig auto = new ListenConfig("127.0.0.1", 0, 10);
         assertThat(auto.workerThreads(1)).isEqualTo(1);
-        assertThat(auto.workerThreads(2)).isEqualTo(2);
-        assertThat(auto.workerThreads(0)).isEqualTo(1);
+        assertThat(auto.workerThreads(2)).isEqualTo(1);
+        assertThat(auto.workerThreads(8)).isEqualTo(4);
         ListenConfig three = new ConfigLoader(Map.of("APP_PASSWORD", "x")).parse(ConfigLoaderTest.MINIMAL + "listen: {worker_threads: 3}\n",
                 "test").listen();
         assertThat(three.workerThreads(8)).isEqualTo(3);
