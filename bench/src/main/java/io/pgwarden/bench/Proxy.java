@@ -17,6 +17,9 @@ final class Proxy implements AutoCloseable {
     /** Clock ticks per second for /proc/&lt;pid&gt;/stat; `getconf CLK_TCK`, 100 on practically every Linux. */
     private static final long CLOCK_TICKS = clockTicks();
 
+    /** What the Dockerfile runs pgwarden with (JAVA_TOOL_OPTIONS), so the benchmark measures that. */
+    static final List<String> RECOMMENDED_JVM_OPTIONS = List.of("-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10");
+
     /** pgwarden's -Xlog:gc file, in its work directory. */
     static final String GC_LOG = "pgwarden-gc.log";
 
@@ -67,6 +70,7 @@ final class Proxy implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(JvmProbe.gcLogOptions(workDir.resolve(GC_LOG)));
+        command.addAll(RECOMMENDED_JVM_OPTIONS);
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", copy.toString(), "--config", config.toString()));
         Path log = workDir.resolve("pgwarden.log");

@@ -180,4 +180,71 @@ class FramesTest {
             message.release();
         }
     }
+
+    private static byte[] dataRow(int value) {
+        return Golden.bytes().tag('D').i32(14).i16(1).i32(4).i32(value).build();
+    }
+
+    private static final byte[] COMMAND_COMPLETE = Golden.bytes().tag('C').i32(13).cstr("SELECT 3").build();
+
+    @Test
+    void aRunOfDataRowsComesAsOneSliceAndStopsAtTheFirstOtherMessage() {
+        ByteBuf in = Unpooled.buffer();
+        in.writeBytes(dataRow(1)).writeBytes(dataRow(2)).writeBytes(dataRow(3)).writeBytes(COMMAND_COMPLETE);
+        ByteBuf run = Frames.readRun(in, MAX, 1 << 16);
+        assertThat(Golden.readable(run))
+                .isEqualTo(Golden.bytes().raw(dataRow(1)).raw(dataRow(2)).raw(dataRow(3)).build());
+        ByteBuf complete = Frames.readRun(in, MAX, 1 << 16);
+        assertThat(Golden.readable(complete)).isEqualTo(COMMAND_COMPLETE);
+        assertThat(Frames.readRun(in, MAX, 1 << 16)).isNull();
+        run.release();
+        complete.release();
+        in.release();
+    }
+
+    @Test
+    void aRunEndsBeforeAnIncompleteRowAndAtTheSizeCap() {
+        byte[] row = dataRow(7);
+        ByteBuf in = Unpooled.buffer();
+        for (int i = 0; i < 5; i++) {
+            in.writeBytes(row);
+        }
+        in.writeBytes(row, 0, row.length - 1);
+        ByteBuf capped = Frames.readRun(in, MAX, 2 * row.length + 1);
+        assertThat(capped.readableBytes()).as("two whole rows fit the cap, a third would not").isEqualTo(2 * row.length);
+        ByteBuf rest = Frames.readRun(in, MAX, 1 << 16);
+        assertThat(rest.readableBytes()).as("the incomplete sixth row stays behind").isEqualTo(3 * row.length);
+        assertThat(Frames.readRun(in, MAX, 1 << 16)).isNull();
+        in.writeByte(row[row.length - 1]);
+        ByteBuf last = Frames.readRun(in, MAX, 1 << 16);
+        assertThat(Golden.readable(last)).isEqualTo(row);
+        capped.release();
+        rest.release();
+        last.release();
+        in.release();
+    }
+
+    @Test
+    void otherMessagesAndMixedTypesAreNeverJoined() {
+        byte[] copyData = Golden.bytes().tag('d').i32(6).raw(new byte[] {'a', '\n'}).build();
+        ByteBuf in = Unpooled.buffer();
+        in.writeBytes(SYNC).writeBytes(SYNC).writeBytes(dataRow(1)).writeBytes(copyData).writeBytes(copyData);
+        List<Integer> sizes = new ArrayList<>();
+        ByteBuf next;
+        while ((next = Frames.readRun(in, MAX, 1 << 16)) != null) {
+            sizes.add(next.readableBytes());
+            next.release();
+        }
+        assertThat(sizes).containsExactly(SYNC.length, SYNC.length, dataRow(1).length, 2 * copyData.length);
+        in.release();
+    }
+
+    @Test
+    void aRunStillRejectsAHostileLength() {
+        ByteBuf in = Unpooled.buffer();
+        in.writeBytes(dataRow(1)).writeByte('D').writeInt(MAX + 1);
+        assertThatThrownBy(() -> Frames.readRun(in, MAX, 1 << 16)).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("exceeds the limit");
+        in.release();
+    }
 }

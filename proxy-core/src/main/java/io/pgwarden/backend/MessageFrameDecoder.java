@@ -6,8 +6,14 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.pgwarden.protocol.Frames;
 import java.util.List;
 
-/** Cuts PostgreSQL's byte stream into whole typed messages, each a retained slice with its 5-byte header. */
+/**
+ * Cuts PostgreSQL's byte stream into whole typed messages, each a retained slice with its 5-byte header; runs of
+ * DataRow or CopyData messages come as one slice (see {@link Frames#readRun}), which the session routes as one.
+ */
 public final class MessageFrameDecoder extends ByteToMessageDecoder {
+
+    /** Big enough that a result or COPY is forwarded in a few slices per read, small enough for backpressure. */
+    private static final int MAX_RUN_BYTES = 64 * 1024;
 
     private final int maxMessageLength;
 
@@ -18,7 +24,7 @@ public final class MessageFrameDecoder extends ByteToMessageDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         ByteBuf message;
-        while ((message = Frames.readMessage(in, maxMessageLength)) != null) {
+        while ((message = Frames.readRun(in, maxMessageLength, MAX_RUN_BYTES)) != null) {
             out.add(message);
         }
     }

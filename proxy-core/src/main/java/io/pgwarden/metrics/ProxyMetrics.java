@@ -75,7 +75,12 @@ public final class ProxyMetrics {
 
     /** Records how long a client waited for a server; histogram pgwarden_client_wait_seconds{database,user}. */
     public void observeWait(String database, String user, double seconds) {
-        clientWait.labelValues(label(database), label(user)).observe(seconds);
+        waitHistogram(database, user).observe(seconds);
+    }
+
+    /** The pgwarden_client_wait_seconds series of one pool, for callers that observe it on every transaction. */
+    public io.prometheus.metrics.core.datapoints.DistributionDataPoint waitHistogram(String database, String user) {
+        return clientWait.labelValues(label(database), label(user));
     }
 
     /** Counter pgwarden_timeouts_total{kind}: query_wait, idle_in_transaction, client_idle, query, login. */

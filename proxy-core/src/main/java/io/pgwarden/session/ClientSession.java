@@ -137,6 +137,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private UserConfig user;
     private DatabaseConfig database;
     private BackendPool pool;
+    private io.prometheus.metrics.core.datapoints.DistributionDataPoint waitHistogram;
     private volatile BackendConnection backend;
     private volatile CancelRegistry.Key key;
     private boolean flushBackendPending;
@@ -565,7 +566,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         if (state == ClientState.WAITING) {
             long waitedNanos = now() - waitStartNanos;
             pool.stats().addWait(waitedNanos / 1_000);
-            context.metrics().observeWait(pool.key().database(), pool.key().user(), waitedNanos / 1e9);
+            if (waitHistogram == null) {
+                // Looked up once: finding the labelled series costs more than observing it, on every transaction.
+                waitHistogram = context.metrics().waitHistogram(pool.key().database(), pool.key().user());
+            }
+            waitHistogram.observe(waitedNanos / 1e9);
         }
         link(acquired);
         if (state == ClientState.LOGIN_WAITING) {
@@ -817,6 +822,12 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private void noteCommand(ByteBuf commandComplete) {
         byte first = ResultMessages.commandTagFirstByte(commandComplete);
         if (first != 'S' && first != 'R' && first != 'D' && first != 'L') {
+            return;
+        }
+        // Only SET, RESET, LISTEN, DISCARD ALL and DEALLOCATE ALL matter: by length, "SELECT 1" (every pgbench
+        // transaction) is ruled out without decoding its tag.
+        int tagLength = commandComplete.readableBytes() - Frames.HEADER_LENGTH - 1;
+        if (tagLength != 3 && tagLength != 5 && tagLength != 6 && tagLength != 11 && tagLength != 14) {
             return;
         }
         String tag = ResultMessages.commandTag(commandComplete);
@@ -1137,9 +1148,13 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     }
 
     private static boolean isBegin(byte[] text) {
-        String head = new String(text, 0, Math.min(text.length, 17), java.nio.charset.StandardCharsets.UTF_8)
-                .trim().toUpperCase(java.util.Locale.ROOT);
-        return head.startsWith("BEGIN") || head.startsWith("START TRANSACTION");
+        int from = 0;
+        while (from < text.length && (text[from] == ' ' || text[from] == '\t' || text[from] == '\n'
+                || text[from] == '\r')) {
+            from++;
+        }
+        return SessionPinning.startsWithIgnoringCase(text, from, "begin")
+                || SessionPinning.startsWithIgnoringCase(text, from, "start transaction");
     }
 
     private static String text(Object statement) {
