@@ -1142,8 +1142,16 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 context.pools().closeIdleBackendsOf(dropped);
             }
         }
-        if (transactionStatus == TransactionStatus.IDLE && firstStatementSinceIdle == null && !isBegin(text)) {
-            firstStatementSinceIdle = text;
+        if (!isBegin(text)) {
+            if (transactionStatus == TransactionStatus.IDLE) {
+                if (firstStatementSinceIdle == null) {
+                    firstStatementSinceIdle = text;
+                }
+            } else if (transactionStartStatement == null) {
+                // A bare BEGIN's ReadyForQuery came back before this statement arrived (drivers may send BEGIN
+                // on its own): the transaction's first real statement is this one.
+                transactionStartStatement = text;
+            }
         }
     }
 

@@ -196,6 +196,24 @@ class AdminConsoleTest {
     }
 
     @Test
+    void aTransactionOpenedByABareBeginIsReportedWithItsFirstRealStatement() throws Exception {
+        try (TestProxy proxy = start("""
+                pool_mode: transaction
+                client:
+                  idle_in_transaction_warning: 200ms
+                """); Connection admin = admin(proxy); Connection psqlLike = proxy.connect();
+             Statement s = psqlLike.createStatement()) {
+            // As psql does: BEGIN on its own round trip, the statement after it on the next.
+            s.execute("BEGIN");
+            s.execute("SELECT 42 AS first_real_statement");
+            List<Map<String, String>> leaks = Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> show(admin, "SHOW LEAKS"), rows -> !rows.isEmpty());
+            assertThat(leaks.get(0).get("xact_start_statement")).isEqualTo("SELECT 42 AS first_real_statement");
+            s.execute("ROLLBACK");
+        }
+    }
+
+    @Test
     void poolExhaustionGivesANoticeThenTheTimeoutAndIsRecorded() throws Exception {
         try (TestProxy proxy = start("""
                 pool_mode: transaction
