@@ -170,6 +170,14 @@ public final class Harness {
                     List<String> modes = t.name().equals("pgwarden") ? List.of("simple", "extended", "prepared")
                             : List.of("simple");
                     log("warm-up " + t.name() + ": " + runner.warmUp(t, warmUpSeconds, modes));
+                    if (o.kinds.contains("copy")) {
+                        // A COPY takes under a second: measured cold, it would mostly measure pgwarden's JIT.
+                        for (Workload copy : Workloads.plan(List.of(), List.of(), List.of("copy"), o.copyRows)) {
+                            Run r = runner.run(copy, t, 0);
+                            log("warm-up " + t.name() + ": " + copy.name() + " " + (r.ok()
+                                    ? String.format(Locale.ROOT, "%.0f MB/s", r.throughput()) : r.failure()));
+                        }
+                    }
                 }
             }
             if (sessionBouncer != null) {
@@ -268,7 +276,7 @@ public final class Harness {
                         + " above " + SESSION_POOL_SIZE + " clients it is n/a.",
                 "Before measuring, each proxy gets unrecorded warm-up runs of pgbench -S with 100 clients: pgwarden"
                         + " in -M simple, extended and prepared (so its JIT has compiled what is measured), PgBouncer"
-                        + " in -M simple (to fill its pool).",
+                        + " in -M simple (to fill its pool); then one COPY out and one COPY in each.",
                 "Direct runs are capped at " + DIRECT_CLIENT_LIMIT + " clients (PostgreSQL max_connections "
                         + MAX_CONNECTIONS + " also holds the proxies' pools): larger ones are n/a.",
                 "TPS is pgbench's \"tps = … (without initial connection time)\"; for the connection storm (-C) it"
