@@ -129,6 +129,12 @@ public final class BackendConnection {
         settingsStamp = stamp;
     }
 
+    /** The backend's settings are no longer known (reset, or a statement that set them failed). */
+    public void forgetSettings() {
+        settings.clear();
+        settingsStamp = null;
+    }
+
     public int generation() {
         return generation;
     }

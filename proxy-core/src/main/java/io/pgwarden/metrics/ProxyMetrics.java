@@ -73,12 +73,10 @@ public final class ProxyMetrics {
         return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
     }
 
-    /** Records how long a client waited for a server; histogram pgwarden_client_wait_seconds{database,user}. */
-    public void observeWait(String database, String user, double seconds) {
-        waitHistogram(database, user).observe(seconds);
-    }
-
-    /** The pgwarden_client_wait_seconds series of one pool, for callers that observe it on every transaction. */
+    /**
+     * Histogram pgwarden_client_wait_seconds{database,user}: how long clients of one pool waited for a server.
+     * Callers keep the series, since looking it up costs more than observing it.
+     */
     public io.prometheus.metrics.core.datapoints.DistributionDataPoint waitHistogram(String database, String user) {
         return clientWait.labelValues(label(database), label(user));
     }

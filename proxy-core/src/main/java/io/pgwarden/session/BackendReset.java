@@ -70,8 +70,7 @@ final class BackendReset implements BackendListener {
                 } else {
                     if (clearsSession) {
                         backend.prepared().clear();
-                        backend.settings().clear();
-                        backend.setSettingsStamp(null);
+                        backend.forgetSettings();
                     }
                     pool.release(backend);
                 }

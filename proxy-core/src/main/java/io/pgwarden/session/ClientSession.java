@@ -74,8 +74,6 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private final long connectedAtNanos = System.nanoTime();
     private final PendingResponses pending = new PendingResponses();
     private final SessionSettings settings = new SessionSettings();
-    /** The pool's canonical copy of this client's settings; null after they change until next needed. */
-    private Object settingsStamp;
     /** Transaction mode only: makes named prepared statements follow the client between backends. */
     private PreparedStatementRelay statements;
     /** Transaction mode: the client ran SET/RESET/DISCARD, so its settings are read back before release. */
@@ -366,7 +364,6 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             sessionState = new SessionState();
         }
         settings.fromStartup(startup.parameters(), pool.serverParameters());
-        settingsStamp = null;
         applicationName = startup.parameters().get("application_name");
         if (decoder() != null) {
             decoder().setMaxMessageLength(context.maxMessageLength());
@@ -810,10 +807,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         sendHidden(from, SessionSettings.readQuery(), message -> {
             if (Frames.tag(message) == Tags.Backend.DATA_ROW) {
                 settings.fromServer(ResultMessages.dataRowValues(message));
-                settingsStamp = null;
-                from.settings().clear();
+                from.forgetSettings();
                 from.settings().putAll(settings.wanted());
-                from.setSettingsStamp(null);
             }
         });
     }
@@ -874,14 +869,12 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     /** The SQL that makes {@code b} carry this client's settings, or null when it already does. */
     private String settingsFor(BackendConnection b) {
-        if (settingsStamp == null) {
-            settingsStamp = pool.canonicalSettings(settings.wanted());
-        }
-        if (b.settingsStamp() == settingsStamp) {
+        Object stamp = settings.canonical(pool::canonicalSettings);
+        if (b.settingsStamp() == stamp) {
             return null;
         }
         String sql = settings.applyTo(b.settings());
-        b.setSettingsStamp(settingsStamp);
+        b.setSettingsStamp(stamp);
         return sql;
     }
 
@@ -893,8 +886,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 (byte) 0, false, observer, () -> {
                     // The backend's settings are no longer known; forget them so the next client sets its own.
                     log.warn("event=hidden_statement_failed client={} server={} statement=\"{}\"", id, b.id(), sql);
-                    b.settings().clear();
-                    b.setSettingsStamp(null);
+                    b.forgetSettings();
                 }));
     }
 

@@ -19,6 +19,8 @@ final class SessionSettings {
             "search_path", "statement_timeout", "lock_timeout", "client_encoding", "extra_float_digits");
 
     private final Map<String, String> wanted = new HashMap<>();
+    /** The pool's shared copy of {@link #wanted}, looked up when first needed after each change. */
+    private Map<String, String> canonical;
 
     /** Startup packet fields that are not settings. */
     private static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("user", "database", "options",
@@ -30,6 +32,7 @@ final class SessionSettings {
      * PostgreSQL reports them. A value equal to what backends report at login is already in place.
      */
     void fromStartup(Map<String, String> startupParameters, Map<String, String> loginValues) {
+        canonical = null;
         Map<String, String> all = new java.util.LinkedHashMap<>();
         startupParameters.forEach((name, value) -> {
             if (!NOT_SETTINGS.contains(name) && !name.startsWith("_pq_.")) {
@@ -90,6 +93,7 @@ final class SessionSettings {
 
     /** The values read back by {@link #readQuery()}, in {@link #TRACKED} order. */
     void fromServer(List<String> values) {
+        canonical = null;
         for (int i = 0; i < TRACKED.size() && i < values.size(); i++) {
             wanted.put(TRACKED.get(i), values.get(i));
         }
@@ -97,6 +101,17 @@ final class SessionSettings {
 
     Map<String, String> wanted() {
         return wanted;
+    }
+
+    /**
+     * One shared immutable copy per distinct set of settings (from {@code intern}, the pool's), so that a client
+     * and a backend carrying the same set can tell by identity instead of comparing maps on every transaction.
+     */
+    Map<String, String> canonical(java.util.function.UnaryOperator<Map<String, String>> intern) {
+        if (canonical == null) {
+            canonical = intern.apply(wanted);
+        }
+        return canonical;
     }
 
     /**

@@ -97,9 +97,9 @@ class HttpEndpointsTest {
 
     @Test
     void eventCountersAndWaitHistogramAppear() throws Exception {
-        metrics.observeWait("app", "alice", 0.003);
-        metrics.observeWait("app", "alice", 0.2);
-        metrics.observeWait("app", "alice", 500);
+        metrics.waitHistogram("app", "alice").observe(0.003);
+        metrics.waitHistogram("app", "alice").observe(0.2);
+        metrics.waitHistogram("app", "alice").observe(500);
         metrics.timeoutFired("query_wait");
         metrics.timeoutFired("query_wait");
         metrics.timeoutFired("login");
