@@ -27,10 +27,20 @@ public final class ProxyMetrics {
     private static final List<String> TIMEOUT_KINDS =
             List.of("query_wait", "idle_in_transaction", "client_idle", "query", "login");
 
+    /**
+     * idle_in_transaction: between statements of an open transaction; request_after_check: the server
+     * answered the Sync sent ahead of the request, so it was killed while it had the request (no proxy can
+     * replay that); request_unchecked: no such Sync had been answered (the backend was reused within
+     * replay_check_after, or closed without a word).
+     */
+    private static final List<String> LOSS_PHASES =
+            List.of("idle_in_transaction", "request_after_check", "request_unchecked");
+
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Histogram clientWait;
     private final Counter timeouts;
     private final Counter replayedRequests;
+    private final Counter lostToServerLoss;
     private final Counter connectAttempts;
     private final Counter healthChecks;
     private final Counter configReloads;
@@ -55,6 +65,9 @@ public final class ProxyMetrics {
         timeouts = counter("pgwarden_timeouts_total", "Timeouts that fired, by kind", "kind");
         replayedRequests = counter("pgwarden_replayed_requests_total",
                 "Requests replayed on a new server after the old one was lost before running them");
+        lostToServerLoss = counter("pgwarden_client_errors_from_server_loss_total",
+                "Clients that got an 08006 error because their server was lost, by what the client was doing",
+                "during");
         connectAttempts = counter("pgwarden_server_connect_attempts_total",
                 "Attempts to open a server connection", "database", "result");
         healthChecks = counter("pgwarden_health_checks_total", "Server health checks", "result");
@@ -64,6 +77,7 @@ public final class ProxyMetrics {
         TIMEOUT_KINDS.forEach(kind -> timeouts.labelValues(kind));
         healthChecks.labelValues("passed");
         healthChecks.labelValues("failed");
+        LOSS_PHASES.forEach(phase -> lostToServerLoss.labelValues(phase));
         configReloads.labelValues("ok");
         configReloads.labelValues("failed");
         PoolCollectors.register(registry, pools, lossesByReason);
@@ -89,6 +103,11 @@ public final class ProxyMetrics {
     /** Counter pgwarden_replayed_requests_total. */
     public void replayedRequest() {
         replayedRequests.inc();
+    }
+
+    /** Counter pgwarden_client_errors_from_server_loss_total{during}, see {@link #LOSS_PHASES}. */
+    public void lostToServerLoss(String during) {
+        lostToServerLoss.labelValues(label(during)).inc();
     }
 
     /** Counter pgwarden_server_connect_attempts_total{database,result="ok|failed"}. */

@@ -91,6 +91,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private boolean canaryPending;
     /** Written from the backend's event loop when the write carrying that Sync failed. */
     private volatile boolean canaryUndelivered;
+    /**
+     * This link's Sync was answered: a server lost after that was alive when the request reached it, so the
+     * loss was a kill of a running request (what a script killing "idle" sessions from a stale snapshot does).
+     */
+    private boolean canaryAnswered;
     private int replayableBytes;
     /** The backend died in the client's transaction: the next link first recreates a failed transaction. */
     private boolean failedTransactionToRestore;
@@ -622,6 +627,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     }
 
     private void relayAfterLink(BackendConnection acquired) {
+        canaryAnswered = false;
         if (statements != null && now() - acquired.verifiedAtNanos()
                 >= pool.settings().server().replayCheckAfter().toNanos()) {
             // A backend back from a transaction moments ago is all but certainly alive, and under load this Sync
@@ -959,8 +965,13 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
-        log.info("event=client_lost_server client={} server={} in_transaction={} reason=\"{}\"", id, from.id(), inTransaction,
-                describeLoss(from));
+        String lostDuring = pending.clientOwedNothing() ? (inTransaction ? "idle_in_transaction" : null)
+                : canaryAnswered ? "request_after_check" : "request_unchecked";
+        log.info("event=client_lost_server client={} server={} in_transaction={} lost_during={} reason=\"{}\"", id,
+                from.id(), inTransaction, lostDuring, describeLoss(from));
+        if (lostDuring != null) {
+            context.metrics().lostToServerLoss(lostDuring);
+        }
         if (pending.clientOwedNothing()) {
             pending.clear();
             lostTransactionError = inTransaction;
@@ -1017,6 +1028,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         pending.addHidden(PendingResponses.Kind.SYNC, false, message -> {
             if (Frames.tag(message) == Tags.Backend.READY_FOR_QUERY) {
                 canaryPending = false;
+                canaryAnswered = true;
             }
         });
         flushBackendPending = true;

@@ -111,6 +111,7 @@ class HttpEndpointsTest {
         metrics.healthCheck(false);
         metrics.configReload(true);
         metrics.clientKilled("admin_kill");
+        metrics.lostToServerLoss("request_after_check");
 
         PrometheusText text = PrometheusText.parse(get("/metrics").body());
 
@@ -137,6 +138,10 @@ class HttpEndpointsTest {
         assertThat(text.get("pgwarden_config_reloads_total", "result", "ok")).isEqualTo(1.0);
         assertThat(text.get("pgwarden_config_reloads_total", "result", "failed")).isEqualTo(0.0);
         assertThat(text.get("pgwarden_clients_killed_total", "reason", "admin_kill")).isEqualTo(1.0);
+        assertThat(text.get("pgwarden_client_errors_from_server_loss_total", "during", "request_after_check"))
+                .isEqualTo(1.0);
+        assertThat(text.get("pgwarden_client_errors_from_server_loss_total", "during", "request_unchecked"))
+                .isEqualTo(0.0);
     }
 
     @Test
