@@ -52,7 +52,8 @@ public final class Harness {
                   --copy-mb N           size of the COPY workloads (default 200)
                   --out DIR             where results.md and tps.png go (default bench/results)
                   --pgwarden-jar FILE   default proxy-core/target/pgwarden.jar
-                  --pgwarden-jvm OPTS   JVM options for pgwarden, space-separated (default none)
+                  --pgwarden-jvm OPTS   JVM options for pgwarden, space-separated, instead of the Dockerfile's
+                                        (default: the Dockerfile's collector options)
                   --pgwarden-threads N  pgwarden's listen.worker_threads (default: pgwarden's own default)
                 """;
     }

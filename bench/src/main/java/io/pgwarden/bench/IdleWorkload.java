@@ -20,7 +20,7 @@ final class IdleWorkload {
             throws Exception {
         Workload w = Workloads.plan(List.of(10), List.of("simple"), List.of("select"), 0).get(0);
         Run before = runner.run(w, warden, 1);
-        long heap0 = JvmProbe.heapUsedAfterGc(process.pid());
+        long heap0 = JvmProbe.liveHeapBytes(process.pid());
         long rss0 = JvmProbe.rss(process.pid());
         long started = System.nanoTime();
         Run during;
@@ -30,7 +30,7 @@ final class IdleWorkload {
         double openSeconds;
         try (IdleClients idle = IdleClients.open(warden.port(), Postgres.DATABASE, count, 8)) {
             openSeconds = (System.nanoTime() - started) / 1e9;
-            heap1 = JvmProbe.heapUsedAfterGc(process.pid());
+            heap1 = JvmProbe.liveHeapBytes(process.pid());
             rss1 = JvmProbe.rss(process.pid());
             log.accept(String.format(Locale.ROOT, "idle: %d clients logged in in %.1f s; heap %+.0f KiB per client",
                     idle.size(), openSeconds, (heap1 - heap0) / 1024.0 / count));
@@ -45,7 +45,7 @@ final class IdleWorkload {
                 ## %d idle clients on pgwarden
 
                 %d clients (MD5 logins over raw sockets, %.1f s to open them all) log in and stay idle. Heap is \
-                measured after a full collection (jcmd GC.run, then GC.heap_info) before and after they connect; \
+                the bytes of live objects (jcmd GC.class_histogram, which collects first) before and after they connect; \
                 pgbench -S -M simple -c 10 runs before, while they are held, and after they leave.
 
                 | measure | value |

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  */
 final class JvmProbe {
 
-    private static final Pattern HEAP_USED = Pattern.compile("(?m)^\\s*\\S.*?heap\\s+total \\d+K, used (\\d+)K");
+    private static final Pattern HISTOGRAM_TOTAL = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$");
     private static final Pattern PAUSE = Pattern.compile("Pause (.+?) (\\d+(?:\\.\\d+)?)ms\\s*$");
     private static final Pattern COLLECTOR = Pattern.compile("\\] Using (.+)$");
 
@@ -24,19 +24,22 @@ final class JvmProbe {
 
     /** JVM options that make pgwarden write its collections to {@code gcLog}. */
     static List<String> gcLogOptions(Path gcLog) {
-        return List.of("-Xlog:gc:file=" + gcLog + ":uptime");
+        // gc+phases: ZGC logs its (sub-millisecond) pauses there only.
+        return List.of("-Xlog:gc,gc+phases:file=" + gcLog + ":uptime");
     }
 
-    /** Heap in use right after a full GC, in bytes: what live objects hold. */
-    static long heapUsedAfterGc(long pid) throws IOException {
-        String jcmd = jcmd();
-        Processes.runChecked(List.of(jcmd, Long.toString(pid), "GC.run"), Path.of("."), 120);
-        String info = Processes.runChecked(List.of(jcmd, Long.toString(pid), "GC.heap_info"), Path.of("."), 60);
-        Matcher m = HEAP_USED.matcher(info);
+    /**
+     * Bytes of live objects, from a class histogram (which collects first): the same figure whatever the
+     * collector, where the heap's "used" counts G1 regions or ZGC pages.
+     */
+    static long liveHeapBytes(long pid) throws IOException {
+        String histogram = Processes.runChecked(List.of(jcmd(), Long.toString(pid), "GC.class_histogram"),
+                Path.of("."), 120);
+        Matcher m = HISTOGRAM_TOTAL.matcher(histogram);
         if (!m.find()) {
-            throw new IOException("no heap figure in jcmd GC.heap_info output: " + info);
+            throw new IOException("no Total line in jcmd GC.class_histogram output");
         }
-        return Long.parseLong(m.group(1)) * 1024;
+        return Long.parseLong(m.group(1));
     }
 
     /** Resident set size now, in bytes (VmRSS). */
@@ -71,7 +74,8 @@ final class JvmProbe {
                 continue;
             }
             Matcher p = PAUSE.matcher(line);
-            if (!p.find() || line.contains("System.gc()") || line.contains("Diagnostic Command")) {
+            if (!p.find() || line.contains("System.gc()") || line.contains("Diagnostic Command")
+                    || line.contains("Heap Inspection")) {
                 continue;
             }
             double ms = Double.parseDouble(p.group(2));

@@ -103,7 +103,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private boolean lostTransactionError;
     /** Session mode: the backend was lost; the next one gets the session's statements first. */
     private boolean restoreOnLink;
-    private final ArrayDeque<ByteBuf> waitingMessages = new ArrayDeque<>();
+    // Small to start: most clients queue a message or two, and idle clients are many (heap per client counts).
+    private final ArrayDeque<ByteBuf> waitingMessages = new ArrayDeque<>(4);
 
     private volatile ClientState state = ClientState.STARTUP;
     private volatile TransactionStatus transactionStatus = TransactionStatus.IDLE;
@@ -336,6 +337,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 channel.write(out.retain(), channel.voidPromise());
             }
             if (done) {
+                // Its nonces and SCRAM state are of no further use; ten thousand idle clients would keep them.
+                authenticator = null;
                 onAuthenticated();
             } else {
                 channel.flush();

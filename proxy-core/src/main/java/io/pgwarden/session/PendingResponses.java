@@ -40,7 +40,8 @@ final class PendingResponses {
     /** What to do with one backend message. */
     enum Action { FORWARD, DROP }
 
-    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    /** Starts small: it grows once to a client's deepest pipeline and stays there. */
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>(4);
     private boolean extendedBatchOpen;
 
     static Kind kindOf(byte tag) {
