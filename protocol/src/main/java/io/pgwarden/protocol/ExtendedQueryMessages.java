@@ -17,6 +17,9 @@ public final class ExtendedQueryMessages {
     public static final byte STATEMENT = 'S';
     public static final byte PORTAL = 'P';
 
+    /** Bind parameters up to this size are copied when the statement is renamed. */
+    public static final int MAX_COPIED_BIND_REST = 8 * 1024;
+
     private ExtendedQueryMessages() {
     }
 
@@ -60,19 +63,41 @@ public final class ExtendedQueryMessages {
         return cString(bind, afterCString(bind, bind.readerIndex() + Frames.HEADER_LENGTH));
     }
 
-    /** A Bind like {@code bind} that names {@code statementName}; {@code bind} itself is left to its owner. */
-    public static ByteBuf renameBindStatement(ByteBufAllocator alloc, ByteBuf bind, String statementName) {
+    /** Whether a Bind names the statement whose UTF-8 name is {@code statementName}, decoding nothing. */
+    public static boolean bindNamesStatement(ByteBuf bind, byte[] statementName) {
+        int from = afterCString(bind, bind.readerIndex() + Frames.HEADER_LENGTH);
+        if (bind.writerIndex() - from <= statementName.length || bind.getByte(from + statementName.length) != 0) {
+            return false;
+        }
+        for (int i = 0; i < statementName.length; i++) {
+            if (bind.getByte(from + i) != statementName[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A Bind like {@code bind} that names the statement {@code statementName} (UTF-8); {@code bind} itself is left
+     * to its owner. Parameters up to {@link #MAX_COPIED_BIND_REST} bytes are copied into one buffer, which costs
+     * less than a composite's bookkeeping and its socket write; bigger ones are kept as a retained slice.
+     */
+    public static ByteBuf renameBindStatement(ByteBufAllocator alloc, ByteBuf bind, byte[] statementName) {
         int start = bind.readerIndex();
         int portalEnd = afterCString(bind, start + Frames.HEADER_LENGTH);
         int restStart = afterCString(bind, portalEnd);
-        byte[] name = statementName.getBytes(StandardCharsets.UTF_8);
         int portalLength = portalEnd - (start + Frames.HEADER_LENGTH);
         int restLength = bind.writerIndex() - restStart;
-        ByteBuf head = alloc.buffer(Frames.HEADER_LENGTH + portalLength + name.length + 1);
+        int headLength = Frames.HEADER_LENGTH + portalLength + statementName.length + 1;
+        boolean copyRest = restLength <= MAX_COPIED_BIND_REST;
+        ByteBuf head = alloc.buffer(copyRest ? headLength + restLength : headLength);
         head.writeByte(Tags.Frontend.BIND);
-        head.writeInt(4 + portalLength + name.length + 1 + restLength);
+        head.writeInt(4 + portalLength + statementName.length + 1 + restLength);
         head.writeBytes(bind, start + Frames.HEADER_LENGTH, portalLength);
-        head.writeBytes(name).writeByte(0);
+        head.writeBytes(statementName).writeByte(0);
+        if (copyRest) {
+            return head.writeBytes(bind, restStart, restLength);
+        }
         CompositeByteBuf renamed = alloc.compositeBuffer(2);
         renamed.addComponents(true, head, bind.retainedSlice(restStart, restLength));
         return renamed;

@@ -1,7 +1,7 @@
 package io.pgwarden.backend;
 
 import java.util.Iterator;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 
 /**
  * The pgwarden-named prepared statements that exist on one backend, least recently used first.
@@ -9,15 +9,12 @@ import java.util.LinkedHashSet;
  */
 public final class PreparedOnBackend {
 
-    private final LinkedHashSet<String> names = new LinkedHashSet<>();
+    /** In access order: a lookup marks a statement as just used without allocating (every Bind does one). */
+    private final LinkedHashMap<String, Boolean> names = new LinkedHashMap<>(16, 0.75f, true);
 
     /** True if prepared here; marks it as just used. */
     public boolean use(String name) {
-        if (!names.remove(name)) {
-            return false;
-        }
-        names.add(name);
-        return true;
+        return names.get(name) != null;
     }
 
     /**
@@ -26,13 +23,12 @@ public final class PreparedOnBackend {
      */
     public String add(String name, int capacity) {
         String evicted = null;
-        if (!names.contains(name) && names.size() >= capacity) {
-            Iterator<String> oldest = names.iterator();
+        if (!names.containsKey(name) && names.size() >= capacity) {
+            Iterator<String> oldest = names.keySet().iterator();
             evicted = oldest.next();
             oldest.remove();
         }
-        names.remove(name);
-        names.add(name);
+        names.put(name, Boolean.TRUE);
         return evicted;
     }
 

@@ -184,7 +184,8 @@ public final class BackendPool {
             return;
         }
         backend.markVerified();
-        List<Runnable> actions = new ArrayList<>();
+        // Under load a release hands the backend straight on: one action, so no room for ten.
+        List<Runnable> actions = new ArrayList<>(2);
         synchronized (this) {
             if (backend.state() == BackendConnection.State.IDLE) {
                 // Released twice: a bug elsewhere; handing it out twice would be far worse.

@@ -28,7 +28,6 @@ import io.pgwarden.protocol.auth.AuthenticationException;
 import io.pgwarden.server.SocketOptions;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,10 +56,6 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     /** The protocol minor version pgwarden speaks; newer minors are negotiated down, as PostgreSQL does. */
     private static final int NEWEST_MINOR = 0;
 
-    /** SHOW CLIENTS and SHOW LEAKS show this much of a statement, and no parameters. */
-    private static final int STATEMENT_PREFIX_BYTES = 200;
-    /** A transaction's first requests are kept for replay up to this size; bigger ones (COPY) are not replayed. */
-    private static final int MAX_REPLAYABLE_BYTES = 1 << 20;
     /**
      * While waiting for a backend, reading from the client goes on (pausing it costs two epoll_ctl calls per
      * wait) until this many messages, or one bigger than the byte bound, are queued: at most about 136 KiB.
@@ -82,21 +77,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private boolean listening;
     /** Session mode: what is needed to rebuild the session on a new backend. */
     private SessionState sessionState;
-    /**
-     * Copies of what the client sent on this link while the backend has not answered anything yet: if the
-     * backend turns out to have been dead in a way that proves nothing ran, these are replayed elsewhere.
-     */
-    private List<ByteBuf> replayable;
-    /** The Sync sent ahead of this link's first request has not been answered yet. */
-    private boolean canaryPending;
-    /** Written from the backend's event loop when the write carrying that Sync failed. */
-    private volatile boolean canaryUndelivered;
-    /**
-     * This link's Sync was answered: a server lost after that was alive when the request reached it, so the
-     * loss was a kill of a running request (what a script killing "idle" sessions from a stale snapshot does).
-     */
-    private boolean canaryAnswered;
-    private int replayableBytes;
+    private final ReplayWindow replay = new ReplayWindow();
     /** The backend died in the client's transaction: the next link first recreates a failed transaction. */
     private boolean failedTransactionToRestore;
     /** The backend died while the client sat in a transaction: its next request gets the 08006 error. */
@@ -113,13 +94,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private volatile long lastActivityNanos = connectedAtNanos;
     private volatile long requestStartNanos;
     private volatile long transactionStartNanos;
-    private volatile Object transactionStartStatement;
-    private volatile Object lastStatement;
+    private final StatementNotes notes = new StatementNotes();
     private volatile long waitStartNanos;
     /** Where query_wait_timeout counts from: the wait's start, or the last moment the pool was seen paused. */
     private long waitClockStartNanos;
     private volatile String lastBackendLoss;
-    private Object firstStatementSinceIdle;
     /** Transaction mode: holds its backend for good (see {@link #pin}). */
     private volatile boolean pinned;
     /** During login: the ParameterStatus values the client will be told, as the backend reports them. */
@@ -127,7 +106,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     /** As the server last reported it (startup parameter, then SET application_name). */
     private volatile String applicationName;
     /** Set for clients of the virtual admin database. */
-    private io.pgwarden.admin.AdminConsole adminConsole;
+    private AdminConnection admin;
     private long warnedForTransactionAt;
     private boolean waitNoticeSent;
     private boolean queryCancelSent;
@@ -259,8 +238,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 if (tag == Tags.Frontend.TERMINATE) {
                     message.release();
                     close("client terminated");
-                } else if (adminConsole != null) {
-                    onAdminMessage(message, tag);
+                } else if (admin != null) {
+                    channel.writeAndFlush(admin.answer(channel.alloc(), message, tag), channel.voidPromise());
                 } else if (discardUntilSync) {
                     skipUntilSync(message, tag);
                 } else if (lostTransactionError && state == ClientState.IDLE) {
@@ -406,49 +385,12 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                     + context.config().admin().database() + "\""));
             return;
         }
-        adminConsole = context.adminConsole().get();
+        admin = new AdminConnection(context.adminConsole().get());
         key = context.cancelRegistry().register(this);
         log.info("event=client_login client={} addr={} user={} database={} mode=admin", id, remote(), user.name(),
                 startup.database());
-        Map<String, String> parameters = new LinkedHashMap<>();
-        context.pools().pools().stream().map(BackendPool::serverParameters).filter(java.util.Objects::nonNull)
-                .findFirst().ifPresent(p -> parameters.put("server_version", p.get("server_version")));
-        parameters.putIfAbsent("server_version", "17.0");
-        parameters.put("server_encoding", "UTF8");
-        parameters.put("client_encoding", "UTF8");
-        parameters.put("DateStyle", "ISO, MDY");
-        parameters.put("integer_datetimes", "on");
-        parameters.put("standard_conforming_strings", "on");
-        parameters.put("TimeZone", "UTC");
-        completeLogin(parameters);
+        completeLogin(AdminConnection.loginParameters(context.pools().pools()));
         setState(ClientState.IDLE);
-    }
-
-    /** Answers one admin console message: simple queries only. Takes ownership of {@code message}. */
-    private void onAdminMessage(ByteBuf message, byte tag) {
-        ByteBuf out = channel.alloc().buffer();
-        try {
-            if (tag == Tags.Frontend.QUERY) {
-                int start = message.readerIndex() + Frames.HEADER_LENGTH;
-                int end = message.indexOf(start, message.writerIndex(), (byte) 0);
-                String sql = message.toString(start, Math.max(0, end - start), java.nio.charset.StandardCharsets.UTF_8);
-                AdminResults.write(out, adminConsole.execute(sql));
-                BackendMessages.readyForQuery(out, TransactionStatus.IDLE.wireByte());
-            } else if (tag == Tags.Frontend.SYNC) {
-                BackendMessages.readyForQuery(out, TransactionStatus.IDLE.wireByte());
-            } else if (!discardUntilSync) {
-                ErrorResponse.error("0A000", "the pgwarden admin console speaks the simple query protocol only "
-                        + "(psql, or preferQueryMode=simple in pgjdbc)").encode(out);
-                discardUntilSync = true;
-            }
-            if (tag == Tags.Frontend.SYNC) {
-                discardUntilSync = false;
-            }
-            channel.writeAndFlush(out.retain(), channel.voidPromise());
-        } finally {
-            out.release();
-            message.release();
-        }
     }
 
     private void completeLogin(Map<String, String> serverParameters) {
@@ -630,7 +572,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     }
 
     private void relayAfterLink(BackendConnection acquired) {
-        canaryAnswered = false;
+        replay.onLink();
         if (statements != null && now() - acquired.verifiedAtNanos()
                 >= pool.settings().server().replayCheckAfter().toNanos()) {
             // A backend back from a transaction moments ago is all but certainly alive, and under load this Sync
@@ -683,8 +625,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             noteStatement(message, tag);
         }
         statBytesIn += message.readableBytes();
-        if (replayable != null) {
-            keepForReplay(message);
+        if (replay.isOpen()) {
+            replay.keep(message);
         }
         if (sessionState != null) {
             sessionState.onClientMessage(message, tag);
@@ -725,9 +667,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             message.release();
             return;
         }
-        if (replayable != null) {
-            closeReplayWindow();
-        }
+        replay.close();
         PendingResponses.Pending head = pending.head();
         PendingResponses.Action action = pending.onBackendMessage(tag);
         if (tag == Tags.Backend.READY_FOR_QUERY) {
@@ -780,13 +720,13 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         lastActivityNanos = System.nanoTime();
         if (now == TransactionStatus.IDLE) {
             transactionStartNanos = 0;
-            firstStatementSinceIdle = null;
+            notes.onIdle();
             statTransactions++;
             pool.stats().add(statTransactions, statQueries, statBytesIn, statBytesOut);
             statTransactions = statQueries = statBytesIn = statBytesOut = 0;
         } else if (before == TransactionStatus.IDLE || transactionStartNanos == 0) {
             transactionStartNanos = requestStartNanos;
-            transactionStartStatement = firstStatementSinceIdle;
+            notes.onTransactionStart();
         }
     }
 
@@ -878,7 +818,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     /** The SQL that makes {@code b} carry this client's settings, or null when it already does. */
     private String settingsFor(BackendConnection b) {
-        Object stamp = settings.canonical(pool::canonicalSettings);
+        Object stamp = settings.canonicalIfKnown();
+        if (stamp == null) {
+            stamp = settings.canonical(pool::canonicalSettings);
+        }
         if (b.settingsStamp() == stamp) {
             return null;
         }
@@ -904,7 +847,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         byte tag;
         while ((tag = pending.pollSynthetic()) != 0) {
             // Once the client has heard anything of this request, replaying it would answer twice.
-            closeReplayWindow();
+            replay.close();
             ByteBuf out = channel.alloc().buffer(5);
             out.writeByte(tag).writeInt(4);
             channel.write(out, channel.voidPromise());
@@ -957,11 +900,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         unlink();
         pool.discard(from, reason);
         lastBackendLoss = describeLoss(from);
-        if (replayable != null && canaryPending && (from.announcedFatal() || canaryUndelivered)) {
+        if (replay.nothingRanOn(from)) {
             replayElsewhere(from);
             return;
         }
-        closeReplayWindow();
+        replay.close();
         if (sessionState != null && sessionState.unrestorableBecause() != null) {
             fatal(ErrorResponse.fatal("08006", "pgwarden: the server connection was lost (" + describeLoss(from)
                     + ") and this session cannot be restored on a new one: " + sessionState.unrestorableBecause()));
@@ -969,7 +912,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
         String lostDuring = pending.clientOwedNothing() ? (inTransaction ? "idle_in_transaction" : null)
-                : canaryAnswered ? "request_after_check" : "request_unchecked";
+                : replay.syncAnswered() ? "request_after_check" : "request_unchecked";
         log.info("event=client_lost_server client={} server={} in_transaction={} lost_during={} reason=\"{}\"", id,
                 from.id(), inTransaction, lostDuring, describeLoss(from));
         if (lostDuring != null) {
@@ -1006,17 +949,9 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         return (from.lossReason() != null ? from.lossReason().description() : "closed") + ": " + from.closeReason();
     }
 
-    /**
-     * A Sync sent ahead of the transaction's first request. PostgreSQL handles messages in order and writes its
-     * output in order, so a FATAL that arrives before this Sync's ReadyForQuery proves the server never started
-     * on what followed (it was terminated while idle, or timed out idle): that request can be replayed elsewhere.
-     * A silent close proves nothing, and is never replayed.
-     */
+    /** A Sync sent ahead of the transaction's first request, which opens the {@link ReplayWindow}. */
     private void sendCanary(BackendConnection b) {
-        replayable = new ArrayList<>();
-        replayableBytes = 0;
-        canaryPending = true;
-        canaryUndelivered = false;
+        replay.open();
         ByteBuf sync = b.channel().alloc().buffer(5);
         FrontendMessages.sync(sync);
         // It goes out in the link's first flush, ahead of the request: if that write fails, the socket was
@@ -1024,14 +959,13 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         ChannelPromise written = b.channel().newPromise();
         written.addListener(f -> {
             if (!f.isSuccess()) {
-                canaryUndelivered = true;
+                replay.onSyncUndelivered();
             }
         });
         b.channel().write(sync, written);
         pending.addHidden(PendingResponses.Kind.SYNC, false, message -> {
             if (Frames.tag(message) == Tags.Backend.READY_FOR_QUERY) {
-                canaryPending = false;
-                canaryAnswered = true;
+                replay.onSyncAnswered();
             }
         });
         flushBackendPending = true;
@@ -1039,8 +973,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     /** Nothing of the request ran: send it again, first in line, on another backend. */
     private void replayElsewhere(BackendConnection dead) {
-        List<ByteBuf> copies = replayable;
-        replayable = null;
+        List<ByteBuf> copies = replay.take();
         for (int i = copies.size() - 1; i >= 0; i--) {
             waitingMessages.addFirst(copies.get(i));
         }
@@ -1050,22 +983,6 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         context.metrics().replayedRequest();
         setState(ClientState.IDLE);
         waitForBackend();
-    }
-
-    private void keepForReplay(ByteBuf message) {
-        replayableBytes += message.readableBytes();
-        if (replayableBytes > MAX_REPLAYABLE_BYTES) {
-            closeReplayWindow();
-            return;
-        }
-        replayable.add(message.retainedDuplicate());
-    }
-
-    private void closeReplayWindow() {
-        if (replayable != null) {
-            replayable.forEach(ByteBuf::release);
-            replayable = null;
-        }
     }
 
     /**
@@ -1126,16 +1043,9 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         flushClientPending = true;
     }
 
-    /** Keeps the start of the statement text (as bytes, decoded only when someone looks). */
+    /** Notes the statement for the operator, and acts on what its text says (pinning, DROP DATABASE). */
     private void noteStatement(ByteBuf message, byte tag) {
-        int start = message.readerIndex() + Frames.HEADER_LENGTH;
-        if (tag == Tags.Frontend.PARSE) {
-            start = message.indexOf(start, message.writerIndex(), (byte) 0) + 1;
-        }
-        int end = message.indexOf(start, message.writerIndex(), (byte) 0);
-        byte[] text = new byte[Math.max(0, Math.min(end - start, STATEMENT_PREFIX_BYTES))];
-        message.getBytes(start, text);
-        lastStatement = text;
+        byte[] text = notes.note(message, tag, transactionStatus != TransactionStatus.IDLE);
         if (statements != null && !pinned) {
             String why = SessionPinning.reason(text);
             if (why != null) {
@@ -1149,35 +1059,6 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 context.pools().closeIdleBackendsOf(dropped);
             }
         }
-        if (!isBegin(text)) {
-            if (transactionStatus == TransactionStatus.IDLE) {
-                if (firstStatementSinceIdle == null) {
-                    firstStatementSinceIdle = text;
-                }
-            } else if (transactionStartStatement == null) {
-                // A bare BEGIN's ReadyForQuery came back before this statement arrived (drivers may send BEGIN
-                // on its own): the transaction's first real statement is this one.
-                transactionStartStatement = text;
-            }
-        }
-    }
-
-    private static boolean isBegin(byte[] text) {
-        int from = 0;
-        while (from < text.length && (text[from] == ' ' || text[from] == '\t' || text[from] == '\n'
-                || text[from] == '\r')) {
-            from++;
-        }
-        return SessionPinning.startsWithIgnoringCase(text, from, "begin")
-                || SessionPinning.startsWithIgnoringCase(text, from, "start transaction");
-    }
-
-    private static String text(Object statement) {
-        if (statement instanceof byte[] bytes) {
-            // Cut at a character boundary: the prefix may end inside a multi-byte character.
-            return new String(bytes, java.nio.charset.StandardCharsets.UTF_8).replace("\uFFFD", "");
-        }
-        return statement == null ? null : statement.toString();
     }
 
     public BackendConnection linkedBackend() {
@@ -1217,7 +1098,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 (now - connectedAtNanos) / 1_000_000, (now - Math.max(stateSinceNanos, lastActivityNanos)) / 1_000_000,
                 txStart == 0 || transactionStatus == TransactionStatus.IDLE ? -1 : (now - txStart) / 1_000_000,
                 state == ClientState.WAITING ? (now - waitStartNanos) / 1_000_000 : -1,
-                text(transactionStartStatement), text(lastStatement),
+                notes.transactionStart(), notes.last(),
                 statementAt == 0 ? -1 : (now - statementAt) / 1_000_000, b != null ? b.processId() : 0,
                 lastBackendLoss);
     }
@@ -1339,7 +1220,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         ClientState previous = state;
         setState(ClientState.CLOSED);
-        closeReplayWindow();
+        replay.close();
         waitingMessages.forEach(ByteBuf::release);
         waitingMessages.clear();
         if ((previous == ClientState.WAITING || previous == ClientState.LOGIN_WAITING) && pool != null) {

@@ -43,6 +43,8 @@ final class PendingResponses {
     /** Starts small: it grows once to a client's deepest pipeline and stays there. */
     private final ArrayDeque<Pending> queue = new ArrayDeque<>(4);
     private boolean extendedBatchOpen;
+    /** How many queued entries are pgwarden's own: the rest are owed to the client. */
+    private int hidden;
 
     static Kind kindOf(byte tag) {
         return switch (tag) {
@@ -86,6 +88,9 @@ final class PendingResponses {
             default -> extendedBatchOpen = pending.route() != Route.HIDDEN || extendedBatchOpen;
         }
         queue.addLast(pending);
+        if (pending.route() == Route.HIDDEN) {
+            hidden++;
+        }
     }
 
     void addHidden(Kind kind, boolean forwardErrors, Observer observer) {
@@ -117,7 +122,7 @@ final class PendingResponses {
             }
             onError(head);
         } else if (completes(head.kind(), tag)) {
-            queue.pollFirst();
+            pollHead();
         }
         return action;
     }
@@ -132,9 +137,9 @@ final class PendingResponses {
         if (head.kind() == Kind.QUERY || head.kind() == Kind.FUNCTION_CALL || head.kind() == Kind.SYNC) {
             return;
         }
-        queue.pollFirst();
+        pollHead();
         while (!queue.isEmpty() && queue.peekFirst().kind() != Kind.SYNC) {
-            Pending skipped = queue.pollFirst();
+            Pending skipped = pollHead();
             if (skipped.onError() != null) {
                 // A skipped Parse created nothing on the server either.
                 skipped.onError().run();
@@ -163,7 +168,7 @@ final class PendingResponses {
         if (head == null || head.route() != Route.SYNTHETIC) {
             return 0;
         }
-        queue.pollFirst();
+        pollHead();
         return head.syntheticTag();
     }
 
@@ -174,7 +179,16 @@ final class PendingResponses {
 
     void clear() {
         queue.clear();
+        hidden = 0;
         extendedBatchOpen = false;
+    }
+
+    private Pending pollHead() {
+        Pending head = queue.pollFirst();
+        if (head != null && head.route() == Route.HIDDEN) {
+            hidden--;
+        }
+        return head;
     }
 
     /**
@@ -220,11 +234,7 @@ final class PendingResponses {
 
     /** True when nothing was owed to the client itself (pgwarden's own requests aside). */
     boolean clientOwedNothing() {
-        for (Pending p : queue) {
-            if (p.route() != Route.HIDDEN) {
-                return false;
-            }
-        }
-        return !extendedBatchOpen;
+        // Checked on every client message: a count, not a walk of the queue.
+        return queue.size() == hidden && !extendedBatchOpen;
     }
 }

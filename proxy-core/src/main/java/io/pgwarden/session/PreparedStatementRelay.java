@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.protocol.ExtendedQueryMessages;
 import io.pgwarden.protocol.Tags;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -15,12 +16,20 @@ import java.util.Map;
  */
 final class PreparedStatementRelay {
 
-    private record Statement(String serverName, byte[] parseBody) {
+    /** Names also as UTF-8, so that the Bind of every transaction is matched and renamed without encoding. */
+    private record Statement(String clientName, byte[] clientNameBytes, String serverName, byte[] serverNameBytes,
+                             byte[] parseBody) {
+        Statement(String clientName, String serverName, byte[] parseBody) {
+            this(clientName, clientName.getBytes(StandardCharsets.UTF_8), serverName,
+                    serverName.getBytes(StandardCharsets.UTF_8), parseBody);
+        }
     }
 
     private final StatementNames names;
     private final int maxPerBackend;
     private final Map<String, Statement> clientStatements = new HashMap<>();
+    /** The statement of the last Bind: a client binds the same few statements over and over. */
+    private Statement lastBound;
 
     PreparedStatementRelay(StatementNames names, int maxPerBackend) {
         this.names = names;
@@ -47,18 +56,26 @@ final class PreparedStatementRelay {
         String clientName = ExtendedQueryMessages.parseStatementName(message);
         byte[] body = ExtendedQueryMessages.parseBody(message);
         message.release();
-        Statement statement = new Statement(names.nameFor(body), body);
+        Statement statement = new Statement(clientName, names.nameFor(body), body);
         clientStatements.put(clientName, statement);
+        lastBound = null;
         if (backend.prepared().use(statement.serverName())) {
             pending.addSynthetic(PendingResponses.Kind.PARSE, Tags.Backend.PARSE_COMPLETE);
             return;
         }
-        prepare(statement, backend, pending, false, () -> clientStatements.remove(clientName, statement));
+        prepare(statement, backend, pending, false, () -> {
+            clientStatements.remove(clientName, statement);
+            lastBound = null;
+        });
     }
 
     private void relayBind(ByteBuf message, BackendConnection backend, PendingResponses pending) {
-        String clientName = ExtendedQueryMessages.bindStatementName(message);
-        Statement statement = clientName.isEmpty() ? null : clientStatements.get(clientName);
+        Statement statement = lastBound;
+        if (statement == null || !ExtendedQueryMessages.bindNamesStatement(message, statement.clientNameBytes())) {
+            String clientName = ExtendedQueryMessages.bindStatementName(message);
+            statement = clientName.isEmpty() ? null : clientStatements.get(clientName);
+            lastBound = statement;
+        }
         if (statement == null) {
             // Unnamed, or unknown to us: the server gives the answer PostgreSQL would.
             passThrough(message, Tags.Frontend.BIND, backend, pending);
@@ -66,7 +83,7 @@ final class PreparedStatementRelay {
         }
         ensurePrepared(statement, backend, pending);
         ByteBuf renamed = ExtendedQueryMessages.renameBindStatement(backend.channel().alloc(), message,
-                statement.serverName());
+                statement.serverNameBytes());
         message.release();
         backend.write(renamed);
         pending.clientSent(Tags.Frontend.BIND);
@@ -85,6 +102,7 @@ final class PreparedStatementRelay {
         if (tag == Tags.Frontend.CLOSE) {
             // Other clients may share the server-side statement; it stays until the backend's LRU closes it.
             clientStatements.remove(clientName);
+            lastBound = null;
             pending.addSynthetic(PendingResponses.Kind.CLOSE, Tags.Backend.CLOSE_COMPLETE);
             return;
         }
@@ -135,6 +153,7 @@ final class PreparedStatementRelay {
     /** DISCARD ALL or DEALLOCATE ALL ran: the client's statements are gone, and so is everything on the backend. */
     void onDeallocateAll(BackendConnection backend) {
         clientStatements.clear();
+        lastBound = null;
         backend.prepared().clear();
     }
 

@@ -113,4 +113,22 @@ class PendingResponsesTest {
         pending.onBackendMessage(Tags.Backend.READY_FOR_QUERY);
         assertThat(pending.isQuiet()).isTrue();
     }
+
+    @Test
+    void theClientIsOwedNothingWhileOnlyPgwardensOwnRequestsAreOutstanding() {
+        pending.addHidden(PendingResponses.Kind.SYNC, false, null);
+        assertThat(pending.clientOwedNothing()).as("only the check Sync").isTrue();
+        pending.clientSent(Tags.Frontend.QUERY);
+        assertThat(pending.clientOwedNothing()).isFalse();
+        pending.onBackendMessage(Tags.Backend.READY_FOR_QUERY);
+        assertThat(pending.clientOwedNothing()).as("the Sync answered, the query not yet").isFalse();
+        pending.onBackendMessage(Tags.Backend.READY_FOR_QUERY);
+        assertThat(pending.clientOwedNothing()).isTrue();
+        pending.clientSent(Tags.Frontend.PARSE);
+        pending.onBackendMessage(Tags.Backend.PARSE_COMPLETE);
+        assertThat(pending.clientOwedNothing()).as("an extended batch still waits for its Sync").isFalse();
+        pending.addHidden(PendingResponses.Kind.QUERY, false, null);
+        pending.clear();
+        assertThat(pending.clientOwedNothing()).isTrue();
+    }
 }

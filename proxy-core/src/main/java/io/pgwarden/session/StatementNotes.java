@@ -1,0 +1,100 @@
+package io.pgwarden.session;
+
+import io.netty.buffer.ByteBuf;
+import io.pgwarden.protocol.Frames;
+import io.pgwarden.protocol.Tags;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The statements an operator sees for a client (SHOW CLIENTS, SHOW LEAKS, the idle-in-transaction log): the
+ * start of their text, never their parameters. Kept as bytes and decoded only when someone looks, since every
+ * Query and Parse passes through here.
+ */
+final class StatementNotes {
+
+    /** This much of a statement is kept. */
+    private static final int PREFIX_BYTES = 200;
+
+    // Read by the admin console from other threads.
+    private volatile byte[] transactionStart;
+    private volatile byte[] last;
+    private byte[] firstSinceIdle;
+
+    /**
+     * Keeps the start of a Query's or Parse's statement text and returns it.
+     *
+     * @param inTransaction whether the client's transaction was open when the message arrived
+     */
+    byte[] note(ByteBuf message, byte tag, boolean inTransaction) {
+        int start = message.readerIndex() + Frames.HEADER_LENGTH;
+        if (tag == Tags.Frontend.PARSE) {
+            start = message.indexOf(start, message.writerIndex(), (byte) 0) + 1;
+        }
+        int end = message.indexOf(start, message.writerIndex(), (byte) 0);
+        int length = Math.max(0, Math.min(end - start, PREFIX_BYTES));
+        byte[] text = last;
+        // Clients mostly repeat their statements: the last copy serves again (the arrays are never changed).
+        if (text == null || !sameBytes(message, start, length, text)) {
+            text = new byte[length];
+            message.getBytes(start, text);
+            last = text;
+        }
+        if (!isBegin(text)) {
+            if (!inTransaction) {
+                if (firstSinceIdle == null) {
+                    firstSinceIdle = text;
+                }
+            } else if (transactionStart == null) {
+                // A bare BEGIN's ReadyForQuery came back before this statement arrived (drivers may send BEGIN
+                // on its own): the transaction's first real statement is this one.
+                transactionStart = text;
+            }
+        }
+        return text;
+    }
+
+    /** The client's ReadyForQuery said idle: the next statement may open a transaction. */
+    void onIdle() {
+        firstSinceIdle = null;
+    }
+
+    /** The client's ReadyForQuery said a transaction is open: its first real statement is known by now, or next. */
+    void onTransactionStart() {
+        transactionStart = firstSinceIdle;
+    }
+
+    String transactionStart() {
+        return decode(transactionStart);
+    }
+
+    String last() {
+        return decode(last);
+    }
+
+    private static boolean sameBytes(ByteBuf message, int start, int length, byte[] text) {
+        if (text.length != length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (message.getByte(start + i) != text[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isBegin(byte[] text) {
+        int from = 0;
+        while (from < text.length && (text[from] == ' ' || text[from] == '\t' || text[from] == '\n'
+                || text[from] == '\r')) {
+            from++;
+        }
+        return SessionPinning.startsWithIgnoringCase(text, from, "begin")
+                || SessionPinning.startsWithIgnoringCase(text, from, "start transaction");
+    }
+
+    private static String decode(byte[] text) {
+        // Cut at a character boundary: the prefix may end inside a multi-byte character.
+        return text == null ? null : new String(text, StandardCharsets.UTF_8).replace("\uFFFD", "");
+    }
+}
