@@ -40,7 +40,7 @@ public final class ProxyMetrics {
     private final Histogram clientWait;
     private final Counter timeouts;
     private final Counter replayedRequests;
-    private final Counter lostToServerLoss;
+    private final Counter clientErrorsFromServerLoss;
     private final Counter connectAttempts;
     private final Counter healthChecks;
     private final Counter configReloads;
@@ -65,7 +65,7 @@ public final class ProxyMetrics {
         timeouts = counter("pgwarden_timeouts_total", "Timeouts that fired, by kind", "kind");
         replayedRequests = counter("pgwarden_replayed_requests_total",
                 "Requests replayed on a new server after the old one was lost before running them");
-        lostToServerLoss = counter("pgwarden_client_errors_from_server_loss_total",
+        clientErrorsFromServerLoss = counter("pgwarden_client_errors_from_server_loss_total",
                 "Clients that got an 08006 error because their server was lost, by what the client was doing",
                 "during");
         connectAttempts = counter("pgwarden_server_connect_attempts_total",
@@ -77,7 +77,7 @@ public final class ProxyMetrics {
         TIMEOUT_KINDS.forEach(kind -> timeouts.labelValues(kind));
         healthChecks.labelValues("passed");
         healthChecks.labelValues("failed");
-        LOSS_PHASES.forEach(phase -> lostToServerLoss.labelValues(phase));
+        LOSS_PHASES.forEach(phase -> clientErrorsFromServerLoss.labelValues(phase));
         configReloads.labelValues("ok");
         configReloads.labelValues("failed");
         PoolCollectors.register(registry, pools, lossesByReason);
@@ -106,8 +106,8 @@ public final class ProxyMetrics {
     }
 
     /** Counter pgwarden_client_errors_from_server_loss_total{during}, see {@link #LOSS_PHASES}. */
-    public void lostToServerLoss(String during) {
-        lostToServerLoss.labelValues(label(during)).inc();
+    public void clientErrorFromServerLoss(String during) {
+        clientErrorsFromServerLoss.labelValues(label(during)).inc();
     }
 
     /** Counter pgwarden_server_connect_attempts_total{database,result="ok|failed"}. */

@@ -120,6 +120,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private UserConfig user;
     private DatabaseConfig database;
     private BackendPool pool;
+    /** The pool's interning of settings sets, kept so that no function object is built per transaction. */
+    private java.util.function.UnaryOperator<Map<String, String>> internSettings;
     private io.prometheus.metrics.core.datapoints.DistributionDataPoint waitHistogram;
     private volatile BackendConnection backend;
     private volatile CancelRegistry.Key key;
@@ -343,6 +345,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         pool = context.pools().poolFor(database, user);
+        internSettings = pool::canonicalSettings;
         Keepalive keepalive = database.pool().client().keepalive();
         SocketOptions.apply(channel, keepalive.idle(), keepalive.interval(), keepalive.count(), Duration.ZERO);
         if (database.pool().poolMode() == PoolMode.TRANSACTION) {
@@ -818,10 +821,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     /** The SQL that makes {@code b} carry this client's settings, or null when it already does. */
     private String settingsFor(BackendConnection b) {
-        Object stamp = settings.canonicalIfKnown();
-        if (stamp == null) {
-            stamp = settings.canonical(pool::canonicalSettings);
-        }
+        Object stamp = settings.canonical(internSettings);
         if (b.settingsStamp() == stamp) {
             return null;
         }
@@ -911,14 +911,15 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
-        String lostDuring = pending.clientOwedNothing() ? (inTransaction ? "idle_in_transaction" : null)
+        boolean owedNothing = pending.clientOwedNothing();
+        String lostDuring = owedNothing ? (inTransaction ? "idle_in_transaction" : null)
                 : replay.syncAnswered() ? "request_after_check" : "request_unchecked";
         log.info("event=client_lost_server client={} server={} in_transaction={} lost_during={} reason=\"{}\"", id,
                 from.id(), inTransaction, lostDuring, describeLoss(from));
         if (lostDuring != null) {
-            context.metrics().lostToServerLoss(lostDuring);
+            context.metrics().clientErrorFromServerLoss(lostDuring);
         }
-        if (pending.clientOwedNothing()) {
+        if (owedNothing) {
             pending.clear();
             lostTransactionError = inTransaction;
         } else {

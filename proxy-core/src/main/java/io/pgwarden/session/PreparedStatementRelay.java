@@ -28,7 +28,10 @@ final class PreparedStatementRelay {
     private final StatementNames names;
     private final int maxPerBackend;
     private final Map<String, Statement> clientStatements = new HashMap<>();
-    /** The statement of the last Bind: a client binds the same few statements over and over. */
+    /**
+     * The statement of the last Bind: a client binds the same few statements over and over. It is used only
+     * while it is still what its name maps to, so Parse, Close and DEALLOCATE need not know of it.
+     */
     private Statement lastBound;
 
     PreparedStatementRelay(StatementNames names, int maxPerBackend) {
@@ -58,20 +61,17 @@ final class PreparedStatementRelay {
         message.release();
         Statement statement = new Statement(clientName, names.nameFor(body), body);
         clientStatements.put(clientName, statement);
-        lastBound = null;
         if (backend.prepared().use(statement.serverName())) {
             pending.addSynthetic(PendingResponses.Kind.PARSE, Tags.Backend.PARSE_COMPLETE);
             return;
         }
-        prepare(statement, backend, pending, false, () -> {
-            clientStatements.remove(clientName, statement);
-            lastBound = null;
-        });
+        prepare(statement, backend, pending, false, () -> clientStatements.remove(clientName, statement));
     }
 
     private void relayBind(ByteBuf message, BackendConnection backend, PendingResponses pending) {
         Statement statement = lastBound;
-        if (statement == null || !ExtendedQueryMessages.bindNamesStatement(message, statement.clientNameBytes())) {
+        if (statement == null || !ExtendedQueryMessages.bindNamesStatement(message, statement.clientNameBytes())
+                || clientStatements.get(statement.clientName()) != statement) {
             String clientName = ExtendedQueryMessages.bindStatementName(message);
             statement = clientName.isEmpty() ? null : clientStatements.get(clientName);
             lastBound = statement;
@@ -102,7 +102,6 @@ final class PreparedStatementRelay {
         if (tag == Tags.Frontend.CLOSE) {
             // Other clients may share the server-side statement; it stays until the backend's LRU closes it.
             clientStatements.remove(clientName);
-            lastBound = null;
             pending.addSynthetic(PendingResponses.Kind.CLOSE, Tags.Backend.CLOSE_COMPLETE);
             return;
         }
@@ -153,7 +152,6 @@ final class PreparedStatementRelay {
     /** DISCARD ALL or DEALLOCATE ALL ran: the client's statements are gone, and so is everything on the backend. */
     void onDeallocateAll(BackendConnection backend) {
         clientStatements.clear();
-        lastBound = null;
         backend.prepared().clear();
     }
 

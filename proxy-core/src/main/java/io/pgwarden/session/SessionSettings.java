@@ -103,11 +103,6 @@ final class SessionSettings {
         return wanted;
     }
 
-    /** The shared copy when already known, else null: lets the caller skip building the interning function. */
-    Map<String, String> canonicalIfKnown() {
-        return canonical;
-    }
-
     /**
      * One shared immutable copy per distinct set of settings (from {@code intern}, the pool's), so that a client
      * and a backend carrying the same set can tell by identity instead of comparing maps on every transaction.

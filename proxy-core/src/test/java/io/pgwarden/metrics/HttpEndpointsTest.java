@@ -111,7 +111,7 @@ class HttpEndpointsTest {
         metrics.healthCheck(false);
         metrics.configReload(true);
         metrics.clientKilled("admin_kill");
-        metrics.lostToServerLoss("request_after_check");
+        metrics.clientErrorFromServerLoss("request_after_check");
 
         PrometheusText text = PrometheusText.parse(get("/metrics").body());
 
