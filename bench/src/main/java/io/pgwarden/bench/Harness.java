@@ -280,12 +280,19 @@ public final class Harness {
                         + " in -M simple (to fill its pool); then one COPY out and one COPY in each.",
                 "Direct runs are capped at " + DIRECT_CLIENT_LIMIT + " clients (PostgreSQL max_connections "
                         + MAX_CONNECTIONS + " also holds the proxies' pools): larger ones are n/a.",
-                "TPS is pgbench's \"tps = … (without initial connection time)\"; for the connection storm (-C) it"
-                        + " includes the reconnections. Runs with more than 100 clients get -T plus one second per 100"
+                "TPS, latency and proxy CPU are taken over a steady window read from pgbench's per-transaction"
+                        + " logs (-l --sampling-rate 0.1, one file per pgbench thread): from one second after the"
+                        + " last thread's first transaction to the first thread's last one. pgbench's own \"tps = …"
+                        + " (without initial connection time)\" still counts the seconds in which one thread runs"
+                        + " while the other is logging its clients in, when each proxy is also serving SCRAM logins"
+                        + " (PgBouncer derives the key from the plain password at every login, pgwarden caches it);"
+                        + " the detail table gives that figure too. TPS is the logged sample scaled by 10 (about 1%"
+                        + " sampling error at 10,000 samples). For the connection storm (-C) a transaction includes"
+                        + " its reconnection. Runs with more than 100 clients get -T plus one second per 100"
                         + " clients, because pgbench's clock runs while it opens its connections.",
-                "Latency percentiles come from pgbench's per-transaction logs (-l --sampling-rate 0.1), pooled over"
-                        + " the rounds; they include time spent waiting for a pooled backend.",
-                "Proxy CPU is utime+stime from /proc/<pid>/stat over the run; peak RSS is VmHWM from"
+                "Latency percentiles are pooled over the rounds; they include time spent waiting for a pooled"
+                        + " backend.",
+                "Proxy CPU is utime+stime from /proc/<pid>/stat, sampled every 100 ms; peak RSS is VmHWM from"
                         + " /proc/<pid>/status,"
                         + " reset before each run via /proc/<pid>/clear_refs (max over the rounds). The reset only lowers it to the current RSS,"
                         + " and neither JVM heap nor PgBouncer's buffers shrink back, so it never falls below what an"

@@ -62,6 +62,15 @@ final class Report {
         double peakRssMb() {
             return ok().stream().mapToDouble(Run::peakRssMb).max().orElse(Double.NaN);
         }
+
+        /** pgbench's own TPS, averaged like {@link #throughput}, for comparison with the steady window's. */
+        double pgbenchTps() {
+            return ok().stream().mapToDouble(Run::pgbenchTps).average().orElse(Double.NaN);
+        }
+
+        double windowSeconds() {
+            return ok().stream().mapToDouble(Run::windowSeconds).average().orElse(Double.NaN);
+        }
     }
 
     private final List<Row> rows = new ArrayList<>();
@@ -105,8 +114,8 @@ final class Report {
     String detailTable() {
         StringBuilder sb = new StringBuilder();
         sb.append("| workload | target | throughput | per round | p50 ms | p99 ms | proxy CPU s per 1k tx"
-                + " (COPY: per GB) | proxy peak RSS MB |\n");
-        sb.append("|---|---|---:|---|---:|---:|---:|---:|\n");
+                + " (COPY: per GB) | proxy peak RSS MB | pgbench's own tps | window s |\n");
+        sb.append("|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             boolean copy = r.workload().kind() != Workloads.Kind.PGBENCH;
             String perRound = r.runs().stream()
@@ -117,7 +126,9 @@ final class Report {
                     .append(" | ").append(perRound).append(" | ")
                     .append(copy ? "–" : fmt2(r.latencyMs(50))).append(" | ")
                     .append(copy ? "–" : fmt2(r.latencyMs(99))).append(" | ")
-                    .append(fmt3(r.cpuCost())).append(" | ").append(fmt(r.peakRssMb())).append(" |\n");
+                    .append(fmt3(r.cpuCost())).append(" | ").append(fmt(r.peakRssMb())).append(" | ")
+                    .append(copy ? "–" : fmt(r.pgbenchTps())).append(" | ")
+                    .append(copy ? "–" : fmt1(r.windowSeconds())).append(" |\n");
         }
         return sb.toString();
     }
@@ -164,6 +175,10 @@ final class Report {
 
     private static String fmt(double v) {
         return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.0f", v);
+    }
+
+    private static String fmt1(double v) {
+        return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.1f", v);
     }
 
     private static String fmt2(double v) {

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -38,11 +37,19 @@ final class Workloads {
     }
 
     /**
-     * One run. {@code throughput} is TPS (pgbench, excluding initial connection time) or MB/s (COPY);
-     * {@code work} is transactions or bytes, the denominator of CPU cost. NaN marks what was not measured.
+     * One run. {@code throughput} is TPS over the {@link SteadyWindow} (pgbench) or MB/s (COPY); {@code work} is
+     * transactions or bytes, the denominator of CPU cost, and {@code cpuSeconds} the proxy's CPU over the same
+     * span. {@code pgbenchTps} is pgbench's own figure, {@code windowSeconds} the window's length. NaN marks what
+     * was not measured.
      */
     record Run(Workload workload, Target target, int round, double throughput, double work, double[] latenciesMs,
-               double cpuSeconds, double peakRssMb, String failure) {
+               double cpuSeconds, double peakRssMb, String failure, double pgbenchTps, double windowSeconds) {
+        Run(Workload workload, Target target, int round, double throughput, double work, double[] latenciesMs,
+            double cpuSeconds, double peakRssMb, String failure) {
+            this(workload, target, round, throughput, work, latenciesMs, cpuSeconds, peakRssMb, failure, Double.NaN,
+                    Double.NaN);
+        }
+
         boolean ok() {
             return failure == null;
         }
@@ -51,7 +58,10 @@ final class Workloads {
     private static final Pattern TPS = Pattern.compile("(?m)^tps = ([0-9.]+)");
     private static final Pattern PROCESSED = Pattern.compile("(?m)^number of transactions actually processed: (\\d+)");
     /** At high TPS every tenth transaction is logged: enough for p99, small enough not to slow pgbench. */
-    private static final String SAMPLING_RATE = "0.1";
+    private static final double SAMPLING_RATE = 0.1;
+    /** See {@link SteadyWindow}: seconds skipped once every pgbench thread runs, and the shortest usable window. */
+    private static final double SETTLE_SECONDS = 1;
+    private static final double MINIMUM_WINDOW_SECONDS = 3;
 
     private final String pgbench;
     private final String psql;
@@ -142,13 +152,13 @@ final class Workloads {
         List<String> cmd = new ArrayList<>(List.of(pgbench, "-h", "127.0.0.1", "-p", Integer.toString(t.port()),
                 "-U", Postgres.USER, "-n", "-c", Integer.toString(w.clients()),
                 "-j", Integer.toString(Math.min(2, w.clients())), "-T", Integer.toString(seconds),
-                "-l", "--log-prefix", logDir.resolve("tx").toString(), "--sampling-rate", SAMPLING_RATE));
+                "-l", "--log-prefix", logDir.resolve("tx").toString(), "--sampling-rate", Double.toString(SAMPLING_RATE)));
         cmd.addAll(w.pgbenchArgs());
         cmd.add(Postgres.DATABASE);
         Measure m = Measure.start(t);
         Processes.Result r = Processes.run(cmd, workDir, seconds + 180, env());
         m.stop();
-        double[] latencies = readLatencies(logDir);
+        SteadyWindow window = SteadyWindow.read(logDir, SETTLE_SECONDS, MINIMUM_WINDOW_SECONDS);
         deleteTree(logDir);
         Matcher tps = TPS.matcher(r.output());
         Matcher processed = PROCESSED.matcher(r.output());
@@ -163,8 +173,16 @@ final class Workloads {
             keepForDiagnosis(cmd, r.output());
             return failed(w, t, round, "failed: " + reason.replaceFirst("^pgbench: error: ", ""));
         }
-        return new Run(w, t, round, Double.parseDouble(tps.group(1)), Long.parseLong(processed.group(1)), latencies,
-                m.cpuSeconds, m.peakRssMb, null);
+        double steadyTps = window.tps(SAMPLING_RATE);
+        double pgbenchTps = Double.parseDouble(tps.group(1));
+        if (window.wholeRun()) {
+            // Too short to cut: pgbench's own figures, as before.
+            return new Run(w, t, round, pgbenchTps, Long.parseLong(processed.group(1)), window.latenciesMs(),
+                    m.cpuSeconds, m.peakRssMb, null, pgbenchTps, window.seconds());
+        }
+        return new Run(w, t, round, steadyTps, steadyTps * window.seconds(), window.latenciesMs(),
+                m.cpuBetween(window.startEpochSeconds(), window.endEpochSeconds()), m.peakRssMb, null, pgbenchTps,
+                window.seconds());
     }
 
     private Run copy(Workload w, Target t, int round) throws IOException {
@@ -220,22 +238,6 @@ final class Workloads {
         return Map.of("PGPASSWORD", Postgres.PASSWORD, "PGSSLMODE", "disable", "PGGSSENCMODE", "disable");
     }
 
-    /** Third column of pgbench's per-transaction log: the transaction's latency in microseconds. */
-    private static double[] readLatencies(Path logDir) throws IOException {
-        List<double[]> parts = new ArrayList<>();
-        try (Stream<Path> files = Files.list(logDir)) {
-            for (Path f : files.toList()) {
-                try (Stream<String> lines = Files.lines(f)) {
-                    parts.add(lines.mapToDouble(l -> {
-                        String[] fields = l.split(" ");
-                        return fields.length > 2 ? Long.parseLong(fields[2]) / 1000.0 : Double.NaN;
-                    }).filter(d -> !Double.isNaN(d)).toArray());
-                }
-            }
-        }
-        return parts.stream().flatMapToDouble(Arrays::stream).toArray();
-    }
-
     /** Failed runs' full output goes to failures.log in the results directory, to be read after the run. */
     private void keepForDiagnosis(List<String> command, String output) throws IOException {
         Files.createDirectories(failureLog.getParent());
@@ -261,18 +263,45 @@ final class Workloads {
         Files.deleteIfExists(dir);
     }
 
-    /** CPU seconds and peak RSS of a proxy over one run; NaN for direct PostgreSQL, which is not measured. */
+    /**
+     * CPU seconds and peak RSS of a proxy over one run; NaN for direct PostgreSQL, which is not measured. The CPU
+     * time is also sampled every 100 ms, so that the CPU spent inside a {@link SteadyWindow} can be read back.
+     */
     private static final class Measure {
+        private static final long SAMPLE_MILLIS = 100;
         private final Proxy proxy;
         private final double cpuBefore;
+        private final List<double[]> samples = new ArrayList<>();
+        private final Thread sampler;
         double cpuSeconds = Double.NaN;
         double peakRssMb = Double.NaN;
 
         private Measure(Proxy proxy) {
             this.proxy = proxy;
             this.cpuBefore = proxy == null ? Double.NaN : proxy.cpuSeconds();
-            if (proxy != null) {
-                proxy.resetPeakRss();
+            if (proxy == null) {
+                sampler = null;
+                return;
+            }
+            proxy.resetPeakRss();
+            sampler = new Thread(() -> {
+                try {
+                    while (true) {
+                        sample();
+                        Thread.sleep(SAMPLE_MILLIS);
+                    }
+                } catch (InterruptedException e) {
+                    // stop() ends the sampling
+                }
+            }, "cpu-sampler");
+            sampler.setDaemon(true);
+            sampler.start();
+        }
+
+        private void sample() {
+            double cpu = proxy.cpuSeconds();
+            synchronized (samples) {
+                samples.add(new double[] {System.currentTimeMillis() / 1000.0, cpu});
             }
         }
 
@@ -282,10 +311,36 @@ final class Workloads {
 
         void stop() {
             if (proxy != null) {
+                sampler.interrupt();
+                try {
+                    sampler.join(5_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                sample();
                 cpuSeconds = proxy.cpuSeconds() - cpuBefore;
                 // Without a reset VmHWM is the peak since start, still an upper bound for this run.
                 peakRssMb = proxy.peakRssMb();
             }
+        }
+
+        /** CPU seconds between two wall-clock instants (epoch seconds), interpolated between samples. */
+        double cpuBetween(double from, double to) {
+            synchronized (samples) {
+                return proxy == null || samples.size() < 2 ? Double.NaN : Math.max(0, cpuAt(to) - cpuAt(from));
+            }
+        }
+
+        private double cpuAt(double epochSeconds) {
+            double[] previous = samples.get(0);
+            for (double[] s : samples) {
+                if (s[0] >= epochSeconds) {
+                    double span = s[0] - previous[0];
+                    return span <= 0 ? s[1] : previous[1] + (s[1] - previous[1]) * (epochSeconds - previous[0]) / span;
+                }
+                previous = s;
+            }
+            return previous[1];
         }
     }
 }
