@@ -135,12 +135,17 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private boolean flushClientPending;
     /** After a request failed without reaching a backend, the rest of its extended batch is skipped up to Sync. */
     private boolean discardUntilSync;
+    /** Where the janitor looks every round; this session is in it while {@link #watched}. */
+    private final Watchlist watchlist;
+    private boolean watched;
 
     public ClientSession(long id, Channel channel, ProxyContext context) {
         this.id = id;
         this.channel = channel;
         this.context = context;
-        context.sessions().add(this);
+        this.watchlist = context.sessions().add(this);
+        watched = true;
+        watchlist.add(this);
     }
 
     @Override
@@ -160,6 +165,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private void setState(ClientState next) {
         if (next != state) {
             state = next;
+            if (!watched && needsWatching()) {
+                watched = true;
+                watchlist.add(this);
+            }
             stateSinceNanos = now();
             if (next == ClientState.WAITING || next == ClientState.LOGIN_WAITING) {
                 waitStartNanos = stateSinceNanos;
@@ -1107,6 +1116,19 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     /** Whether this client counts as idle in transaction: holding a transaction open and asking nothing. */
     boolean isIdleInTransaction() {
         return state == ClientState.LINKED && transactionStatus != TransactionStatus.IDLE && pending.isQuiet();
+    }
+
+    /** Whether the janitor must look every round: anything but idle has a deadline finer than its sweep. */
+    boolean needsWatching() {
+        return state != ClientState.IDLE && state != ClientState.CLOSED;
+    }
+
+    boolean isWatched() {
+        return watched;
+    }
+
+    void unwatched() {
+        watched = false;
     }
 
     /** The janitor's round for this client, on its own event loop: every client timeout lives here. */

@@ -8,23 +8,36 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Every live client session, for the admin console and for the per-event-loop janitor that enforces client
- * timeouts (each loop scans only its own sessions, so no session is touched off its loop).
+ * timeouts (each loop looks only at its own sessions, so no session is touched off its loop).
  */
 public final class SessionRegistry {
 
-    private final Map<Long, ClientSession> byId = new ConcurrentHashMap<>();
-    private final Map<EventLoop, Set<ClientSession>> byLoop = new ConcurrentHashMap<>();
+    /** The janitor sweeps every session of a loop once in this many rounds, and the {@link Watchlist} each round. */
+    static final int SWEEP_EVERY_ROUNDS = 10;
 
-    void add(ClientSession session) {
+    private final Map<Long, ClientSession> byId = new ConcurrentHashMap<>();
+    private final Map<EventLoop, OnLoop> byLoop = new ConcurrentHashMap<>();
+
+    /** One loop's sessions: all of them, and those watched every round. */
+    private static final class OnLoop {
+        final Set<ClientSession> all = ConcurrentHashMap.newKeySet();
+        final Watchlist watched = new Watchlist();
+        int rounds;
+    }
+
+    /** Registers the session; call on its loop. Returns the loop's watchlist, which the session joins when busy. */
+    Watchlist add(ClientSession session) {
         byId.put(session.id(), session);
-        byLoop.computeIfAbsent(session.eventLoop(), l -> ConcurrentHashMap.newKeySet()).add(session);
+        OnLoop onLoop = byLoop.computeIfAbsent(session.eventLoop(), l -> new OnLoop());
+        onLoop.all.add(session);
+        return onLoop.watched;
     }
 
     void remove(ClientSession session) {
         byId.remove(session.id());
-        Set<ClientSession> onLoop = byLoop.get(session.eventLoop());
+        OnLoop onLoop = byLoop.get(session.eventLoop());
         if (onLoop != null) {
-            onLoop.remove(session);
+            onLoop.all.remove(session);
         }
     }
 
@@ -36,13 +49,28 @@ public final class SessionRegistry {
         return byId.get(id);
     }
 
-    /** Runs the janitor's round for the sessions of {@code loop}; call on that loop. */
+    /**
+     * Runs the janitor's round for the sessions of {@code loop}; call on that loop. Busy sessions are checked
+     * every round; idle ones, which only client.idle_timeout can end, once every {@link #SWEEP_EVERY_ROUNDS}.
+     */
     public void tick(EventLoop loop, long nowNanos) {
-        Set<ClientSession> onLoop = byLoop.get(loop);
-        if (onLoop != null) {
-            for (ClientSession session : onLoop) {
-                session.janitorTick(nowNanos);
+        OnLoop onLoop = byLoop.get(loop);
+        if (onLoop == null) {
+            return;
+        }
+        onLoop.watched.tick(nowNanos);
+        if (++onLoop.rounds % SWEEP_EVERY_ROUNDS == 0) {
+            for (ClientSession session : onLoop.all) {
+                if (!session.isWatched()) {
+                    session.janitorTick(nowNanos);
+                }
             }
         }
+    }
+
+    /** How many sessions of {@code loop} the janitor watches every round (for tests). */
+    int watchedOn(EventLoop loop) {
+        OnLoop onLoop = byLoop.get(loop);
+        return onLoop == null ? 0 : onLoop.watched.size();
     }
 }

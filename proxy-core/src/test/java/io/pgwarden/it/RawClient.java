@@ -57,6 +57,11 @@ final class RawClient implements AutoCloseable {
         in.readNBytes(bytes);
     }
 
+    /** True when the proxy has closed the connection and nothing more is to be read. */
+    boolean atEnd() throws IOException {
+        return in.read() == -1;
+    }
+
     private char readMessage() throws IOException {
         char t = (char) in.readByte();
         in.readNBytes(in.readInt() - 4);
