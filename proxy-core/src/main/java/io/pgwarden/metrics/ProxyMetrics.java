@@ -27,15 +27,6 @@ public final class ProxyMetrics {
     private static final List<String> TIMEOUT_KINDS =
             List.of("query_wait", "idle_in_transaction", "client_idle", "query", "login");
 
-    /**
-     * idle_in_transaction: between statements of an open transaction; request_after_check: the server
-     * answered the Sync sent ahead of the request, so it was killed while it had the request (no proxy can
-     * replay that); request_unchecked: no such Sync had been answered (the backend was reused within
-     * replay_check_after, or closed without a word).
-     */
-    private static final List<String> LOSS_PHASES =
-            List.of("idle_in_transaction", "request_after_check", "request_unchecked");
-
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Histogram clientWait;
     private final Counter timeouts;
@@ -77,7 +68,9 @@ public final class ProxyMetrics {
         TIMEOUT_KINDS.forEach(kind -> timeouts.labelValues(kind));
         healthChecks.labelValues("passed");
         healthChecks.labelValues("failed");
-        LOSS_PHASES.forEach(phase -> clientErrorsFromServerLoss.labelValues(phase));
+        for (ServerLossMoment during : ServerLossMoment.values()) {
+            clientErrorsFromServerLoss.labelValues(during.label());
+        }
         configReloads.labelValues("ok");
         configReloads.labelValues("failed");
         PoolCollectors.register(registry, pools, lossesByReason);
@@ -105,9 +98,9 @@ public final class ProxyMetrics {
         replayedRequests.inc();
     }
 
-    /** Counter pgwarden_client_errors_from_server_loss_total{during}, see {@link #LOSS_PHASES}. */
-    public void clientErrorFromServerLoss(String during) {
-        clientErrorsFromServerLoss.labelValues(label(during)).inc();
+    /** Counter pgwarden_client_errors_from_server_loss_total{during}, see {@link ServerLossMoment}. */
+    public void clientErrorFromServerLoss(ServerLossMoment during) {
+        clientErrorsFromServerLoss.labelValues(during.label()).inc();
     }
 
     /** Counter pgwarden_server_connect_attempts_total{database,result="ok|failed"}. */

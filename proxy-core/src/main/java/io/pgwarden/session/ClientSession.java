@@ -13,6 +13,7 @@ import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.PoolMode;
 import io.pgwarden.config.UserConfig;
 import io.pgwarden.frontend.ClientAuthenticator;
+import io.pgwarden.metrics.ServerLossMoment;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolWaiter;
 import io.pgwarden.protocol.BackendMessages;
@@ -921,10 +922,10 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
         boolean owedNothing = pending.clientOwedNothing();
-        String lostDuring = owedNothing ? (inTransaction ? "idle_in_transaction" : null)
-                : replay.syncAnswered() ? "request_after_check" : "request_unchecked";
+        ServerLossMoment lostDuring = owedNothing ? (inTransaction ? ServerLossMoment.IDLE_IN_TRANSACTION : null)
+                : replay.syncAnswered() ? ServerLossMoment.REQUEST_AFTER_CHECK : ServerLossMoment.REQUEST_UNCHECKED;
         log.info("event=client_lost_server client={} server={} in_transaction={} lost_during={} reason=\"{}\"", id,
-                from.id(), inTransaction, lostDuring, describeLoss(from));
+                from.id(), inTransaction, lostDuring == null ? null : lostDuring.label(), describeLoss(from));
         if (lostDuring != null) {
             context.metrics().clientErrorFromServerLoss(lostDuring);
         }

@@ -111,7 +111,7 @@ class HttpEndpointsTest {
         metrics.healthCheck(false);
         metrics.configReload(true);
         metrics.clientKilled("admin_kill");
-        metrics.clientErrorFromServerLoss("request_after_check");
+        metrics.clientErrorFromServerLoss(ServerLossMoment.REQUEST_AFTER_CHECK);
 
         PrometheusText text = PrometheusText.parse(get("/metrics").body());
 
