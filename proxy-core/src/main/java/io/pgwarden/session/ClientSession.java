@@ -166,9 +166,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private void setState(ClientState next) {
         if (next != state) {
             state = next;
-            if (!watched && needsWatching()) {
-                watched = true;
-                watchlist.add(this);
+            if (!watched) {
+                watchIfBusy();
             }
             stateSinceNanos = now();
             if (next == ClientState.WAITING || next == ClientState.LOGIN_WAITING) {
@@ -1122,6 +1121,14 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     /** Whether the janitor must look every round: anything but idle has a deadline finer than its sweep. */
     boolean needsWatching() {
         return state != ClientState.IDLE && state != ClientState.CLOSED;
+    }
+
+    // Out of setState, which runs three times per transaction and is best kept small enough to inline.
+    private void watchIfBusy() {
+        if (needsWatching()) {
+            watched = true;
+            watchlist.add(this);
+        }
     }
 
     boolean isWatched() {

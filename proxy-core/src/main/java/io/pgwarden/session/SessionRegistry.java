@@ -67,10 +67,4 @@ public final class SessionRegistry {
             }
         }
     }
-
-    /** How many sessions of {@code loop} the janitor watches every round (for tests). */
-    int watchedOn(EventLoop loop) {
-        OnLoop onLoop = byLoop.get(loop);
-        return onLoop == null ? 0 : onLoop.watched.size();
-    }
 }

@@ -22,10 +22,6 @@ final class Watchlist {
         sessions[size++] = session;
     }
 
-    int size() {
-        return size;
-    }
-
     /**
      * Runs every watched session's timeouts and drops those that no longer need watching. A timeout may change
      * other sessions (a backend freed by a closed client goes to a waiter, which then joins the list): the loop
