@@ -61,6 +61,12 @@ public final class BackendPool {
     private int checking;
     private int consecutiveFailures;
     private boolean retryScheduled;
+    /**
+     * Set when a client drops this pool's database: min_size refills wait for the next client of the pool, or
+     * the backends they open would make the DROP fail ("being accessed by other users") and then find no
+     * database.
+     */
+    private boolean minSizeHeld;
     private String lastConnectError;
     private volatile Map<String, String> serverParameters;
 
@@ -139,6 +145,7 @@ public final class BackendPool {
     public BackendConnection acquire(PoolWaiter waiter) {
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
+            minSizeHeld = false;
             while (!paused && waiters.isEmpty() && !idle.isEmpty()) {
                 BackendConnection backend = takeIdleFor(waiter.eventLoop());
                 if (usableNow(backend, actions)) {
@@ -438,6 +445,14 @@ public final class BackendPool {
         toClose.forEach(b -> discard(b, reason));
     }
 
+    /** Before a client's DROP DATABASE of this pool's database: idle backends close, and none reopen on their own. */
+    public void closeForDrop(String reason) {
+        synchronized (this) {
+            minSizeHeld = true;
+        }
+        closeAll(reason);
+    }
+
     private void forget(BackendConnection backend) {
         if (backend.uncount()) {
             total--;
@@ -472,7 +487,7 @@ public final class BackendPool {
             opening++;
             actions.add(() -> open(loop));
         }
-        while (total < settings.minSize()) {
+        while (!minSizeHeld && total < settings.minSize()) {
             total++;
             opening++;
             actions.add(() -> open(backgroundLoops.next()));
@@ -588,7 +603,7 @@ public final class BackendPool {
                 for (PoolWaiter waiter : failed) {
                     actions.add(() -> onLoopOf(waiter, () -> waiter.onAcquireFailed(failure.error())));
                 }
-            } else if (!waiters.isEmpty() || total < settings.minSize()) {
+            } else if (!waiters.isEmpty() || (!minSizeHeld && total < settings.minSize())) {
                 retryScheduled = true;
                 long delay = backoffMillis();
                 log.info("event=server_retry pool={} delay_ms={} reason=\"{}\"", key, delay, lastConnectError);

@@ -81,11 +81,14 @@ public final class PoolRegistry {
         }));
     }
 
-    /** Before a client's DROP DATABASE: pgwarden's idle backends on that PostgreSQL database are closed. */
+    /**
+     * Before a client's DROP DATABASE: pgwarden's idle backends on that PostgreSQL database are closed, and its
+     * pools stop refilling to min_size until a client asks them for a backend again.
+     */
     public void closeIdleBackendsOf(String dbname) {
         for (BackendPool pool : pools.values()) {
             if (pool.dbname().equals(dbname)) {
-                pool.closeAll("DROP DATABASE " + dbname + " by a client");
+                pool.closeForDrop("DROP DATABASE " + dbname + " by a client");
             }
         }
     }
