@@ -51,7 +51,9 @@ class ClientTimeoutsTest {
             assertThat(idle.atEnd()).as("the idle client's connection is closed").isTrue();
             assertThat(idleFor).isGreaterThanOrEqualTo(Duration.ofMillis(1500))
                     .as("the sweep runs once a second").isLessThan(Duration.ofMillis(1500 + 4000));
-            assertThat(busyRuns.get(30, TimeUnit.SECONDS)).as("statements the busy client ran").isGreaterThan(5);
+            // Its loop ran from before the timeout until after the idle client's error: a busy client cut off by
+            // the timeout would have failed it.
+            assertThat(busyRuns.get(30, TimeUnit.SECONDS)).as("statements the busy client ran").isPositive();
             try (Statement s = busy.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
                 assertThat(rs.next()).isTrue();
             }
