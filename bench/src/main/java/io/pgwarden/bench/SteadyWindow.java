@@ -18,8 +18,7 @@ import java.util.stream.Stream;
  * faster than it is in steady state. The window starts {@code settleSeconds} after the last thread's first
  * transaction and ends at the first thread's last one.
  */
-record SteadyWindow(double startEpochSeconds, double endEpochSeconds, double[] latenciesMs, long sampledTransactions,
-                    boolean wholeRun) {
+record SteadyWindow(double startEpochSeconds, double endEpochSeconds, double[] latenciesMs, boolean wholeRun) {
 
     /** One logged transaction: when it ended and how long it took. */
     private record Entry(double endEpochSeconds, double latencyMs) {
@@ -31,7 +30,8 @@ record SteadyWindow(double startEpochSeconds, double endEpochSeconds, double[] l
 
     /** Transactions per second in the window, scaled up from the logged sample. */
     double tps(double samplingRate) {
-        return seconds() > 0 ? sampledTransactions / samplingRate / seconds() : Double.NaN;
+        // Every logged transaction in the window has its latency here: their count is the sample's size.
+        return seconds() > 0 ? latenciesMs.length / samplingRate / seconds() : Double.NaN;
     }
 
     /**
@@ -53,7 +53,7 @@ record SteadyWindow(double startEpochSeconds, double endEpochSeconds, double[] l
 
     private static SteadyWindow of(List<List<Entry>> threads, double settleSeconds, double minimumSeconds) {
         if (threads.isEmpty()) {
-            return new SteadyWindow(0, 0, new double[0], 0, true);
+            return new SteadyWindow(0, 0, new double[0], true);
         }
         double lastStart = Double.NEGATIVE_INFINITY;
         double firstEnd = Double.POSITIVE_INFINITY;
@@ -79,7 +79,7 @@ record SteadyWindow(double startEpochSeconds, double endEpochSeconds, double[] l
         double[] latencies = threads.stream().flatMap(List::stream)
                 .filter(e -> e.endEpochSeconds() >= from && e.endEpochSeconds() <= to)
                 .mapToDouble(Entry::latencyMs).toArray();
-        return new SteadyWindow(start, end, latencies, latencies.length, wholeRun);
+        return new SteadyWindow(start, end, latencies, wholeRun);
     }
 
     /**

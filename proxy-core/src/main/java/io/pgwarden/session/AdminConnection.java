@@ -40,7 +40,7 @@ final class AdminConnection {
         return parameters;
     }
 
-    /** The answer to one client message. Takes ownership of {@code message}. */
+    /** The answer to one client message, for the caller to write. Takes ownership of {@code message}. */
     ByteBuf answer(ByteBufAllocator alloc, ByteBuf message, byte tag) {
         ByteBuf out = alloc.buffer();
         try {
@@ -60,9 +60,11 @@ final class AdminConnection {
             if (tag == Tags.Frontend.SYNC) {
                 discardUntilSync = false;
             }
-            return out.retain();
-        } finally {
+            return out;
+        } catch (RuntimeException e) {
             out.release();
+            throw e;
+        } finally {
             message.release();
         }
     }
