@@ -18,14 +18,26 @@ final class PoolViews {
     private PoolViews() {
     }
 
+    /** What the pools are now, for a metrics scrape: reading them creates no pool and opens no connection. */
     static List<PoolView> of(ProxyContext context) {
-        // Every configured database is reported, even before its first client: probe it as the first user.
+        return of(context, false);
+    }
+
+    /**
+     * The readiness probe's question, "can every configured database serve now?": a database with no pool yet gets
+     * one (as the first user), and a pool without a backend opens one to find out.
+     */
+    static List<PoolView> probed(ProxyContext context) {
         var config = context.config();
         config.users().values().stream().findFirst().ifPresent(user -> config.databases().values().forEach(db -> {
             if (context.pools().pools().stream().noneMatch(p -> p.key().database().equals(db.name()))) {
                 context.pools().poolFor(db, user);
             }
         }));
+        return of(context, true);
+    }
+
+    private static List<PoolView> of(ProxyContext context, boolean probe) {
         Map<BackendPool, int[]> clients = new HashMap<>();
         Map<BackendPool, Long> longestWait = new HashMap<>();
         for (ClientSession session : context.sessions().all()) {
@@ -52,7 +64,7 @@ final class PoolViews {
             BackendPool.Counts servers = pool.counts();
             PoolStats stats = pool.stats();
             boolean live = servers.active() + servers.idle() + servers.testing() > 0;
-            if (!live) {
+            if (!live && probe) {
                 // Readiness means "can serve now": with no backend, find out by opening one.
                 pool.probe();
             }

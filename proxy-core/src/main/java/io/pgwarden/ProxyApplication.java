@@ -109,7 +109,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             app.startJanitors();
             if (config.admin().http() != null) {
                 app.http = HttpEndpoints.start(config.admin().http().host(), config.admin().http().port(),
-                        context.metrics(), () -> PoolViews.of(context));
+                        context.metrics(), () -> PoolViews.probed(context));
                 log.info("event=http_listen addr={}", app.http.address());
             }
             log.info("event=listen addr={} transport={} databases={} users={}", address, transport.name(),

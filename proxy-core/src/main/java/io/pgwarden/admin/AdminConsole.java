@@ -74,11 +74,11 @@ public final class AdminConsole {
     }
 
     private AdminResult clients(boolean leaksOnly) {
-        long warnMillis = context.config().defaults().client().idleInTransactionWarning().toMillis();
         List<ClientView> views = new ArrayList<>();
         for (ClientSession session : context.sessions().all()) {
             ClientView v = session.view();
-            if (!leaksOnly || (v.state().startsWith("idle in transaction") && v.stateAgeMillis() >= warnMillis
+            if (!leaksOnly || (v.state().startsWith("idle in transaction")
+                    && v.stateAgeMillis() >= session.idleInTransactionWarning().toMillis()
                     && v.transactionAgeMillis() >= 0)) {
                 views.add(v);
             }

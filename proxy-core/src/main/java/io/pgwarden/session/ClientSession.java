@@ -121,6 +121,8 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private UserConfig user;
     private DatabaseConfig database;
     private BackendPool pool;
+    /** Fixed at login: a RELOAD that changes the database's pool_mode applies to clients that log in after it. */
+    private PoolMode mode;
     /** The pool's interning of settings sets, kept so that no function object is built per transaction. */
     private java.util.function.UnaryOperator<Map<String, String>> internSettings;
     private io.prometheus.metrics.core.datapoints.DistributionDataPoint waitHistogram;
@@ -355,6 +357,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         }
         pool = context.pools().poolFor(database, user);
         internSettings = pool::canonicalSettings;
+        mode = database.pool().poolMode();
         Keepalive keepalive = database.pool().client().keepalive();
         SocketOptions.apply(channel, keepalive.idle(), keepalive.interval(), keepalive.count(), Duration.ZERO);
         if (database.pool().poolMode() == PoolMode.TRANSACTION) {
@@ -562,11 +565,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
                 pool.rememberSpelling(name, value, parameters.get(name));
             }
         });
-        boolean sessionMode = pool.settings().poolMode() == PoolMode.SESSION;
+        boolean sessionMode = mode == PoolMode.SESSION;
         key = sessionMode ? context.cancelRegistry().register(this, acquired.processId())
                 : context.cancelRegistry().register(this);
         completeLogin(parameters);
-        if (pool.settings().poolMode() == PoolMode.TRANSACTION) {
+        if (mode == PoolMode.TRANSACTION) {
             // This backend only served the login; requests get one when they arrive.
             unlink();
             pool.release(acquired);
@@ -1148,7 +1151,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             checkWaitTimeout(now);
         }
         if (!state.isLoggedIn()) {
-            java.time.Duration login = context.config().defaults().client().loginTimeout();
+            java.time.Duration login = loginTimeout();
             if (state != ClientState.LOGIN_WAITING && now - connectedAtNanos > login.toNanos()) {
                 context.metrics().timeoutFired("login");
                 fatal(ErrorResponse.fatal("08P01", "pgwarden: login not completed within client.login_timeout ("
@@ -1216,6 +1219,20 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             fatal(ErrorResponse.fatal("57P05", "terminating connection due to idle-session timeout (pgwarden "
                     + "client.idle_timeout " + idleTimeout.toMillis() + " ms)"));
         }
+    }
+
+    /** The named database's own login_timeout once the StartupMessage has named one, else the global value. */
+    private java.time.Duration loginTimeout() {
+        io.pgwarden.config.PoolSettings settings = startup == null ? context.config().defaults()
+                : context.config().database(startup.database()).map(DatabaseConfig::pool)
+                        .orElse(context.config().defaults());
+        return settings.client().loginTimeout();
+    }
+
+    /** This client's idle_in_transaction_warning: its database's own, or the global one before login. */
+    public java.time.Duration idleInTransactionWarning() {
+        BackendPool p = pool;
+        return (p != null ? p.settings() : context.config().defaults()).client().idleInTransactionWarning();
     }
 
     /** Closes this client on an operator's request (KILL_CLIENT). */
@@ -1287,7 +1304,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
             return;
         }
         boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
-        String resetQuery = pool.settings().poolMode() == PoolMode.SESSION || pinned
+        String resetQuery = mode == PoolMode.SESSION || pinned
                 ? pool.settings().serverResetQuery() : null;
         BackendReset.start(pool, b, inTransaction, resetQuery);
     }

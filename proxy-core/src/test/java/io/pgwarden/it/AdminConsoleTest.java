@@ -340,4 +340,71 @@ class AdminConsoleTest {
             assertThat(held.get(5, TimeUnit.SECONDS)).isEqualTo(5);
         }
     }
+
+    /** SHOW LEAKS reports by each database's own idle_in_transaction_warning, as the log does. */
+    @Test
+    void showLeaksUsesTheDatabasesOwnWarningThreshold() throws Exception {
+        String yaml = """
+                listen:
+                  host: 127.0.0.1
+                  port: 0
+                defaults:
+                  pool_mode: transaction
+                  client:
+                    idle_in_transaction_warning: 1h
+                databases:
+                  appdb:
+                    host: 127.0.0.1
+                    port: ${PG_PORT}
+                    client:
+                      idle_in_transaction_warning: 200ms
+                users:
+                  app:
+                    password: ${APP_PASSWORD}
+                  admin:
+                    password: admin-secret
+                admin:
+                  users: [admin]
+                """;
+        try (TestProxy proxy = TestProxy.fromYaml(() -> yaml, TestPostgres.shared().port());
+             Connection admin = admin(proxy); Connection sleeper = proxy.connect()) {
+            sleeper.setAutoCommit(false);
+            try (Statement s = sleeper.createStatement()) {
+                s.execute("SELECT 'left open'");
+            }
+            List<Map<String, String>> leaks = Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> show(admin, "SHOW LEAKS"), rows -> !rows.isEmpty());
+            assertThat(leaks.get(0).get("xact_start_statement")).startsWith("SELECT 'left open'");
+            sleeper.rollback();
+        }
+    }
+
+    /**
+     * A scrape reads what is there: it creates no pool and opens no server connection (only /ready probes), and
+     * it counts clients by state without touching each client.
+     */
+    @Test
+    void aMetricsScrapeOpensNoConnectionAndCreatesNoPool() throws Exception {
+        try (TestProxy proxy = start("pool_mode: transaction")) {
+            java.sql.Timestamp before = TestPostgres.shared().clock();
+            assertThat(proxy.application().pools().pools()).isEmpty();
+
+            String text = metrics(proxy);
+
+            assertThat(text).contains("pgwarden_timeouts_total");
+            assertThat(proxy.application().pools().pools()).as("pools after a scrape").isEmpty();
+            assertThat(TestPostgres.shared().backendsSince(before, "app")).isZero();
+
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                s.execute("SELECT 1");
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> metrics(proxy).contains(
+                        "pgwarden_clients{database=\"appdb\",state=\"idle_in_transaction\",user=\"app\"} 1"));
+                c.rollback();
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> metrics(proxy).contains(
+                    "pgwarden_clients{database=\"appdb\",state=\"idle_in_transaction\",user=\"app\"} 0"));
+            assertThat(http(proxy, "/ready").statusCode()).as("/ready still probes").isEqualTo(200);
+        }
+    }
 }

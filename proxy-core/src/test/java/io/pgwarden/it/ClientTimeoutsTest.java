@@ -86,4 +86,46 @@ class ClientTimeoutsTest {
             }
         }
     }
+
+    /** A database's own client.login_timeout applies once the StartupMessage has named that database. */
+    @Test
+    void aPerDatabaseLoginTimeoutOverridesTheGlobalOne() throws Exception {
+        try (TestProxy proxy = TestProxy.fromYaml(() -> """
+                listen:
+                  host: 127.0.0.1
+                  port: 0
+                defaults:
+                  pool_mode: transaction
+                  client:
+                    login_timeout: 60s
+                databases:
+                  appdb:
+                    host: 127.0.0.1
+                    port: ${PG_PORT}
+                    client:
+                      login_timeout: 500ms
+                users:
+                  app:
+                    password: ${APP_PASSWORD}
+                """, TestPostgres.shared().port()); Socket stalled = new Socket("127.0.0.1", proxy.port())) {
+            stalled.setSoTimeout(20_000);
+            long connected = System.nanoTime();
+            StartupPacket.send(stalled.getOutputStream(), 196608, "user", "app", "database", "appdb");
+            DataInputStream in = new DataInputStream(stalled.getInputStream());
+            // The SASL request comes, and the client never answers it.
+            assertThat((char) in.readByte()).isEqualTo('R');
+            in.readFully(new byte[in.readInt() - 4]);
+
+            byte type = in.readByte();
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            Duration waited = Duration.ofNanos(System.nanoTime() - connected);
+
+            assertThat((char) type).isEqualTo('E');
+            assertThat(new String(body, StandardCharsets.UTF_8)).contains("08P01").contains("client.login_timeout")
+                    .contains("500 ms");
+            assertThat(in.read()).as("then the connection is closed").isEqualTo(-1);
+            assertThat(waited).as("appdb's 500 ms, not the global 60 s").isLessThan(Duration.ofSeconds(10));
+        }
+    }
 }

@@ -42,6 +42,61 @@ class SessionModeTest {
         }
     }
 
+    /**
+     * A client's pooling mode is fixed at its login: a RELOAD that turns its database to transaction mode must not
+     * let its session state (a temporary table, a role, an advisory lock) reach the next client of its backend.
+     */
+    @Test
+    void aReloadToTransactionModeStillResetsTheBackendOfASessionModeClient() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> mode = new java.util.concurrent.atomic.AtomicReference<>("session");
+        try (TestProxy proxy = TestProxy.fromYaml(() -> """
+                listen:
+                  host: 127.0.0.1
+                  port: 0
+                defaults:
+                  pool_mode: %s
+                  max_size: 1
+                databases:
+                  appdb:
+                    host: 127.0.0.1
+                    port: ${PG_PORT}
+                users:
+                  app:
+                    password: ${APP_PASSWORD}
+                  admin:
+                    password: admin-secret
+                admin:
+                  users: [admin]
+                """.formatted(mode.get()), TestPostgres.shared().port())) {
+            int firstPid;
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                s.execute("CREATE TEMP TABLE left_behind (v int)");
+                s.execute("SELECT pg_advisory_lock(778)");
+                s.execute("SET statement_timeout = '23456ms'");
+                firstPid = Integer.parseInt(single(s, "SELECT pg_backend_pid()::text"));
+                mode.set("transaction");
+                java.util.Properties simple = new java.util.Properties();
+                simple.setProperty("preferQueryMode", "simple");
+                try (Connection admin = proxy.connect("pgwarden", "admin", "admin-secret", simple)) {
+                    admin.createStatement().execute("RELOAD");
+                }
+                assertThat(single(s, "SELECT count(*)::text FROM pg_tables WHERE tablename = 'left_behind'"))
+                        .as("the session-mode client keeps its session after the reload").isEqualTo("1");
+            }
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                assertThat(Integer.parseInt(single(s, "SELECT pg_backend_pid()::text")))
+                        .as("max_size 1: the next client gets the same backend").isEqualTo(firstPid);
+                assertThat(single(s, "SELECT (to_regclass('pg_temp.left_behind') IS NULL)::text"))
+                        .as("the last client's temporary table is gone").isEqualTo("true");
+                assertThat(single(s, "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' "
+                        + "AND pid = pg_backend_pid()")).as("its advisory lock is released").isEqualTo("0");
+                assertThat(single(s, "SHOW statement_timeout")).isEqualTo("0");
+                c.commit();
+            }
+        }
+    }
+
     private static String single(Statement s, String sql) throws SQLException {
         try (ResultSet rs = s.executeQuery(sql)) {
             assertThat(rs.next()).isTrue();
