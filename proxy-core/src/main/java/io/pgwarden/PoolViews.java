@@ -3,16 +3,14 @@ package io.pgwarden;
 import io.pgwarden.metrics.PoolView;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolStats;
-import io.pgwarden.session.ClientSession;
-import io.pgwarden.session.ClientView;
+import io.pgwarden.session.ClientState;
+import io.pgwarden.session.PoolClients;
 import io.pgwarden.session.ProxyContext;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
-/** Turns pools and sessions into the per-pool views the metrics and the readiness probe export. */
+/** Turns pools and their client counts into the per-pool views the metrics and the readiness probe export. */
 final class PoolViews {
 
     private PoolViews() {
@@ -38,29 +36,10 @@ final class PoolViews {
     }
 
     private static List<PoolView> of(ProxyContext context, boolean probe) {
-        Map<BackendPool, int[]> clients = new HashMap<>();
-        Map<BackendPool, Long> longestWait = new HashMap<>();
-        for (ClientSession session : context.sessions().all()) {
-            BackendPool pool = session.pool();
-            if (pool == null) {
-                continue;
-            }
-            int[] counts = clients.computeIfAbsent(pool, p -> new int[4]);
-            ClientView view = session.view();
-            switch (view.state()) {
-                case "active" -> counts[0]++;
-                case "idle" -> counts[1]++;
-                case "idle in transaction", "idle in transaction (aborted)" -> counts[2]++;
-                case "waiting" -> {
-                    counts[3]++;
-                    longestWait.merge(pool, view.waitMillis(), Math::max);
-                }
-                default -> { }
-            }
-        }
+        long now = System.nanoTime();
         List<PoolView> views = new ArrayList<>();
         for (BackendPool pool : context.pools().pools()) {
-            int[] c = clients.getOrDefault(pool, new int[4]);
+            PoolClients c = context.sessions().clientsOf(pool.key());
             BackendPool.Counts servers = pool.counts();
             PoolStats stats = pool.stats();
             boolean live = servers.active() + servers.idle() + servers.testing() > 0;
@@ -72,9 +51,12 @@ final class PoolViews {
             String detail = live ? servers.active() + servers.idle() + " server connections"
                     : servers.lastConnectError() != null ? servers.lastConnectError() : "no server connection yet";
             views.add(new PoolView(pool.key().database(), pool.key().user(),
-                    pool.settings().poolMode().name().toLowerCase(Locale.ROOT), c[0], c[1], c[2], c[3],
+                    pool.settings().poolMode().name().toLowerCase(Locale.ROOT), c.count(ClientState.ACTIVE),
+                    c.count(ClientState.IDLE),
+                    c.count(ClientState.IN_TRANSACTION) + c.count(ClientState.FAILED_TRANSACTION),
+                    c.count(ClientState.WAITING),
                     servers.active(), servers.idle(), servers.testing(), servers.opening(), pool.settings().maxSize(),
-                    longestWait.getOrDefault(pool, 0L), stats.transactions(), stats.queries(), stats.bytesIn(),
+                    pool.longestWaitNanos(now) / 1_000_000, stats.transactions(), stats.queries(), stats.bytesIn(),
                     stats.bytesOut(), pool.isPaused(), ready, detail));
         }
         return views;

@@ -12,16 +12,17 @@ import io.pgwarden.backend.LossCounters;
 import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.frontend.Credentials;
+import io.pgwarden.frontend.FrontendContext;
 import io.pgwarden.metrics.HttpEndpoints;
 import io.pgwarden.metrics.PoolView;
 import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolRegistry;
 import io.pgwarden.server.ProxyServer;
-import io.pgwarden.server.Transport;
+import io.pgwarden.net.Transport;
 import io.pgwarden.session.CancelRegistry;
 import io.pgwarden.session.ConfigHolder;
-import io.pgwarden.session.EventLog;
+import io.pgwarden.metrics.EventLog;
 import io.pgwarden.session.ProxyContext;
 import io.pgwarden.session.SessionRegistry;
 import io.pgwarden.session.StatementNames;
@@ -96,11 +97,11 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             ProxyMetrics metrics = new ProxyMetrics(() -> built.get() == null ? List.of() : PoolViews.of(built.get()),
                     losses::snapshot);
             PoolRegistry pools = new PoolRegistry(connector, loops, events, metrics);
-            ProxyContext context = new ProxyContext(new ConfigHolder(config), pools, new Credentials(),
-                    new CancelRegistry(), new CancelForwarder(transport), new StatementNames(), new AtomicInteger(),
-                    MAX_MESSAGE_LENGTH, sessions, events, metrics, console::get);
+            ProxyContext context = new ProxyContext(new ConfigHolder(config), pools, new CancelRegistry(),
+                    new CancelForwarder(transport), new StatementNames(), sessions, events, metrics);
             built.set(context);
-            ProxyServer server = new ProxyServer(transport, loops, context, WATER_MARK);
+            ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context, new Credentials(),
+                    console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH), WATER_MARK);
             InetSocketAddress address = server.bind(config.listen().host(), config.listen().port());
             ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source);
             console.set(new AdminConsole(context, app));

@@ -5,7 +5,7 @@ import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.session.ClientSession;
 import io.pgwarden.session.ClientView;
-import io.pgwarden.session.EventLog;
+import io.pgwarden.metrics.EventLog;
 import io.pgwarden.session.ProxyContext;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -8,29 +8,18 @@ import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolStats;
 import io.pgwarden.session.ClientSession;
+import io.pgwarden.session.ClientState;
+import io.pgwarden.session.PoolClients;
 import io.pgwarden.session.ProxyContext;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /** SHOW POOLS, SHOW STATS and SHOW SERVERS: per-pool counts, traffic and backends. */
 final class PoolsTable {
 
     private PoolsTable() {
-    }
-
-    /** Client counts of one pool by the console's state names. */
-    static Map<String, Integer> clientStates(ProxyContext context, BackendPool pool) {
-        Map<String, Integer> counts = new HashMap<>();
-        for (ClientSession session : context.sessions().all()) {
-            if (session.pool() == pool) {
-                counts.merge(session.describeState(), 1, Integer::sum);
-            }
-        }
-        return counts;
     }
 
     static List<BackendPool> sortedPools(ProxyContext context) {
@@ -42,23 +31,18 @@ final class PoolsTable {
     static AdminResult pools(ProxyContext context) {
         List<List<String>> rows = new ArrayList<>();
         for (BackendPool pool : sortedPools(context)) {
-            Map<String, Integer> clients = clientStates(context, pool);
+            PoolClients clients = context.sessions().clientsOf(pool.key());
             BackendPool.Counts servers = pool.counts();
-            long maxWaitMillis = 0;
-            for (ClientSession session : context.sessions().all()) {
-                if (session.pool() == pool) {
-                    maxWaitMillis = Math.max(maxWaitMillis, session.view().waitMillis());
-                }
-            }
-            int active = clients.getOrDefault("active", 0);
-            int idleInTransaction = clients.getOrDefault("idle in transaction", 0)
-                    + clients.getOrDefault("idle in transaction (aborted)", 0);
+            long maxWaitMillis = pool.longestWaitNanos(System.nanoTime()) / 1_000_000;
+            int active = clients.count(ClientState.ACTIVE);
+            int idleInTransaction = clients.count(ClientState.IN_TRANSACTION)
+                    + clients.count(ClientState.FAILED_TRANSACTION);
             rows.add(List.of(pool.key().database(), pool.key().user(),
-                    str(active + idleInTransaction), str(clients.getOrDefault("waiting", 0)), "0", "0",
+                    str(active + idleInTransaction), str(clients.count(ClientState.WAITING)), "0", "0",
                     str(servers.active()), "0", "0", str(servers.idle()), "0", str(servers.testing()),
                     str(servers.opening()), str(maxWaitMillis / 1000), str((maxWaitMillis % 1000) * 1000),
                     pool.settings().poolMode().name().toLowerCase(Locale.ROOT),
-                    str(clients.getOrDefault("idle", 0)), str(idleInTransaction), str(active),
+                    str(clients.count(ClientState.IDLE)), str(idleInTransaction), str(active),
                     str(pool.settings().maxSize()), pool.isPaused() ? "1" : "0", nz(servers.lastConnectError())));
         }
         return AdminResult.table(List.of("database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req",

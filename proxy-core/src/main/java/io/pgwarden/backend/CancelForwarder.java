@@ -7,7 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.pgwarden.protocol.CancelRequest;
-import io.pgwarden.server.Transport;
+import io.pgwarden.net.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

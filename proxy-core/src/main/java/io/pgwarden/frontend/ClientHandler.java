@@ -4,41 +4,65 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.pgwarden.admin.AdminConnection;
 import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.StartupRequest;
+import io.pgwarden.protocol.Tags;
+import io.pgwarden.session.ClientCloseReason;
 import io.pgwarden.session.ClientSession;
-import io.pgwarden.session.ProxyContext;
+import io.pgwarden.session.ClientState;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Thin adapter from the client channel's events to its {@link ClientSession}. */
+/**
+ * Routes a client channel's events: to its {@link Login} until it is logged in, then to its {@link ClientSession},
+ * or, for the virtual admin database, to its {@link AdminConnection}.
+ */
 public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(ClientHandler.class);
 
-    private final ProxyContext context;
+    private final FrontendContext context;
     private final AtomicLong ids;
+    private final FrontendFrameDecoder decoder;
     private ClientSession session;
+    private Login login;
 
-    public ClientHandler(ProxyContext context, AtomicLong ids) {
+    public ClientHandler(FrontendContext context, AtomicLong ids, FrontendFrameDecoder decoder) {
         this.context = context;
         this.ids = ids;
+        this.decoder = decoder;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         context.clientCount().incrementAndGet();
-        session = new ClientSession(ids.incrementAndGet(), ctx.channel(), context);
+        session = new ClientSession(ids.incrementAndGet(), ctx.channel(), context.proxy());
+        login = new Login(session, ctx.channel(), context, decoder);
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof StartupRequest request) {
-            session.onStartupRequest(request);
+            login.onStartupRequest(request);
+            return;
+        }
+        ByteBuf message = (ByteBuf) msg;
+        AdminConnection admin = login.admin();
+        if (session.state() == ClientState.AUTHENTICATING) {
+            login.onMessage(message);
+        } else if (admin != null && session.state() != ClientState.CLOSED) {
+            if (Frames.tag(message) == Tags.Frontend.TERMINATE) {
+                message.release();
+                session.close(ClientCloseReason.TERMINATED);
+            } else {
+                ctx.writeAndFlush(admin.answer(ctx.alloc(), message, Frames.tag(message)), ctx.voidPromise());
+            }
         } else {
-            session.onClientMessage((ByteBuf) msg);
+            session.onClientMessage(message);
         }
     }
 

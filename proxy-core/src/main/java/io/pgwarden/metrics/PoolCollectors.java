@@ -1,24 +1,25 @@
 package io.pgwarden.metrics;
 
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
-import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Registers the callback metrics that are read from {@link PoolView}s and loss totals at scrape time.
- *
- * <p>Callbacks rather than stateful gauges/counters: the pools already own these numbers, and copying them
- * into the registry on every change would cost hot-path work and could drift. The price is that the
- * supplier is invoked once per metric family per scrape, so it must be cheap and thread-safe.
+ * The metrics read from {@link PoolView}s at scrape time, as one collector: the pool views are built once per
+ * scrape for all families (not once per family), and the pools already own these numbers, so nothing is copied
+ * into the registry on the hot path.
  */
-final class PoolCollectors {
-
-    private static final String[] POOL_LABELS = {"database", "user"};
+final class PoolCollectors implements MultiCollector {
 
     private final Supplier<List<PoolView>> pools;
 
@@ -28,41 +29,7 @@ final class PoolCollectors {
 
     static void register(PrometheusRegistry registry, Supplier<List<PoolView>> pools,
                          Supplier<Map<String, Long>> lossesByReason) {
-        new PoolCollectors(pools).registerAll(registry, lossesByReason);
-    }
-
-    private void registerAll(PrometheusRegistry registry, Supplier<Map<String, Long>> lossesByReason) {
-        GaugeWithCallback.builder()
-                .name("pgwarden_clients")
-                .help("Client connections by state")
-                .labelNames("database", "user", "state")
-                .callback(cb -> forEachPool(p -> {
-                    cb.call(p.clientsActive(), db(p), user(p), "active");
-                    cb.call(p.clientsIdle(), db(p), user(p), "idle");
-                    cb.call(p.clientsIdleInTransaction(), db(p), user(p), "idle_in_transaction");
-                    cb.call(p.clientsWaiting(), db(p), user(p), "waiting");
-                }))
-                .register(registry);
-        GaugeWithCallback.builder()
-                .name("pgwarden_servers")
-                .help("Server (backend) connections by state")
-                .labelNames("database", "user", "state")
-                .callback(cb -> forEachPool(p -> {
-                    cb.call(p.serversActive(), db(p), user(p), "active");
-                    cb.call(p.serversIdle(), db(p), user(p), "idle");
-                    cb.call(p.serversTesting(), db(p), user(p), "testing");
-                    cb.call(p.serversOpening(), db(p), user(p), "opening");
-                }))
-                .register(registry);
-        poolGauge(registry, "pgwarden_pool_max_size", "Configured maximum server connections of the pool",
-                PoolView::maxSize);
-        poolGauge(registry, "pgwarden_client_longest_wait_seconds",
-                "How long the longest-waiting client of the pool has waited", p -> p.longestWaitMillis() / 1000.0);
-        poolGauge(registry, "pgwarden_pool_paused", "1 if the pool is paused, else 0", p -> p.paused() ? 1 : 0);
-        poolCounter(registry, "pgwarden_transactions_total", "Transactions completed", PoolView::transactions);
-        poolCounter(registry, "pgwarden_queries_total", "Queries completed", PoolView::queries);
-        poolCounter(registry, "pgwarden_bytes_received_total", "Bytes received from clients", PoolView::bytesIn);
-        poolCounter(registry, "pgwarden_bytes_sent_total", "Bytes sent to clients", PoolView::bytesOut);
+        registry.register(new PoolCollectors(pools));
         CounterWithCallback.builder()
                 .name("pgwarden_backend_losses_total")
                 .help("Server connections lost, by reason")
@@ -76,23 +43,60 @@ final class PoolCollectors {
                 .register(registry);
     }
 
-    private void poolGauge(PrometheusRegistry registry, String name, String help, ToDoubleFunction<PoolView> value) {
-        GaugeWithCallback.builder().name(name).help(help).labelNames(POOL_LABELS)
-                .callback(cb -> forEachPool(p -> cb.call(value.applyAsDouble(p), db(p), user(p))))
-                .register(registry);
-    }
-
-    private void poolCounter(PrometheusRegistry registry, String name, String help, ToDoubleFunction<PoolView> value) {
-        CounterWithCallback.builder().name(name).help(help).labelNames(POOL_LABELS)
-                .callback(cb -> forEachPool(p -> cb.call(value.applyAsDouble(p), db(p), user(p))))
-                .register(registry);
-    }
-
-    private void forEachPool(Consumer<PoolView> action) {
+    @Override
+    public MetricSnapshots collect() {
         List<PoolView> views = pools.get();
-        if (views != null) {
-            views.forEach(action);
+        if (views == null) {
+            views = List.of();
         }
+        GaugeSnapshot.Builder clients = GaugeSnapshot.builder().name("pgwarden_clients").help("Client connections by state");
+        GaugeSnapshot.Builder servers = GaugeSnapshot.builder().name("pgwarden_servers")
+                .help("Server (backend) connections by state");
+        for (PoolView p : views) {
+            clients.dataPoint(gauge(p.clientsActive(), p, "active"));
+            clients.dataPoint(gauge(p.clientsIdle(), p, "idle"));
+            clients.dataPoint(gauge(p.clientsIdleInTransaction(), p, "idle_in_transaction"));
+            clients.dataPoint(gauge(p.clientsWaiting(), p, "waiting"));
+            servers.dataPoint(gauge(p.serversActive(), p, "active"));
+            servers.dataPoint(gauge(p.serversIdle(), p, "idle"));
+            servers.dataPoint(gauge(p.serversTesting(), p, "testing"));
+            servers.dataPoint(gauge(p.serversOpening(), p, "opening"));
+        }
+        return MetricSnapshots.of(clients.build(), servers.build(),
+                poolGauge(views, "pgwarden_pool_max_size", "Configured maximum server connections of the pool",
+                        PoolView::maxSize),
+                poolGauge(views, "pgwarden_client_longest_wait_seconds",
+                        "How long the longest-waiting client of the pool has waited", p -> p.longestWaitMillis() / 1000.0),
+                poolGauge(views, "pgwarden_pool_paused", "1 if the pool is paused, else 0", p -> p.paused() ? 1 : 0),
+                poolCounter(views, "pgwarden_transactions", "Transactions completed", PoolView::transactions),
+                poolCounter(views, "pgwarden_queries", "Queries completed", PoolView::queries),
+                poolCounter(views, "pgwarden_bytes_received", "Bytes received from clients", PoolView::bytesIn),
+                poolCounter(views, "pgwarden_bytes_sent", "Bytes sent to clients", PoolView::bytesOut));
+    }
+
+    private static GaugeDataPointSnapshot gauge(double value, PoolView p, String state) {
+        return GaugeDataPointSnapshot.builder().value(value)
+                .labels(Labels.of("database", db(p), "state", state, "user", user(p))).build();
+    }
+
+    private static GaugeSnapshot poolGauge(List<PoolView> views, String name, String help,
+                                           ToDoubleFunction<PoolView> value) {
+        GaugeSnapshot.Builder gauge = GaugeSnapshot.builder().name(name).help(help);
+        views.forEach(p -> gauge.dataPoint(GaugeDataPointSnapshot.builder().value(value.applyAsDouble(p))
+                .labels(poolLabels(p)).build()));
+        return gauge.build();
+    }
+
+    private static CounterSnapshot poolCounter(List<PoolView> views, String name, String help,
+                                               ToDoubleFunction<PoolView> value) {
+        CounterSnapshot.Builder counter = CounterSnapshot.builder().name(name).help(help);
+        views.forEach(p -> counter.dataPoint(CounterDataPointSnapshot.builder().value(value.applyAsDouble(p))
+                .labels(poolLabels(p)).build()));
+        return counter.build();
+    }
+
+    private static Labels poolLabels(PoolView p) {
+        return Labels.of("database", db(p), "user", user(p));
     }
 
     private static String db(PoolView p) {

@@ -36,6 +36,7 @@ public final class ProxyMetrics {
     private final Counter healthChecks;
     private final Counter configReloads;
     private final Counter clientsKilled;
+    private final Counter clientCloses;
 
     /**
      * @param pools called on every scrape (once per pool metric family), so it must be cheap and thread-safe
@@ -64,6 +65,7 @@ public final class ProxyMetrics {
         healthChecks = counter("pgwarden_health_checks_total", "Server health checks", "result");
         configReloads = counter("pgwarden_config_reloads_total", "Configuration reloads", "result");
         clientsKilled = counter("pgwarden_clients_killed_total", "Client connections closed by the proxy", "reason");
+        clientCloses = counter("pgwarden_client_closes_total", "Client connections ended, by reason", "reason");
         // Pre-create the fixed label sets so rate() and alerts see a 0 before the first event.
         TIMEOUT_KINDS.forEach(kind -> timeouts.labelValues(kind));
         healthChecks.labelValues("passed");
@@ -132,5 +134,10 @@ public final class ProxyMetrics {
 
     private static String label(String value) {
         return PoolCollectors.orUnknown(value);
+    }
+
+    /** A client connection ended; {@code reason} is its close reason's label. */
+    public void clientClosed(String reason) {
+        clientCloses.labelValues(reason).inc();
     }
 }

@@ -11,7 +11,7 @@ import io.pgwarden.backend.LossReason;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.metrics.ProxyMetrics;
-import io.pgwarden.session.EventLog;
+import io.pgwarden.metrics.EventLog;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -86,44 +86,6 @@ public final class BackendPool {
         return key;
     }
 
-    /**
-     * How the server reports a setting a client asked for ("ISO" becomes "ISO, MDY"), learned at logins that
-     * applied it, so later logins served without a backend report the same spelling.
-     */
-    private final java.util.concurrent.ConcurrentMap<String, String> spellings =
-            new java.util.concurrent.ConcurrentHashMap<>();
-
-    public void rememberSpelling(String name, String requested, String reported) {
-        if (spellings.size() < 1_000) {
-            spellings.put(name + "\0" + requested, reported);
-        }
-    }
-
-    /**
-     * One shared immutable copy per distinct set of client settings, so that a client and a backend carrying the
-     * same set can tell by identity instead of comparing maps on every transaction.
-     */
-    public Map<String, String> canonicalSettings(Map<String, String> settings) {
-        Map<String, String> known = settingsSets.get(settings);
-        if (known != null) {
-            return known;
-        }
-        if (settingsSets.size() >= 10_000) {
-            // Identity is only a shortcut: forgetting the sets costs one map comparison per backend, nothing else.
-            settingsSets.clear();
-        }
-        Map<String, String> copy = Map.copyOf(settings);
-        known = settingsSets.putIfAbsent(copy, copy);
-        return known != null ? known : copy;
-    }
-
-    private final java.util.concurrent.ConcurrentMap<Map<String, String>, Map<String, String>> settingsSets =
-            new java.util.concurrent.ConcurrentHashMap<>();
-
-    public String spellingOf(String name, String requested) {
-        return spellings.getOrDefault(name + "\0" + requested, requested);
-    }
-
     /** The PostgreSQL database name this pool logs in to. */
     public String dbname() {
         return target.database();
@@ -172,6 +134,12 @@ public final class BackendPool {
         } else {
             waiter.eventLoop().execute(callback);
         }
+    }
+
+    /** How long the first client in line has waited, 0 when nobody waits. */
+    public synchronized long longestWaitNanos(long nowNanos) {
+        PoolWaiter first = waiters.peekFirst();
+        return first == null ? 0 : Math.max(0, nowNanos - first.waitingSinceNanos());
     }
 
     /** Removes a waiter that gave up; false if it was already handed a backend. */

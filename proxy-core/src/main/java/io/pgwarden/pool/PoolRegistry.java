@@ -5,7 +5,7 @@ import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.metrics.ProxyMetrics;
-import io.pgwarden.session.EventLog;
+import io.pgwarden.metrics.EventLog;
 import io.pgwarden.config.UserConfig;
 import java.util.Collection;
 import java.util.Queue;

@@ -9,6 +9,9 @@ public interface PoolWaiter {
 
     EventLoop eventLoop();
 
+    /** When this waiter began to wait (System.nanoTime()), so the pool can tell its longest wait in O(1). */
+    long waitingSinceNanos();
+
     /** The backend is now this waiter's; it must hand it back with release or discard. */
     void onBackendAcquired(BackendConnection backend);
 

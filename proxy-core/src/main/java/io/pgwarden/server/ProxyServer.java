@@ -8,7 +8,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.pgwarden.frontend.ClientHandler;
 import io.pgwarden.frontend.FrontendFrameDecoder;
-import io.pgwarden.session.ProxyContext;
+import io.pgwarden.frontend.FrontendContext;
+import io.pgwarden.net.Transport;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -17,12 +18,12 @@ public final class ProxyServer {
 
     private final Transport transport;
     private final EventLoopGroup loops;
-    private final ProxyContext context;
+    private final FrontendContext context;
     private final WriteBufferWaterMark waterMark;
     private final AtomicLong clientIds = new AtomicLong();
     private Channel serverChannel;
 
-    public ProxyServer(Transport transport, EventLoopGroup loops, ProxyContext context, WriteBufferWaterMark waterMark) {
+    public ProxyServer(Transport transport, EventLoopGroup loops, FrontendContext context, WriteBufferWaterMark waterMark) {
         this.transport = transport;
         this.loops = loops;
         this.context = context;
@@ -43,8 +44,9 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("frames", new FrontendFrameDecoder());
-                        ch.pipeline().addLast("client", new ClientHandler(context, clientIds));
+                        FrontendFrameDecoder frames = new FrontendFrameDecoder();
+                        ch.pipeline().addLast("frames", frames);
+                        ch.pipeline().addLast("client", new ClientHandler(context, clientIds, frames));
                     }
                 });
         serverChannel = bootstrap.bind(host, port).sync().channel();

@@ -15,6 +15,11 @@ final class DropDatabase {
     private DropDatabase() {
     }
 
+    static String target(io.netty.buffer.ByteBuf message, byte tag) {
+        byte[] text = SessionPinning.head(message, tag);
+        return SessionPinning.startsWithIgnoringCase(text, 0, "drop") ? target(text) : null;
+    }
+
     /** The database a statement drops, as PostgreSQL would fold the name; null for any other statement. */
     static String target(byte[] statementStart) {
         Matcher m = DROP.matcher(new String(statementStart, StandardCharsets.UTF_8));

@@ -35,6 +35,23 @@ final class SessionPinning {
         return true;
     }
 
+    /** What a Query's or Parse's statement uses that forces pinning, or null. */
+    static String reason(io.netty.buffer.ByteBuf message, byte tag) {
+        return reason(head(message, tag));
+    }
+
+    /** The start of a Query's or Parse's statement text. */
+    static byte[] head(io.netty.buffer.ByteBuf message, byte tag) {
+        int start = message.readerIndex() + io.pgwarden.protocol.Frames.HEADER_LENGTH;
+        if (tag == io.pgwarden.protocol.Tags.Frontend.PARSE) {
+            start = message.indexOf(start, message.writerIndex(), (byte) 0) + 1;
+        }
+        int end = message.indexOf(start, message.writerIndex(), (byte) 0);
+        byte[] text = new byte[Math.max(0, Math.min(end - start, 200))];
+        message.getBytes(start, text);
+        return text;
+    }
+
     /** What the statement uses that forces pinning, or null. */
     static String reason(byte[] statementStart) {
         int i = 0;

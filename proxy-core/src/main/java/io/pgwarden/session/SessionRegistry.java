@@ -1,6 +1,7 @@
 package io.pgwarden.session;
 
 import io.netty.channel.EventLoop;
+import io.pgwarden.pool.PoolKey;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
@@ -17,6 +18,7 @@ public final class SessionRegistry {
 
     private final Map<Long, ClientSession> byId = new ConcurrentHashMap<>();
     private final Map<EventLoop, OnLoop> byLoop = new ConcurrentHashMap<>();
+    private final Map<PoolKey, PoolClients> byPool = new ConcurrentHashMap<>();
 
     /** One loop's sessions: all of them, and those watched every round. */
     private static final class OnLoop {
@@ -41,6 +43,11 @@ public final class SessionRegistry {
         }
     }
 
+    /** What the clients of one pool share, counts by state among it. */
+    public PoolClients clientsOf(PoolKey pool) {
+        return byPool.computeIfAbsent(pool, k -> new PoolClients());
+    }
+
     public Collection<ClientSession> all() {
         return byId.values();
     }
@@ -61,7 +68,7 @@ public final class SessionRegistry {
         onLoop.watched.tick(nowNanos);
         if (++onLoop.rounds % SWEEP_EVERY_ROUNDS == 0) {
             for (ClientSession session : onLoop.all) {
-                if (!session.isWatched()) {
+                if (!session.watched) {
                     session.janitorTick(nowNanos);
                 }
             }

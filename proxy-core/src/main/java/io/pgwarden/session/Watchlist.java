@@ -15,6 +15,11 @@ final class Watchlist {
     private ClientSession[] sessions = new ClientSession[16];
     private int size;
 
+    /** Anything but idle has a deadline finer than the janitor's once-a-second sweep. */
+    static boolean needsWatching(ClientState state) {
+        return state != ClientState.IDLE && state != ClientState.CLOSED;
+    }
+
     void add(ClientSession session) {
         if (size == sessions.length) {
             sessions = Arrays.copyOf(sessions, size * 2);
@@ -33,10 +38,10 @@ final class Watchlist {
             ClientSession session = sessions[i];
             sessions[i] = null;
             session.janitorTick(nowNanos);
-            if (session.needsWatching()) {
+            if (needsWatching(session.state())) {
                 sessions[kept++] = session;
             } else {
-                session.unwatched();
+                session.watched = false;
             }
         }
         size = kept;

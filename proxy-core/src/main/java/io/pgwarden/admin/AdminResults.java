@@ -1,7 +1,6 @@
-package io.pgwarden.session;
+package io.pgwarden.admin;
 
 import io.netty.buffer.ByteBuf;
-import io.pgwarden.admin.AdminResult;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.ErrorResponse;
 

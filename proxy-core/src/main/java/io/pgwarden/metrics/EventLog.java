@@ -1,4 +1,4 @@
-package io.pgwarden.session;
+package io.pgwarden.metrics;
 
 import java.time.Instant;
 import java.util.ArrayDeque;

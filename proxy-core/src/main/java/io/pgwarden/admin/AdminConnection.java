@@ -1,13 +1,13 @@
-package io.pgwarden.session;
+package io.pgwarden.admin;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.pgwarden.admin.AdminConsole;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.Tags;
+import io.pgwarden.session.TransactionStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -15,18 +15,18 @@ import java.util.Map;
 import java.util.Objects;
 
 /** A client of the virtual admin database: no pool, no backend; the console answers its simple queries. */
-final class AdminConnection {
+public final class AdminConnection {
 
     private final AdminConsole console;
     /** After an extended-protocol message, the rest of its batch is skipped up to Sync, as PostgreSQL does. */
     private boolean discardUntilSync;
 
-    AdminConnection(AdminConsole console) {
+    public AdminConnection(AdminConsole console) {
         this.console = console;
     }
 
     /** What the login reports: enough for psql and drivers to settle their encoding and date handling. */
-    static Map<String, String> loginParameters(Collection<BackendPool> pools) {
+    public static Map<String, String> loginParameters(Collection<BackendPool> pools) {
         Map<String, String> parameters = new LinkedHashMap<>();
         pools.stream().map(BackendPool::serverParameters).filter(Objects::nonNull).findFirst()
                 .ifPresent(p -> parameters.put("server_version", p.get("server_version")));
@@ -41,7 +41,7 @@ final class AdminConnection {
     }
 
     /** The answer to one client message, for the caller to write. Takes ownership of {@code message}. */
-    ByteBuf answer(ByteBufAllocator alloc, ByteBuf message, byte tag) {
+    public ByteBuf answer(ByteBufAllocator alloc, ByteBuf message, byte tag) {
         ByteBuf out = alloc.buffer();
         try {
             if (tag == Tags.Frontend.QUERY) {

@@ -1,4 +1,4 @@
-package io.pgwarden.server;
+package io.pgwarden.net;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;

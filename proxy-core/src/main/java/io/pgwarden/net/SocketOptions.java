@@ -1,4 +1,4 @@
-package io.pgwarden.server;
+package io.pgwarden.net;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;

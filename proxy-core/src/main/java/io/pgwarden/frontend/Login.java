@@ -1,0 +1,167 @@
+package io.pgwarden.frontend;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.pgwarden.admin.AdminConnection;
+import io.pgwarden.config.DatabaseConfig;
+import io.pgwarden.config.Keepalive;
+import io.pgwarden.config.ProxyConfig;
+import io.pgwarden.config.UserConfig;
+import io.pgwarden.net.SocketOptions;
+import io.pgwarden.protocol.BackendMessages;
+import io.pgwarden.protocol.CancelRequest;
+import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.protocol.StartupMessage;
+import io.pgwarden.protocol.StartupRequest;
+import io.pgwarden.protocol.auth.AuthenticationException;
+import io.pgwarden.session.ClientCloseReason;
+import io.pgwarden.session.ClientSession;
+import io.pgwarden.session.LoginResult;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client's way in: startup negotiation (SSLRequest, CancelRequest, protocol version), authentication, and
+ * the choice of what serves it. It ends in one of three ways: a pool login handed to the session
+ * ({@link ClientSession#start}), the admin console ({@link #admin()} is then set), or a refusal with an
+ * ErrorResponse and a close reason.
+ */
+final class Login {
+
+    private static final Logger log = LoggerFactory.getLogger(Login.class);
+    /** The protocol minor version pgwarden speaks; newer minors are negotiated down, as PostgreSQL does. */
+    private static final int NEWEST_MINOR = 0;
+
+    private final ClientSession session;
+    private final Channel channel;
+    private final FrontendContext context;
+    private final FrontendFrameDecoder decoder;
+    private StartupMessage startup;
+    private UserConfig user;
+    private ClientAuthenticator authenticator;
+    private AdminConnection admin;
+
+    Login(ClientSession session, Channel channel, FrontendContext context, FrontendFrameDecoder decoder) {
+        this.session = session;
+        this.channel = channel;
+        this.context = context;
+        this.decoder = decoder;
+    }
+
+    /** Set once the client logged in to the virtual admin database. */
+    AdminConnection admin() {
+        return admin;
+    }
+
+    void onStartupRequest(StartupRequest request) {
+        if (request instanceof StartupMessage message) {
+            onStartupMessage(message);
+        } else if (request instanceof CancelRequest cancel) {
+            ClientSession target = context.proxy().cancelRegistry().find(cancel.processId(), cancel.secretKey());
+            if (target != null) {
+                target.cancelCurrentRequest();
+            }
+            session.close(ClientCloseReason.CANCEL_REQUEST);
+        } else {
+            // SSLRequest or GSSENCRequest: no encryption yet, and the client may go on in plain text.
+            ByteBuf out = channel.alloc().buffer(1);
+            out.writeByte('N');
+            channel.writeAndFlush(out, channel.voidPromise());
+        }
+    }
+
+    private void onStartupMessage(StartupMessage message) {
+        startup = message;
+        if (message.majorVersion() != 3) {
+            refuse(ErrorResponse.fatal("0A000", "unsupported frontend protocol " + message.majorVersion() + "."
+                    + message.minorVersion() + ": server supports 3.0 to 3." + NEWEST_MINOR));
+            return;
+        }
+        List<String> unsupportedOptions = message.parameters().keySet().stream()
+                .filter(name -> name.startsWith("_pq_.")).toList();
+        if (message.minorVersion() > NEWEST_MINOR || !unsupportedOptions.isEmpty()) {
+            ByteBuf out = channel.alloc().buffer();
+            BackendMessages.negotiateProtocolVersion(out, NEWEST_MINOR, unsupportedOptions);
+            channel.write(out, channel.voidPromise());
+        }
+        ProxyConfig config = context.proxy().config();
+        if (message.user() == null || message.user().isEmpty()) {
+            refuse(ErrorResponse.fatal("28000", "no PostgreSQL user name specified in startup packet"));
+        } else if (message.parameters().containsKey("replication")) {
+            refuse(ErrorResponse.fatal("0A000", "pgwarden does not support replication connections"));
+        } else if (context.clientCount().get() > config.listen().maxClientConnections()) {
+            refuse(ErrorResponse.fatal("53300", "sorry, too many clients already (max_client_connections is "
+                    + config.listen().maxClientConnections() + ")"));
+        } else {
+            user = config.user(message.user()).orElse(null);
+            authenticator = new ClientAuthenticator(message.user(), user, context.credentials());
+            session.authenticating(message);
+            ByteBuf out = channel.alloc().buffer();
+            authenticator.start(out);
+            channel.writeAndFlush(out, channel.voidPromise());
+        }
+    }
+
+    /** One message of the authentication exchange; takes ownership of it. */
+    void onMessage(ByteBuf message) {
+        ByteBuf out = channel.alloc().buffer();
+        try {
+            boolean done = authenticator.onMessage(message, out);
+            if (out.isReadable()) {
+                channel.write(out.retain(), channel.voidPromise());
+            }
+            if (done) {
+                // Its nonces and SCRAM state are of no further use; ten thousand idle clients would keep them.
+                authenticator = null;
+                onAuthenticated();
+            } else {
+                channel.flush();
+            }
+        } catch (AuthenticationException | RuntimeException e) {
+            log.info("event=auth_failed client={} addr={} user={} reason=\"{}\"", session.id(),
+                    channel.remoteAddress(), startup.user(), e.getMessage());
+            session.fatal(ErrorResponse.fatal("28P01", "password authentication failed for user \""
+                    + startup.user() + "\""), ClientCloseReason.AUTHENTICATION_FAILED);
+        } finally {
+            out.release();
+            message.release();
+        }
+    }
+
+    private void onAuthenticated() {
+        ProxyConfig config = context.proxy().config();
+        if (startup.database().equals(config.admin().database())) {
+            loginToAdminConsole(config);
+            return;
+        }
+        DatabaseConfig database = config.database(startup.database()).orElse(null);
+        if (database == null) {
+            refuse(ErrorResponse.fatal("3D000", "database \"" + startup.database() + "\" does not exist"));
+            return;
+        }
+        Keepalive keepalive = database.pool().client().keepalive();
+        SocketOptions.apply(channel, keepalive.idle(), keepalive.interval(), keepalive.count(), Duration.ZERO);
+        decoder.setMaxMessageLength(context.maxMessageLength());
+        session.start(new LoginResult(user, database, context.proxy().pools().poolFor(database, user)));
+    }
+
+    /** The virtual admin database: no pool, no backend; its queries are answered by the console. */
+    private void loginToAdminConsole(ProxyConfig config) {
+        if (!config.admin().users().contains(user.name())) {
+            refuse(ErrorResponse.fatal("42501", "permission denied: user \"" + user.name()
+                    + "\" is not in admin.users, so it may not use the admin console \"" + config.admin().database()
+                    + "\""));
+            return;
+        }
+        admin = new AdminConnection(context.adminConsole().get());
+        log.info("event=client_login client={} addr={} user={} database={} mode=admin", session.id(),
+                channel.remoteAddress(), user.name(), startup.database());
+        session.startAdmin(AdminConnection.loginParameters(context.proxy().pools().pools()));
+    }
+
+    private void refuse(ErrorResponse error) {
+        session.fatal(error, ClientCloseReason.LOGIN_REFUSED);
+    }
+}

@@ -1,0 +1,350 @@
+package io.pgwarden.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelPromise;
+import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.backend.BackendListener;
+import io.pgwarden.pool.PoolStats;
+import io.pgwarden.protocol.ExtendedQueryMessages;
+import io.pgwarden.protocol.Frames;
+import io.pgwarden.protocol.FrontendMessages;
+import io.pgwarden.protocol.ParameterStatus;
+import io.pgwarden.protocol.Tags;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client's connection to the backend serving it now: what the backend still owes ({@link PendingResponses}),
+ * the requests pgwarden slips in ahead of the client's, the answers it gives itself, and when each side is
+ * flushed. It is the backend's listener while bound; callbacks from a backend it is no longer bound to, still
+ * queued on the loop, are dropped here and nowhere else.
+ */
+final class BackendLink implements BackendListener {
+
+    /** What the session hears from its link, always on the session's loop. */
+    interface Events {
+        /** At every ReadyForQuery; {@code toClient} when the client itself receives it. */
+        void onReadyForQuery(TransactionStatus now, boolean toClient);
+
+        /** After a ReadyForQuery has been routed: the backend may now be quiet. */
+        void afterReadyForQuery(BackendConnection from);
+
+        void onCommandComplete(ByteBuf commandComplete);
+
+        void onApplicationName(String value);
+
+        void onBackendLost(BackendConnection from, String reason);
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(BackendLink.class);
+
+    private final Channel client;
+    private final Events events;
+    private final ReplayWindow replay;
+    private final ReadGate gate;
+    private final PendingResponses pending = new PendingResponses();
+    private volatile BackendConnection backend;
+    /** During login: the ParameterStatus values the client will be told, as the backend reports them. */
+    private Map<String, String> loginParameters;
+    private boolean flushBackendPending;
+    private boolean flushClientPending;
+    private boolean clientFlushScheduled;
+    private final Runnable deferredClientFlush = this::flushClientNow;
+    // Traffic since the last ReadyForQuery idle, added to the pool's stats there (once per transaction).
+    private long queries;
+    private long bytesIn;
+    private long bytesOut;
+
+    BackendLink(Channel client, Events events, ReplayWindow replay, ReadGate gate) {
+        this.client = client;
+        this.events = events;
+        this.replay = replay;
+        this.gate = gate;
+    }
+
+    void bind(BackendConnection b) {
+        backend = b;
+        pending.clear();
+        b.setListener(this);
+        b.setState(BackendConnection.State.LINKED);
+        b.setAutoRead(client.isWritable());
+    }
+
+    /** Stops listening to the backend and returns it (null when none was bound). */
+    BackendConnection unbind() {
+        BackendConnection b = backend;
+        if (b != null && b.listener() == this) {
+            b.setListener(null);
+        }
+        backend = null;
+        gate.resume(ReadGate.Reason.BACKEND_BACKLOG);
+        return b;
+    }
+
+    boolean isBound() {
+        return backend != null;
+    }
+
+    /** The bound backend, or null; read by the console from other threads. */
+    BackendConnection backend() {
+        return backend;
+    }
+
+    io.netty.buffer.ByteBufAllocator clientAlloc() {
+        return client.alloc();
+    }
+
+    PendingResponses pending() {
+        return pending;
+    }
+
+    void captureLoginParameters(Map<String, String> parameters) {
+        loginParameters = parameters;
+    }
+
+    // ---- towards the backend ------------------------------------------------------------------
+
+    /** A client message, relayed as is; ownership passes on. */
+    void send(ByteBuf message, byte tag) {
+        bytesIn += message.readableBytes();
+        backend.write(message);
+        pending.clientSent(tag);
+        relayed();
+    }
+
+    /** After anything was written to the backend: flush at the read batch's end, and stop reading if it is full. */
+    void relayed() {
+        flushBackendPending = true;
+        if (!backend.isWritable()) {
+            gate.pause(ReadGate.Reason.BACKEND_BACKLOG);
+        }
+    }
+
+    void countIn(ByteBuf message) {
+        bytesIn += message.readableBytes();
+    }
+
+    /** A simple query of pgwarden's own, ahead of anything the client sends next; its answers are dropped. */
+    void sendHidden(String sql, PendingResponses.Observer observer, Runnable onError) {
+        BackendConnection b = backend;
+        ByteBuf out = b.channel().alloc().buffer();
+        FrontendMessages.query(out, sql);
+        b.write(out);
+        pending.add(new PendingResponses.Pending(PendingResponses.Kind.QUERY, PendingResponses.Route.HIDDEN,
+                (byte) 0, false, observer, onError));
+        flushBackendPending = true;
+    }
+
+    /** Settings sent on a client's behalf: if they fail, the backend's settings are no longer known. */
+    void sendSettings(String sql, PendingResponses.Observer observer) {
+        BackendConnection b = backend;
+        sendHidden(sql, observer, () -> {
+            log.warn("event=hidden_statement_failed server={} statement=\"{}\"", b.id(), sql);
+            b.forgetSettings();
+        });
+    }
+
+    void sendHiddenParse(String name, byte[] parseBody) {
+        ByteBuf parse = backend.channel().alloc().buffer();
+        ExtendedQueryMessages.writeParse(parse, name, parseBody);
+        backend.write(parse);
+        pending.addHidden(PendingResponses.Kind.PARSE, false, null);
+        flushBackendPending = true;
+    }
+
+    void sendHiddenSync(PendingResponses.Observer observer, ChannelPromise written) {
+        ByteBuf sync = backend.channel().alloc().buffer(5);
+        FrontendMessages.sync(sync);
+        backend.channel().write(sync, written != null ? written : backend.channel().voidPromise());
+        pending.addHidden(PendingResponses.Kind.SYNC, false, observer);
+        flushBackendPending = true;
+    }
+
+    /** A Sync sent ahead of the transaction's first request, which opens the {@link ReplayWindow}. */
+    void sendCanary() {
+        replay.open();
+        // It goes out in the link's first flush, ahead of the request: if that write fails, the socket was
+        // already reset, so the server never read a byte of this request.
+        ChannelPromise written = backend.channel().newPromise();
+        written.addListener(f -> {
+            if (!f.isSuccess()) {
+                replay.onSyncUndelivered();
+            }
+        });
+        sendHiddenSync(message -> {
+            if (Frames.tag(message) == Tags.Backend.READY_FOR_QUERY) {
+                replay.onSyncAnswered();
+            }
+        }, written);
+    }
+
+    // ---- towards the client -------------------------------------------------------------------
+
+    /** Written now, flushed at the end of this read batch or event-loop round. */
+    void writeToClient(ByteBuf out) {
+        client.write(out, client.voidPromise());
+        flushClientPending = true;
+    }
+
+    /** Writes the responses pgwarden gives itself (for statements it serves from cache) once it is their turn. */
+    void writeSyntheticResponses() {
+        byte tag;
+        while ((tag = pending.pollSynthetic()) != 0) {
+            // Once the client has heard anything of this request, replaying it would answer twice.
+            replay.close();
+            ByteBuf out = client.alloc().buffer(5);
+            out.writeByte(tag).writeInt(4);
+            writeToClient(out);
+        }
+    }
+
+    void flushBackend() {
+        flushBackendPending = false;
+        backend.flush();
+    }
+
+    /** Flushes what this read batch wrote, to either side. */
+    void flush() {
+        if (flushClientPending) {
+            flushClientPending = false;
+            client.flush();
+        }
+        if (flushBackendPending) {
+            flushBackendPending = false;
+            BackendConnection b = backend;
+            if (b != null) {
+                b.flush();
+            }
+        }
+    }
+
+    /**
+     * Flushes the client once this event-loop round has handled all its ready sockets: answers to many clients
+     * then leave in one burst, and a client process serving many connections (pgbench, an app server's pool)
+     * wakes once for all of them instead of once for each.
+     */
+    void flushClientSoon() {
+        if (!clientFlushScheduled) {
+            clientFlushScheduled = true;
+            client.eventLoop().execute(deferredClientFlush);
+        }
+    }
+
+    private void flushClientNow() {
+        clientFlushScheduled = false;
+        client.flush();
+    }
+
+    void onClientWritabilityChanged(boolean writable) {
+        BackendConnection b = backend;
+        if (b != null) {
+            b.setAutoRead(writable);
+        }
+    }
+
+    /** The transaction's traffic goes to the pool's totals. */
+    void transactionDone(PoolStats stats) {
+        stats.add(1, queries, bytesIn, bytesOut);
+        queries = bytesIn = bytesOut = 0;
+    }
+
+    // ---- from the backend ---------------------------------------------------------------------
+
+    @Override
+    public void onBackendMessage(BackendConnection from, ByteBuf message) {
+        if (!client.eventLoop().inEventLoop()) {
+            client.eventLoop().execute(() -> onBackendMessage(from, message));
+            return;
+        }
+        if (from != backend) {
+            message.release();
+            return;
+        }
+        byte tag = Frames.tag(message);
+        if (loginParameters != null && tag == Tags.Backend.PARAMETER_STATUS) {
+            // Not yet logged in: these become part of the login's ParameterStatus set.
+            ParameterStatus.Entry entry = ParameterStatus.decode(message);
+            loginParameters.put(entry.name(), entry.value());
+            message.release();
+            return;
+        }
+        if (tag == Tags.Backend.ERROR_RESPONSE && from.announcedFatal()) {
+            // A FATAL ends the backend, not the client: the close that follows answers the client with 08006.
+            message.release();
+            return;
+        }
+        replay.close();
+        PendingResponses.Pending head = pending.head();
+        PendingResponses.Action action = pending.onBackendMessage(tag);
+        if (tag == Tags.Backend.READY_FOR_QUERY) {
+            events.onReadyForQuery(TransactionStatus.fromWire(Frames.readyForQueryStatus(message)),
+                    action == PendingResponses.Action.FORWARD);
+        }
+        if (action == PendingResponses.Action.DROP) {
+            if (head != null && head.observer() != null) {
+                head.observer().onMessage(message);
+            }
+            message.release();
+        } else {
+            toClient(from, message, tag);
+        }
+        if (from != backend) {
+            // An observer (the end of a login) has already handed this backend back.
+            return;
+        }
+        writeSyntheticResponses();
+        if (tag == Tags.Backend.READY_FOR_QUERY) {
+            events.afterReadyForQuery(from);
+        }
+    }
+
+    private void toClient(BackendConnection from, ByteBuf message, byte tag) {
+        if (tag == Tags.Backend.COMMAND_COMPLETE) {
+            queries++;
+            events.onCommandComplete(message);
+        } else if (tag == Tags.Backend.PARAMETER_STATUS) {
+            ParameterStatus.Entry entry = ParameterStatus.decode(message);
+            if (entry.name().equals("application_name")) {
+                events.onApplicationName(entry.value());
+            }
+        }
+        bytesOut += message.readableBytes();
+        client.write(message, client.voidPromise());
+        if (!client.isWritable()) {
+            from.setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void onBackendReadComplete(BackendConnection from) {
+        if (!client.eventLoop().inEventLoop()) {
+            client.eventLoop().execute(() -> onBackendReadComplete(from));
+            return;
+        }
+        flushClientSoon();
+    }
+
+    @Override
+    public void onBackendWritabilityChanged(BackendConnection from, boolean writable) {
+        if (!client.eventLoop().inEventLoop()) {
+            client.eventLoop().execute(() -> onBackendWritabilityChanged(from, writable));
+            return;
+        }
+        if (writable && from == backend) {
+            gate.resume(ReadGate.Reason.BACKEND_BACKLOG);
+        }
+    }
+
+    @Override
+    public void onBackendClosed(BackendConnection from, String reason) {
+        if (!client.eventLoop().inEventLoop()) {
+            client.eventLoop().execute(() -> onBackendClosed(from, reason));
+            return;
+        }
+        if (from == backend) {
+            events.onBackendLost(from, reason);
+        }
+    }
+}

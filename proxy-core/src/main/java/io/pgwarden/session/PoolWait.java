@@ -1,0 +1,178 @@
+package io.pgwarden.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.pool.PoolWaiter;
+import io.pgwarden.protocol.BackendMessages;
+import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.protocol.Frames;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+
+/**
+ * A client's dealings with its pool: asking for a backend, being handed one (or an error, or nothing before
+ * query_wait_timeout), and giving it back. The pool knows the client by this object.
+ */
+final class PoolWait implements PoolWaiter {
+
+    private final ClientSession s;
+    private final ProxyContext context;
+
+    PoolWait(ClientSession session, ProxyContext context) {
+        this.s = session;
+        this.context = context;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return s.eventLoop();
+    }
+
+    void waitForBackend() {
+        if (s.state() != ClientState.LOGIN_WAITING) {
+            s.transition(ClientState.WAITING);
+        }
+        BackendConnection ready = s.pool().acquire(this);
+        if (ready != null) {
+            onBackendAcquired(ready);
+        }
+        // Otherwise the pool calls back; the janitor enforces query_wait_timeout (no timer per wait: under a full
+        // pool most transactions wait, and scheduling and cancelling a timer for each was measurable).
+    }
+
+    @Override
+    public long waitingSinceNanos() {
+        return s.times.waitStart;
+    }
+
+    @Override
+    public void onAcquireFailed(ErrorResponse error) {
+        failWaitingRequest(ErrorResponse.error(error.sqlstate(), "pgwarden could not log in to PostgreSQL: "
+                + error.message()));
+    }
+
+    /** No backend: answer the queued requests with the error, as PostgreSQL would answer a failed request. */
+    void failWaitingRequest(ErrorResponse error) {
+        if (s.state() == ClientState.LOGIN_WAITING) {
+            s.fatal(ErrorResponse.fatal(error.sqlstate(), error.message()).withDetail(error.detail()),
+                    ClientCloseReason.SERVER_LOGIN_FAILED);
+        } else if (s.state() == ClientState.WAITING) {
+            answerQueued(error);
+        }
+    }
+
+    void answerQueued(ErrorResponse error) {
+        ByteBuf out = s.channel().alloc().buffer();
+        s.queue.answerAll(out, error, s.transactionStatus.wireByte());
+        s.transition(ClientState.quietIn(s.transactionStatus));
+        s.channel().writeAndFlush(out, s.channel().voidPromise());
+        s.gate.resume(ReadGate.Reason.QUEUE_FULL);
+    }
+
+    @Override
+    public void onBackendAcquired(BackendConnection acquired) {
+        if (!s.state().isWaiting()) {
+            s.pool().release(acquired);
+            return;
+        }
+        if (!acquired.isUsable()) {
+            s.pool().discard(acquired, "server connection lost before use");
+            waitForBackend();
+            return;
+        }
+        if (s.state() == ClientState.WAITING) {
+            observeWait(s.now() - s.times.waitStart);
+        }
+        s.link.bind(acquired);
+        if (s.state() == ClientState.LOGIN_WAITING) {
+            s.login.onBackend(acquired);
+            return;
+        }
+        s.transition(ClientState.quietIn(s.transactionStatus));
+        s.recovery.replay().onLink();
+        if (s.mode.checksLinkFirst() && s.now() - acquired.verifiedAtNanos()
+                >= s.pool().settings().server().replayCheckAfter().toNanos()) {
+            // A backend back from a transaction moments ago is all but certainly alive, and under load this Sync
+            // would cost PostgreSQL an extra flush per transaction; one that sat idle may have been terminated.
+            s.link.sendCanary();
+        }
+        s.settingsSync.applyOn(s.link);
+        s.recovery.restoreOn(s.link, s.mode.sessionState());
+        drainQueue();
+    }
+
+    private void observeWait(long waitedNanos) {
+        s.pool().stats().addWait(waitedNanos / 1_000);
+        DistributionDataPoint histogram = s.poolClients.waitHistogram();
+        if (histogram == null) {
+            histogram = s.poolClients.rememberWaitHistogram(
+                    context.metrics().waitHistogram(s.pool().key().database(), s.pool().key().user()));
+        }
+        histogram.observe(waitedNanos / 1e9);
+    }
+
+    void drainQueue() {
+        ByteBuf message;
+        while (s.link.isBound() && (message = s.queue.poll()) != null) {
+            s.forward(message, Frames.tag(message));
+        }
+        if (!s.inClientRead) {
+            // Inside a client read the rest of the batch (B/D/E/S after a P) is still to come: flushing now
+            // would split it into two writes, and PostgreSQL into two reads. The read's end flushes it all.
+            s.link.flush();
+        }
+        s.gate.resume(ReadGate.Reason.QUEUE_FULL);
+    }
+
+    /** After a login that only borrowed a backend: requests that arrived meanwhile get one now. */
+    void waitIfQueued() {
+        if (!s.queue.isEmpty()) {
+            waitForBackend();
+        }
+    }
+
+    void releaseBackend(BackendConnection b) {
+        s.link.flushClientSoon();
+        s.link.unbind();
+        s.pool().release(b);
+        s.gate.resume(ReadGate.Reason.QUEUE_FULL);
+    }
+
+    /** A message while the client has no backend: queued until one comes, or answered without one. */
+    void withoutBackend(ByteBuf message, byte tag) {
+        if (s.queue.isDiscarding()) {
+            if (s.queue.skip(message, tag)) {
+                ByteBuf out = s.channel().alloc().buffer(6);
+                BackendMessages.readyForQuery(out, s.transactionStatus.wireByte());
+                s.channel().writeAndFlush(out, s.channel().voidPromise());
+            }
+            return;
+        }
+        boolean waiting = s.state().isWaiting();
+        if (!waiting && s.recovery.takeLostTransactionError()) {
+            s.queue.add(message);
+            answerQueued(ServerLossRecovery.lostConnectionError("the transaction was rolled back"));
+            return;
+        }
+        boolean full = s.queue.add(message);
+        if (!waiting) {
+            waitForBackend();
+        } else if (full) {
+            // A client that pipelines while it waits must not make us queue without bound.
+            s.gate.pause(ReadGate.Reason.QUEUE_FULL);
+        }
+    }
+
+    /** Gives the backend back clean, or closes it when what is still in flight on it cannot be known. */
+    void returnBackend(BackendConnection b) {
+        if (!b.isUsable()) {
+            s.pool().discard(b, "server connection lost");
+        } else if (!s.link.pending().isQuiet()) {
+            context.cancelForwarder().cancel(s.eventLoop(), b);
+            s.pool().discard(b, "client left with a request in flight");
+        } else {
+            BackendReset.start(s.pool(), b, s.transactionStatus != TransactionStatus.IDLE,
+                    s.mode.resetsWithQuery() ? s.pool().settings().serverResetQuery() : null);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.pgwarden.session;
+
+import io.netty.buffer.ByteBuf;
+
+/** A backend for the whole session; what it creates is tracked so that a lost backend can be replaced. */
+final class SessionPooling extends PoolingMode {
+
+    private final SessionState state = new SessionState();
+
+    @Override
+    boolean keepsBackend() {
+        return true;
+    }
+
+    @Override
+    boolean resetsWithQuery() {
+        return true;
+    }
+
+    @Override
+    boolean checksLinkFirst() {
+        return false;
+    }
+
+    @Override
+    String label() {
+        return "session";
+    }
+
+    @Override
+    void relay(ByteBuf message, byte tag, BackendLink link) {
+        state.onClientMessage(message, tag);
+        link.send(message, tag);
+    }
+
+    @Override
+    SessionState sessionState() {
+        return state;
+    }
+
+    @Override
+    void onDiscardAll(BackendLink link) {
+        state.onDiscardAll();
+    }
+
+    @Override
+    void onDeallocateAll(BackendLink link) {
+        state.onDeallocateAll();
+    }
+}
