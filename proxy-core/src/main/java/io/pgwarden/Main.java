@@ -1,6 +1,7 @@
 package io.pgwarden;
 
 import io.netty.util.ResourceLeakDetector;
+import io.pgwarden.admin.ProxyVersion;
 import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.ConfigLoader;
 import io.pgwarden.config.ProxyConfig;

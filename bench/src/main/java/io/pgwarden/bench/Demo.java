@@ -79,7 +79,7 @@ public final class Demo {
                   jdbc:postgresql://127.0.0.1:%d/%s?user=%s&password=%s
                   pgbench -h 127.0.0.1 -p %d -U %s -i %s   (PGPASSWORD=%s)
                 Press Ctrl-C to stop.
-                %n""", io.pgwarden.ProxyVersion.get(), poolMode, postgres.getPort(), yaml.indent(2), USER, PASSWORD,
+                %n""", io.pgwarden.admin.ProxyVersion.get(), poolMode, postgres.getPort(), yaml.indent(2), USER, PASSWORD,
                 port, DATABASE, port, DATABASE, USER, PASSWORD, port, USER, DATABASE, PASSWORD);
         stopped.await();
     }

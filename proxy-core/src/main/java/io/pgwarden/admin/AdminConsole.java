@@ -1,6 +1,5 @@
 package io.pgwarden.admin;
 
-import io.pgwarden.ProxyVersion;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.session.ClientSession;

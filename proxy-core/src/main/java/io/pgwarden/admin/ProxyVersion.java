@@ -1,4 +1,4 @@
-package io.pgwarden;
+package io.pgwarden.admin;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,0 +1,51 @@
+package io.pgwarden;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The package layering of proxy-core, checked on the compiled classes: frontend, then session, then pool, then
+ * backend, then the protocol; the console and the metrics read sessions and pools; no package cycle anywhere.
+ */
+class ArchitectureTest {
+
+    private static final JavaClasses CLASSES = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.pgwarden");
+
+    @Test
+    void noPackageDependsOnItselfThroughAnother() {
+        slices().matching("io.pgwarden.(**)").should().beFreeOfCycles().check(CLASSES);
+    }
+
+    @Test
+    void eachLayerUsesOnlyTheLayersBelowIt() {
+        layeredArchitecture().consideringOnlyDependenciesInAnyPackage("io.pgwarden..")
+                .layer("application").definedBy("io.pgwarden")
+                .layer("server").definedBy("io.pgwarden.server..")
+                .layer("frontend").definedBy("io.pgwarden.frontend..")
+                .layer("admin").definedBy("io.pgwarden.admin..")
+                .layer("session").definedBy("io.pgwarden.session..")
+                .layer("pool").definedBy("io.pgwarden.pool..")
+                .layer("backend").definedBy("io.pgwarden.backend..")
+                .layer("net").definedBy("io.pgwarden.net..")
+                .layer("metrics").definedBy("io.pgwarden.metrics..")
+                .layer("config").definedBy("io.pgwarden.config..")
+                .layer("protocol").definedBy("io.pgwarden.protocol..")
+                .whereLayer("application").mayNotBeAccessedByAnyLayer()
+                .whereLayer("server").mayOnlyBeAccessedByLayers("application")
+                .whereLayer("frontend").mayOnlyBeAccessedByLayers("server", "application")
+                .whereLayer("admin").mayOnlyBeAccessedByLayers("frontend", "application")
+                .whereLayer("session").mayOnlyBeAccessedByLayers("frontend", "admin", "application")
+                .whereLayer("pool").mayOnlyBeAccessedByLayers("session", "frontend", "admin", "application")
+                .whereLayer("backend").mayOnlyBeAccessedByLayers("pool", "session", "admin", "application")
+                .whereLayer("metrics").mayOnlyBeAccessedByLayers("pool", "backend", "session", "frontend", "admin",
+                        "application")
+                .check(CLASSES);
+    }
+}
