@@ -1055,19 +1055,18 @@ public final class ClientSession implements PoolWaiter, BackendListener {
 
     /** Notes the statement for the operator, and acts on what its text says (pinning, DROP DATABASE). */
     private void noteStatement(ByteBuf message, byte tag) {
-        byte[] text = notes.note(message, tag, transactionStatus != TransactionStatus.IDLE);
-        if (statements != null && !pinned) {
-            String why = SessionPinning.reason(text);
-            if (why != null) {
-                pin(why);
-            }
+        notes.note(message, tag, transactionStatus != TransactionStatus.IDLE);
+        // Every statement of the text counts, in one pass; nothing is allocated when none pins or drops.
+        var found = SessionPinning.reasonAndDroppedDatabase(message, tag, statements != null && !pinned);
+        if (found == null) {
+            return;
         }
-        if (SessionPinning.startsWithIgnoringCase(text, 0, "drop")) {
-            String dropped = DropDatabase.target(text);
-            if (dropped != null) {
-                // Our own idle backends on that database would make it fail with 55006; they go first.
-                context.pools().closeIdleBackendsOf(dropped);
-            }
+        if (found.pinning() != null) {
+            pin(found.pinning());
+        }
+        if (found.droppedDatabase() != null) {
+            // Our own idle backends on that database would make it fail with 55006; they go first.
+            context.pools().closeIdleBackendsOf(found.droppedDatabase());
         }
     }
 
