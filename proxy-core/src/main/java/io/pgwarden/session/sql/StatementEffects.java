@@ -25,7 +25,8 @@ import java.nio.charset.StandardCharsets;
  * A DO block's body is read as SQL too (its plpgsql statements also start after BEGIN, THEN, ELSE or LOOP);
  * EXECUTE strings inside it and the bodies of functions are not.
  *
- * <p>Nothing is allocated unless something is found (or a DO body is read): each thread reuses one instance.
+ * <p>Nothing is allocated unless something is found: each thread reuses one instance (and one for DO bodies;
+ * only a body in '…' with doubled quotes is copied).
  */
 public final class StatementEffects {
 
@@ -56,6 +57,8 @@ public final class StatementEffects {
     private final IdentityMatcher identity = new IdentityMatcher();
     private final TemporaryMatcher temporary = new TemporaryMatcher();
     private final int depth;
+    /** Reads DO bodies; made on the first one and kept, as this instance is. */
+    private StatementEffects body;
     private boolean busy;
     private ByteBuf text;
     private boolean backslashQuotes;
@@ -252,8 +255,12 @@ public final class StatementEffects {
         if (s.kind() != Kind.STRING || depth >= MAX_DEPTH || (wanted & (PINNING | UNRESTORABLE)) == 0) {
             return;
         }
-        StatementEffects body = new StatementEffects(depth + 1);
+        if (body == null) {
+            body = new StatementEffects(depth + 1);
+        }
         body.wanted = wanted & (PINNING | UNRESTORABLE);
+        body.pinning = null;
+        body.unrestorable = null;
         if (s.isEscaped()) {
             // A body in '…' doubles its quotes: read it as PostgreSQL hands it to the language.
             byte[] unescaped = s.text().getBytes(StandardCharsets.UTF_8);
@@ -261,6 +268,8 @@ public final class StatementEffects {
         } else {
             body.run(text, s.contentStart(), s.contentEnd(), backslashQuotes);
         }
+        body.scanner.clear();
+        body.text = null;
         foundPinning(body.pinning);
         foundUnrestorable(body.unrestorable);
     }

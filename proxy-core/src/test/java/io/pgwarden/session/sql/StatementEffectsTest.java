@@ -155,9 +155,13 @@ class StatementEffectsTest {
 
     @Test
     void aPlainSelectAllocatesNothing() {
+        assertAllocatesNothing(query("SELECT a.id, b.name FROM accounts a JOIN branches b USING (bid) WHERE a.aid = $1 "
+                + "AND b.note <> 'SET ROLE x' -- the usual\n; SELECT 2"));
+        assertAllocatesNothing(query("DO $$ BEGIN RAISE NOTICE 'SET ROLE x'; END $$"));
+    }
+
+    private static void assertAllocatesNothing(ByteBuf query) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        ByteBuf query = query("SELECT a.id, b.name FROM accounts a JOIN branches b USING (bid) WHERE a.aid = $1 "
-                + "AND b.note <> 'SET ROLE x' -- the usual\n; SELECT 2");
         int wanted = StatementEffects.PINNING | StatementEffects.UNRESTORABLE | StatementEffects.DROPPED_DATABASE;
         for (int i = 0; i < 20_000; i++) {
             assertThat(StatementEffects.of(query, Tags.Frontend.QUERY, wanted)).isNull();
