@@ -72,8 +72,13 @@ abstract sealed class PoolingMode permits TransactionPooling, SessionPooling {
     /** Relays one client message; ownership passes on. */
     abstract void relay(ByteBuf message, byte tag, BackendLink link);
 
-    /** Acts on what a Query's or Parse's text says (transaction mode pins on some statements). */
-    void onStatement(ByteBuf message, byte tag, BackendLink link, ClientSession who) {
+    /** Whether statements that would pin the client are looked for (transaction mode, until pinned). */
+    boolean watchesForPinning() {
+        return false;
+    }
+
+    /** The client used {@code why}, which no other client may see: it keeps its backend from now on. */
+    void pin(String why, BackendLink link, ClientSession who) {
     }
 
     /** Session mode: what rebuilds the session on a new backend; null in transaction mode. */

@@ -3,6 +3,7 @@ package io.pgwarden.session;
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.Tags;
+import io.pgwarden.session.sql.StatementScanner;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -89,8 +90,8 @@ final class StatementNotes {
                 || text[from] == '\r')) {
             from++;
         }
-        return SessionPinning.startsWithIgnoringCase(text, from, "begin")
-                || SessionPinning.startsWithIgnoringCase(text, from, "start transaction");
+        return StatementScanner.startsWithIgnoringCase(text, from, "begin")
+                || StatementScanner.startsWithIgnoringCase(text, from, "start transaction");
     }
 
     private static String decode(byte[] text) {

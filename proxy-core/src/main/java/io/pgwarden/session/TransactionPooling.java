@@ -55,21 +55,20 @@ final class TransactionPooling extends PoolingMode {
     }
 
     @Override
-    void onStatement(ByteBuf message, byte tag, BackendLink link, ClientSession who) {
-        if (pinned) {
-            return;
-        }
-        String why = SessionPinning.reason(message, tag);
-        if (why != null) {
-            pinned = true;
-            log.info("event=client_pinned client={} pool={} reason=\"{}\"", who.id(), who.pool().key(), why);
-            ByteBuf out = link.clientAlloc().buffer();
-            new ErrorResponse("NOTICE", "01000", "pgwarden: this connection keeps its server connection from now on "
-                    + "because it used " + why + ", which transaction pooling cannot share", null,
-                    "Use a session-mode database for this client to avoid holding a server connection per client.")
-                    .encodeAsNotice(out);
-            link.writeToClient(out);
-        }
+    boolean watchesForPinning() {
+        return !pinned;
+    }
+
+    @Override
+    void pin(String why, BackendLink link, ClientSession who) {
+        pinned = true;
+        log.info("event=client_pinned client={} pool={} reason=\"{}\"", who.id(), who.pool().key(), why);
+        ByteBuf out = link.clientAlloc().buffer();
+        new ErrorResponse("NOTICE", "01000", "pgwarden: this connection keeps its server connection from now on "
+                + "because it used " + why + ", which transaction pooling cannot share", null,
+                "Use a session-mode database for this client to avoid holding a server connection per client.")
+                .encodeAsNotice(out);
+        link.writeToClient(out);
     }
 
     @Override

@@ -403,7 +403,7 @@ class ResilienceTest {
             assertThatThrownBy(() -> single(withTemp, "SELECT count(*) FROM scratch"))
                     .isInstanceOfSatisfying(SQLException.class, e -> {
                         assertThat(e.getSQLState()).isEqualTo("08006");
-                        assertThat(e.getMessage()).contains("cannot be restored").contains("TEMP");
+                        assertThat(e.getMessage()).contains("cannot be restored").contains("temporary table");
                     });
         }
     }

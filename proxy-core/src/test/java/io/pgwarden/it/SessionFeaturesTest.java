@@ -7,7 +7,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Properties;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -104,6 +106,56 @@ class SessionFeaturesTest {
                     assertThat(single(c, "SHOW search_path")).as(mode).isEqualTo("pg_catalog");
                 }
             }
+        }
+    }
+
+    @Test
+    void aRoleSetByTheSecondStatementOfOneQueryPinsTheClientAndNeverReachesTheNextClient() throws Exception {
+        createRoleAppMayBecome("pin_target");
+        Properties simple = new Properties();
+        // One Query message for the whole text, as psql or libpq's PQexec would send it.
+        simple.setProperty("preferQueryMode", "simple");
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 1")) {
+            try (Connection a = proxy.connect("appdb", "app", TestPostgres.APP_PASSWORD, simple)) {
+                try (Statement s = a.createStatement()) {
+                    s.execute("SELECT 1; SET ROLE pin_target");
+                    SQLWarning warning = s.getWarnings();
+                    assertThat((Object) warning).isNotNull();
+                    assertThat(warning.getMessage()).contains("keeps its server connection").contains("SET ROLE");
+                }
+                assertThat(single(a, "SELECT current_user")).as("the role stays the client's own")
+                        .isEqualTo("pin_target");
+            }
+            // The only backend: the one the role was set on.
+            try (Connection b = proxy.connect("appdb", "app", TestPostgres.APP_PASSWORD, simple)) {
+                assertThat(single(b, "SELECT current_user")).isEqualTo("app");
+            }
+        }
+    }
+
+    @Test
+    void aLiteralThatSpellsTemporaryLeavesASessionModeSessionRestorable() throws Exception {
+        try (TestProxy proxy = TestProxy.start("pool_mode: session\nmax_size: 2"); Connection c = proxy.connect()) {
+            assertThat(single(c, "SELECT 'temporary' /* LISTEN, pg_advisory_lock */ -- SET ROLE x"))
+                    .isEqualTo("temporary");
+            String lost = single(c, "SELECT pg_backend_pid()::text");
+            try (Connection su = TestPostgres.shared().superuser(); Statement s = su.createStatement()) {
+                s.execute("SELECT pg_terminate_backend(" + lost + ")");
+            }
+            // The first statement after the loss may still reach the dying backend and fail; the client stays.
+            Awaitility.await().atMost(Duration.ofSeconds(5)).ignoreExceptions()
+                    .until(() -> !single(c, "SELECT pg_backend_pid()::text").equals(lost));
+            assertThat(c.isClosed()).isFalse();
+            assertThat(single(c, "SELECT 'still here'")).isEqualTo("still here");
+        }
+    }
+
+    /** Tests share one server: the role is made once, and {@code app} may SET ROLE to it. */
+    private static void createRoleAppMayBecome(String role) throws SQLException {
+        try (Connection c = TestPostgres.shared().superuser(); Statement s = c.createStatement()) {
+            s.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role + "') THEN "
+                    + "CREATE ROLE " + role + "; END IF; END $$");
+            s.execute("GRANT " + role + " TO app");
         }
     }
 
