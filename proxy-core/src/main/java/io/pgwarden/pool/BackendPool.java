@@ -67,6 +67,11 @@ public final class BackendPool {
      * database.
      */
     private boolean minSizeHeld;
+    /**
+     * Set by a RELOAD that removed this pool's database or user, with the reason its backends close: its clients
+     * keep being served until they leave, but nothing stays idle and nothing refills.
+     */
+    private String retiredBecause;
     private String lastConnectError;
     private volatile Map<String, String> serverParameters;
 
@@ -326,7 +331,8 @@ public final class BackendPool {
     public void probe() {
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
-            if (total == 0 && opening == 0 && !retryScheduled) {
+            // A retired pool's database is not this proxy's business any more: nothing to be ready for.
+            if (total == 0 && opening == 0 && !retryScheduled && retiredBecause == null) {
                 total++;
                 opening++;
                 actions.add(() -> open(backgroundLoops.next()));
@@ -359,11 +365,15 @@ public final class BackendPool {
         maintain();
     }
 
-    /** RELOAD: new sizes and timeouts apply from the next checkout on; nobody is disconnected. */
+    /**
+     * RELOAD: new sizes and timeouts apply from the next checkout on; nobody is disconnected. A retired pool whose
+     * database and user are configured again is back in service.
+     */
     public void updateSettings(PoolSettings next) {
         List<Runnable> actions = new ArrayList<>();
         synchronized (this) {
             settings = next;
+            retiredBecause = null;
             dispatch(actions);
         }
         actions.forEach(Runnable::run);
@@ -445,6 +455,19 @@ public final class BackendPool {
         toClose.forEach(b -> discard(b, reason));
     }
 
+    /**
+     * RELOAD removed this pool's database or user: its idle backends close now, the ones its clients give back
+     * close too, and min_size is no longer kept, until {@link #updateSettings} brings it back.
+     */
+    public void retire(String reason) {
+        List<Runnable> actions = new ArrayList<>();
+        synchronized (this) {
+            retiredBecause = reason;
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
     /** Before a client's DROP DATABASE of this pool's database: idle backends close, and none reopen on their own. */
     public void closeForDrop(String reason) {
         synchronized (this) {
@@ -474,6 +497,9 @@ public final class BackendPool {
             handOver(backend);
             actions.add(() -> onLoopOf(waiter, () -> waiter.onBackendAcquired(backend)));
         }
+        if (retiredBecause != null) {
+            closeIdle(retiredBecause, actions);
+        }
         if (retryScheduled) {
             return;
         }
@@ -487,10 +513,22 @@ public final class BackendPool {
             opening++;
             actions.add(() -> open(loop));
         }
-        while (!minSizeHeld && total < settings.minSize()) {
+        while (keepsMinSize() && total < settings.minSize()) {
             total++;
             opening++;
             actions.add(() -> open(backgroundLoops.next()));
+        }
+    }
+
+    private boolean keepsMinSize() {
+        return !minSizeHeld && retiredBecause == null;
+    }
+
+    private void closeIdle(String reason, List<Runnable> actions) {
+        while (!idle.isEmpty()) {
+            BackendConnection backend = idle.pollFirst();
+            forget(backend);
+            actions.add(() -> backend.close(reason));
         }
     }
 
@@ -603,7 +641,7 @@ public final class BackendPool {
                 for (PoolWaiter waiter : failed) {
                     actions.add(() -> onLoopOf(waiter, () -> waiter.onAcquireFailed(failure.error())));
                 }
-            } else if (!waiters.isEmpty() || (!minSizeHeld && total < settings.minSize())) {
+            } else if (!waiters.isEmpty() || (keepsMinSize() && total < settings.minSize())) {
                 retryScheduled = true;
                 long delay = backoffMillis();
                 log.info("event=server_retry pool={} delay_ms={} reason=\"{}\"", key, delay, lastConnectError);
