@@ -149,20 +149,24 @@ public final class BackendPool {
      */
     public BackendConnection acquire(PoolWaiter waiter) {
         List<Runnable> actions = new ArrayList<>();
+        BackendConnection acquired = null;
         synchronized (this) {
             minSizeHeld = false;
-            while (!paused && waiters.isEmpty() && !idle.isEmpty()) {
+            while (acquired == null && !paused && waiters.isEmpty() && !idle.isEmpty()) {
                 BackendConnection backend = takeIdleFor(waiter.eventLoop());
                 if (usableNow(backend, actions)) {
                     handOver(backend);
-                    return backend;
+                    acquired = backend;
                 }
             }
-            waiters.addLast(waiter);
-            dispatch(actions);
+            if (acquired == null) {
+                waiters.addLast(waiter);
+                dispatch(actions);
+            }
         }
+        // Also when a backend was found at once: the ones passed over on the way may have a check or a close due.
         actions.forEach(Runnable::run);
-        return null;
+        return acquired;
     }
 
     private static void handOver(BackendConnection backend) {
