@@ -170,8 +170,7 @@ public final class BackendPool {
     }
 
     private static void handOver(BackendConnection backend) {
-        backend.setListener(null);
-        backend.setState(BackendConnection.State.LINKED);
+        backend.toLinked(null);
     }
 
     /** Runs a waiter callback on its loop: directly when already there, saving a task and a wakeup. */
@@ -219,9 +218,7 @@ public final class BackendPool {
     }
 
     private void backToIdle(BackendConnection backend) {
-        backend.setListener(idleListener);
-        backend.setState(BackendConnection.State.IDLE);
-        backend.setAutoRead(true);
+        backend.toIdle(idleListener);
         idle.addLast(backend);
     }
 

@@ -30,8 +30,7 @@ final class HealthCheck implements BackendListener {
     static void run(BackendConnection backend, String checkQuery, Duration timeout, Consumer<Boolean> done) {
         HealthCheck check = new HealthCheck(done);
         backend.eventLoop().execute(() -> {
-            backend.setListener(check);
-            backend.setState(BackendConnection.State.TESTING);
+            backend.toTesting(check);
             if (!backend.isUsable()) {
                 check.finish(false);
                 return;

@@ -43,9 +43,7 @@ final class BackendReset implements BackendListener {
         }
         BackendReset reset = new BackendReset(pool, resetQuery != null && !resetQuery.isBlank());
         reset.answersOwed = queries.size();
-        backend.setState(BackendConnection.State.RESETTING);
-        backend.setAutoRead(true);
-        backend.setListener(reset);
+        backend.toResetting(reset);
         // Each query is its own message: DISCARD ALL refuses to run inside the implicit transaction of a multi-statement query.
         for (String query : queries) {
             ByteBuf out = backend.channel().alloc().buffer();

@@ -612,8 +612,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     private void link(BackendConnection acquired) {
         backend = acquired;
         pending.clear();
-        acquired.setListener(this);
-        acquired.setState(BackendConnection.State.LINKED);
+        acquired.toLinked(this);
         acquired.setAutoRead(channel.isWritable());
     }
 
