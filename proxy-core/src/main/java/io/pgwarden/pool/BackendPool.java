@@ -217,6 +217,14 @@ public final class BackendPool {
         actions.forEach(Runnable::run);
     }
 
+    /**
+     * A backend whose client left: rolled back if {@code inTransaction}, then {@code resetQuery} (null or blank for
+     * none), and released only if both answer cleanly; closed otherwise. It must have nothing in flight.
+     */
+    public void resetAndRelease(BackendConnection backend, boolean inTransaction, String resetQuery) {
+        BackendReset.start(this, backend, inTransaction, resetQuery);
+    }
+
     private void backToIdle(BackendConnection backend) {
         backend.toIdle(idleListener);
         idle.addLast(backend);

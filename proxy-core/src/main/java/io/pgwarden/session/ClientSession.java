@@ -1288,7 +1288,7 @@ public final class ClientSession implements PoolWaiter, BackendListener {
         boolean inTransaction = transactionStatus != TransactionStatus.IDLE;
         String resetQuery = pool.settings().poolMode() == PoolMode.SESSION || pinned
                 ? pool.settings().serverResetQuery() : null;
-        BackendReset.start(pool, b, inTransaction, resetQuery);
+        pool.resetAndRelease(b, inTransaction, resetQuery);
     }
 
     private void writeRaw(char response) {
