@@ -38,12 +38,8 @@ public final class BackendPool {
     private volatile boolean paused;
     /** Backends opened before the last RECONNECT are replaced as soon as they are idle. */
     private volatile int generation;
-    private long exhaustedSinceNanos;
-    private int peakWaiting;
-    private boolean exhaustionAnnounced;
-    private static final long EXHAUSTION_REPORT_MILLIS = 1_000;
     private final PoolStats stats = new PoolStats();
-    private final EventLog events;
+    private final ExhaustionTracker exhaustion;
     private final ProxyMetrics metrics;
     private final BackendConnector connector;
     private final BackendConnector.Target target;
@@ -79,7 +75,7 @@ public final class BackendPool {
                        BackendConnector.Target target, EventLoopGroup backgroundLoops, EventLog events,
                        ProxyMetrics metrics) {
         this.key = key;
-        this.events = events;
+        this.exhaustion = new ExhaustionTracker(key, events);
         this.metrics = metrics;
         this.backgroundLoops = backgroundLoops;
         this.settings = settings;
@@ -406,35 +402,11 @@ public final class BackendPool {
     public record Counts(int active, int idle, int testing, int opening, int waiting, String lastConnectError) {
     }
 
-    /**
-     * Tracks episodes in which clients queue behind a full pool. Only episodes that last a second or more are
-     * logged and recorded: a busy pool touches "full" many times a second, and that is not news.
-     */
     private void noteExhaustion() {
-        boolean exhausted = !waiters.isEmpty() && total >= settings.maxSize();
-        if (exhausted && exhaustedSinceNanos == 0) {
-            exhaustedSinceNanos = System.nanoTime();
-            peakWaiting = waiters.size();
-            exhaustionAnnounced = false;
-        } else if (exhaustedSinceNanos != 0) {
-            peakWaiting = Math.max(peakWaiting, waiters.size());
-            long millis = (System.nanoTime() - exhaustedSinceNanos) / 1_000_000;
-            if (!exhaustionAnnounced && millis >= EXHAUSTION_REPORT_MILLIS) {
-                exhaustionAnnounced = true;
-                log.warn("event=pool_exhausted pool={} in_use={} max_size={} waiting={} for_ms={}", key, total,
-                        settings.maxSize(), waiters.size(), millis);
-                events.add(key.toString(), "pool_exhausted", "start: " + total + "/" + settings.maxSize()
-                        + " in use, " + waiters.size() + " waiting");
-            }
-            if (waiters.isEmpty()) {
-                if (exhaustionAnnounced) {
-                    log.info("event=pool_exhaustion_end pool={} duration_ms={} peak_waiting={}", key, millis,
-                            peakWaiting);
-                    events.add(key.toString(), "pool_exhausted", "end after " + millis + " ms, peak " + peakWaiting
-                            + " waiting");
-                }
-                exhaustedSinceNanos = 0;
-            }
+        int waiting = waiters.size();
+        // Checked before reading the clock: this runs on every release.
+        if (exhaustion.mayChange(total, settings.maxSize(), waiting)) {
+            exhaustion.note(System.nanoTime(), total, settings.maxSize(), waiting);
         }
     }
 
