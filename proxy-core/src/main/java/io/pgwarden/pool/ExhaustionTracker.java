@@ -26,9 +26,16 @@ final class ExhaustionTracker {
         this.events = events;
     }
 
-    /** Whether {@link #note} could change anything; lets the pool skip reading the clock on most calls. */
+    /** Whether {@link #note} could change anything. */
     boolean mayChange(int inUse, int maxSize, int waiting) {
         return inEpisode || (waiting > 0 && inUse >= maxSize);
+    }
+
+    /** {@link #note} now: the pool calls this on every release, so the clock is read only when it matters. */
+    void noteNow(int inUse, int maxSize, int waiting) {
+        if (mayChange(inUse, maxSize, waiting)) {
+            note(System.nanoTime(), inUse, maxSize, waiting);
+        }
     }
 
     /** After every change to the pool, under its lock. */

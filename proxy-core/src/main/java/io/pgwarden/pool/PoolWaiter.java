@@ -9,6 +9,9 @@ public interface PoolWaiter {
 
     EventLoop eventLoop();
 
+    /** {@link System#nanoTime()} when the wait began: the pool reads its oldest waiter's for the longest wait. */
+    long waitingSinceNanos();
+
     /** The backend is now this waiter's; it must hand it back with release or discard. */
     void onBackendAcquired(BackendConnection backend);
 

@@ -456,6 +456,11 @@ public final class ClientSession implements PoolWaiter, BackendListener {
     }
 
     @Override
+    public long waitingSinceNanos() {
+        return waitStartNanos;
+    }
+
+    @Override
     public void onAcquireFailed(ErrorResponse error) {
         failWaitingRequest(ErrorResponse.error(error.sqlstate(), "pgwarden could not log in to PostgreSQL: "
                 + error.message()));
