@@ -3,6 +3,7 @@ package io.pgwarden.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgwarden.pool.BackendPool;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -14,13 +15,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
-/** RELOAD of a configuration that removes a database, and brings it back. */
+/** What the admin console's RELOAD and RECONNECT do to pools and their backends. */
 class ReloadTest {
 
-    /**
-     * health_check_interval 400ms makes the pool janitor run every 100 ms, so holding a count for 1.5 s covers
-     * more than a dozen of its rounds.
-     */
     private static String yaml(boolean withAppdb) {
         String appdb = """
                   appdb:
@@ -34,8 +31,6 @@ class ReloadTest {
                   port: 0
                 defaults:
                   pool_mode: transaction
-                  server:
-                    health_check_interval: 400ms
                 databases:
                 %s  other:
                     host: 127.0.0.1
@@ -50,7 +45,8 @@ class ReloadTest {
                 """.formatted(withAppdb ? appdb : "");
     }
 
-    private static final Duration SEVERAL_JANITOR_ROUNDS = Duration.ofMillis(1_500);
+    /** Long enough for a dozen janitor rounds, run by {@link #countAfterJanitor} each time it is polled. */
+    private static final Duration SEVERAL_JANITOR_ROUNDS = Duration.ofMillis(1_200);
 
     @Test
     void aRemovedDatabaseDrainsWithoutRefillingAndComesBackWhenReAdded() throws Exception {
@@ -61,6 +57,8 @@ class ReloadTest {
              Connection admin = admin(proxy); Connection idleClient = proxy.connect();
              Connection inTransaction = proxy.connect()) {
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pg.backendsSince(since, "app") == 2);
+            BackendPool pool = proxy.application().pools().pools().stream()
+                    .filter(p -> p.key().database().equals("appdb")).findFirst().orElseThrow();
             assertThat(value(idleClient, "SELECT 1")).isEqualTo("1");
             inTransaction.setAutoCommit(false);
             String heldPid = value(inTransaction, "SELECT pg_backend_pid()::text");
@@ -70,7 +68,7 @@ class ReloadTest {
 
             // The idle backend closes, and nothing reopens to min_size: only the one in a transaction is left.
             Awaitility.await().atMost(Duration.ofSeconds(10)).during(SEVERAL_JANITOR_ROUNDS)
-                    .until(() -> pg.backendsSince(since, "app") == 1);
+                    .until(() -> countAfterJanitor(pool, pg, since) == 1);
             assertThatThrownBy(() -> proxy.connect())
                     .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("3D000"));
 
@@ -80,11 +78,11 @@ class ReloadTest {
             assertThat(value(idleClient, "SELECT 2")).isEqualTo("2");
             // ... and the backends they give back close instead of going idle.
             Awaitility.await().atMost(Duration.ofSeconds(10)).during(SEVERAL_JANITOR_ROUNDS)
-                    .until(() -> pg.backendsSince(since, "app") == 0);
+                    .until(() -> countAfterJanitor(pool, pg, since) == 0);
             assertThat(value(inTransaction, "SELECT 3")).isEqualTo("3");
             inTransaction.commit();
             Awaitility.await().atMost(Duration.ofSeconds(10)).during(SEVERAL_JANITOR_ROUNDS)
-                    .until(() -> pg.backendsSince(since, "app") == 0);
+                    .until(() -> countAfterJanitor(pool, pg, since) == 0);
 
             appdbConfigured.set(true);
             admin.createStatement().execute("RELOAD");
@@ -93,8 +91,28 @@ class ReloadTest {
                 assertThat(value(newcomer, "SELECT 4")).isEqualTo("4");
             }
             Awaitility.await().atMost(Duration.ofSeconds(10)).during(SEVERAL_JANITOR_ROUNDS)
-                    .until(() -> pg.backendsSince(since, "app") == 2);
+                    .until(() -> countAfterJanitor(pool, pg, since) == 2);
         }
+    }
+
+    @Test
+    void reconnectReplacesIdleBackendsWithoutWaitingForAClient() throws Exception {
+        TestPostgres pg = TestPostgres.shared();
+        Timestamp since = pg.clock();
+        try (TestProxy proxy = TestProxy.fromYaml(() -> yaml(true), pg.port()); Connection admin = admin(proxy)) {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pg.backendsSince(since, "app") == 2);
+            Timestamp beforeReconnect = pg.clock();
+            admin.createStatement().execute("RECONNECT");
+            // Two new backends, and the two old ones gone.
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pg.backendsSince(beforeReconnect, "app") == 2
+                    && pg.backendsSince(since, "app") == 2);
+        }
+    }
+
+    /** The pool's janitor round, run now rather than waited for, then pgwarden's backends on appdb. */
+    private static int countAfterJanitor(BackendPool pool, TestPostgres pg, Timestamp since) throws SQLException {
+        pool.maintain();
+        return pg.backendsSince(since, "app");
     }
 
     private static Connection admin(TestProxy proxy) throws SQLException {
