@@ -111,7 +111,7 @@ public final class BackendConnection {
 
     /** The socket is gone. The listener stays: it is told next. */
     void toClosed() {
-        state = State.CLOSED;
+        moveTo(State.CLOSED, listener);
     }
 
     public int processId() {

@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ExhaustionTracker {
 
-    private static final Logger log = LoggerFactory.getLogger(ExhaustionTracker.class);
+    /** BackendPool's, as before this was split out of it: log filters on that name keep working. */
+    private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
     static final long REPORT_AFTER_NANOS = 1_000_000_000L;
 
     private final PoolKey key;

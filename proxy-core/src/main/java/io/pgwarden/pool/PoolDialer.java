@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  */
 final class PoolDialer {
 
-    private static final Logger log = LoggerFactory.getLogger(PoolDialer.class);
+    /** BackendPool's, as before this was split out of it: log filters on that name keep working. */
+    private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
     private static final long FIRST_RETRY_MILLIS = 100;
     /** Kept short so a restarted PostgreSQL is back in service within about a second of accepting connections. */
     private static final long MAX_RETRY_MILLIS = 1_000;
@@ -97,6 +98,7 @@ final class PoolDialer {
         synchronized (pool) {
             consecutiveFailures++;
             lastConnectError = failure.error().message();
+            // A permanent failure (a wrong password) would only earn the same answer again: waiters are told now.
             if (pool.openFailed(failure.permanent(), refused)) {
                 retryScheduled = true;
                 long delay = backoffMillis();

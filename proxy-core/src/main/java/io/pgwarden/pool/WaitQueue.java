@@ -73,7 +73,10 @@ final class WaitQueue {
         return waiters.pollFirst();
     }
 
-    /** 0 when nobody waits. */
+    /**
+     * 0 when nobody waits. Read off the head: a client queued again because its backend died before use keeps its
+     * first start, and can have waited a little longer than the head, which is rare enough not to walk the queue.
+     */
     long longestWaitNanos(long nowNanos) {
         PoolWaiter oldest = waiters.peekFirst();
         return oldest == null ? 0 : Math.max(0, nowNanos - oldest.waitingSinceNanos());
