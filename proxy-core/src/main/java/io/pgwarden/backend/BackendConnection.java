@@ -62,6 +62,7 @@ public final class BackendConnection {
         return listener;
     }
 
+    /** A holder letting go without handing the backend on: its traffic is dropped until someone takes it over. */
     public void setListener(BackendListener listener) {
         this.listener = listener;
     }
@@ -70,8 +71,47 @@ public final class BackendConnection {
         return state;
     }
 
-    public void setState(State state) {
-        this.state = state;
+    /**
+     * The one place the state changes, always together with whoever owns the traffic from now on, so that what
+     * SHOW SERVERS reports and who hears the backend's messages never disagree.
+     */
+    private void moveTo(State next, BackendListener owner) {
+        listener = owner;
+        state = next;
+    }
+
+    void toAuthenticating(BackendListener login) {
+        moveTo(State.AUTHENTICATING, login);
+    }
+
+    /** Back in the pool. Read all the time while idle, so a FATAL or a close takes it out of the pool at once. */
+    public void toIdle(BackendListener pool) {
+        moveTo(State.IDLE, pool);
+        setAutoRead(true);
+    }
+
+    /**
+     * Handed to a client. The pool passes null: until the client's session links it on its own loop, nobody is
+     * owed anything the backend says.
+     */
+    public void toLinked(BackendListener client) {
+        moveTo(State.LINKED, client);
+    }
+
+    /** Taken out of the pool for a health check. */
+    public void toTesting(BackendListener check) {
+        moveTo(State.TESTING, check);
+    }
+
+    /** Made safe for the next client; its last client may have stopped reading, and the answers must come in. */
+    public void toResetting(BackendListener reset) {
+        moveTo(State.RESETTING, reset);
+        setAutoRead(true);
+    }
+
+    /** The socket is gone. The listener stays: it is told next. */
+    void toClosed() {
+        moveTo(State.CLOSED, listener);
     }
 
     public int processId() {

@@ -96,7 +96,7 @@ public final class BackendConnector {
             BackendConnection backend = new BackendConnection(id, connect.channel(), address);
             handler.attach(backend);
             BackendLogin login = new BackendLogin(target.user(), target.password(), target.database(), result);
-            backend.setListener(login);
+            backend.toAuthenticating(login);
             ScheduledFuture<?> deadline = loop.schedule(() -> {
                 if (result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001",
                         "login to " + target.host() + ":" + target.port() + " timed out after "

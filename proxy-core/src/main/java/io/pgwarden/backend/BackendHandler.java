@@ -76,7 +76,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         connection.recordLoss(LossReason.SERVER_SHUTDOWN, "server closed the connection");
-        connection.setState(BackendConnection.State.CLOSED);
+        connection.toClosed();
         LossReason reason = connection.lossReason();
         losses.record(reason);
         log.info("event=server_close server={} pid={} pool={} reason_class={} reason=\"{}\"", connection.id(),

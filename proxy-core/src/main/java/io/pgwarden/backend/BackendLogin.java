@@ -39,7 +39,6 @@ final class BackendLogin implements BackendListener {
     }
 
     void start(BackendConnection backend) {
-        backend.setState(BackendConnection.State.AUTHENTICATING);
         Map<String, String> startup = new LinkedHashMap<>();
         startup.put("user", user);
         startup.put("database", database);

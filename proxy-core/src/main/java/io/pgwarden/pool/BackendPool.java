@@ -1,85 +1,59 @@
 package io.pgwarden.pool;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendConnector;
-import io.pgwarden.backend.BackendListener;
-import io.pgwarden.backend.BackendLoginException;
 import io.pgwarden.backend.LossReason;
 import io.pgwarden.config.PoolSettings;
-import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.metrics.EventLog;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The backends of one (database, user): at most {@code max_size} of them, handed to waiting clients in
- * FIFO order. Idle backends are reused newest first so the busy set stays warm and the rest can age out.
- * Callbacks to clients run outside the lock, on the client's own event loop.
+ * The backends of one (database, user): at most {@code max_size} of them, handed to waiting clients in FIFO order
+ * ({@link WaitQueue}), idle ones reused newest first ({@link IdleBackends}). Callbacks to clients run outside the
+ * lock, on the client's own event loop.
  */
 public final class BackendPool {
 
     private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
-    private static final long FIRST_RETRY_MILLIS = 100;
-    /** Kept short so a restarted PostgreSQL is back in service within about a second of accepting connections. */
-    private static final long MAX_RETRY_MILLIS = 1_000;
 
     private final PoolKey key;
     private volatile PoolSettings settings;
     private volatile boolean paused;
-    /** Backends opened before the last RECONNECT are replaced as soon as they are idle. */
-    private volatile int generation;
-    private long exhaustedSinceNanos;
-    private int peakWaiting;
-    private boolean exhaustionAnnounced;
-    private static final long EXHAUSTION_REPORT_MILLIS = 1_000;
     private final PoolStats stats = new PoolStats();
-    private final EventLog events;
-    private final ProxyMetrics metrics;
-    private final BackendConnector connector;
-    private final BackendConnector.Target target;
+    private final ExhaustionTracker exhaustion;
     private final EventLoopGroup backgroundLoops;
-    private final BackendListener idleListener = new IdleListener();
-
-    private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
-    private final ArrayDeque<PoolWaiter> waiters = new ArrayDeque<>();
-    /** How far down the line {@link #takeWaiterFor} looks for a waiter on the backend's loop. */
-    private static final int SAME_LOOP_SCAN = 16;
-    private static final int MAX_HEAD_SKIPS = 4;
-    private int headSkips;
+    private final PoolDialer dialer;
+    private final IdleBackends idle;
+    private final WaitQueue waiters = new WaitQueue();
+    /** Backends counted against max_size: in use, idle, being checked or being opened. */
     private int total;
     private int opening;
-    private int checking;
-    private int consecutiveFailures;
-    private boolean retryScheduled;
     /**
-     * Set when a client drops this pool's database: min_size refills wait for the next client of the pool, or
-     * the backends they open would make the DROP fail ("being accessed by other users") and then find no
-     * database.
+     * Set when a client drops this pool's database: min_size refills wait for the next client of the pool, or the
+     * backends they open would make the DROP fail ("being accessed by other users") and then find no database.
      */
     private boolean minSizeHeld;
-    private String lastConnectError;
-    private volatile Map<String, String> serverParameters;
+    /** Why its backends close, once a RELOAD removed its database or user: nothing stays idle, nothing refills. */
+    private String retiredBecause;
 
     public BackendPool(PoolKey key, PoolSettings settings, BackendConnector connector,
                        BackendConnector.Target target, EventLoopGroup backgroundLoops, EventLog events,
                        ProxyMetrics metrics) {
         this.key = key;
-        this.events = events;
-        this.metrics = metrics;
-        this.backgroundLoops = backgroundLoops;
         this.settings = settings;
-        this.connector = connector;
-        this.target = target;
+        this.exhaustion = new ExhaustionTracker(key, events);
+        this.backgroundLoops = backgroundLoops;
+        this.dialer = new PoolDialer(this, connector, target, metrics);
+        this.idle = new IdleBackends(this, metrics);
     }
 
     public PoolKey key() {
@@ -88,7 +62,7 @@ public final class BackendPool {
 
     /** The PostgreSQL database name this pool logs in to. */
     public String dbname() {
-        return target.database();
+        return dialer.dbname();
     }
 
     public PoolSettings settings() {
@@ -97,7 +71,7 @@ public final class BackendPool {
 
     /** ParameterStatus values of the first backend that logged in, or null before any did. */
     public Map<String, String> serverParameters() {
-        return serverParameters;
+        return dialer.serverParameters();
     }
 
     /**
@@ -105,41 +79,26 @@ public final class BackendPool {
      * a backend through {@link PoolWaiter#onBackendAcquired} as soon as one is free or opened, and returns null.
      */
     public BackendConnection acquire(PoolWaiter waiter) {
+        // Not through locked(): a backend found at once goes to the caller and leaves nothing to dispatch.
         List<Runnable> actions = new ArrayList<>();
+        BackendConnection acquired = null;
         synchronized (this) {
             minSizeHeld = false;
-            while (!paused && waiters.isEmpty() && !idle.isEmpty()) {
-                BackendConnection backend = takeIdleFor(waiter.eventLoop());
-                if (usableNow(backend, actions)) {
-                    handOver(backend);
-                    return backend;
+            while (acquired == null && !paused && waiters.isEmpty() && !idle.isEmpty()) {
+                BackendConnection backend = idle.takeIdleFor(waiter.eventLoop());
+                if (idle.usableNow(backend, actions)) {
+                    backend.toLinked(null);
+                    acquired = backend;
                 }
             }
-            waiters.addLast(waiter);
-            dispatch(actions);
+            if (acquired == null) {
+                waiters.add(waiter);
+                dispatch(actions);
+            }
         }
+        // Also when a backend was found at once: those passed over on the way may have a check or a close due.
         actions.forEach(Runnable::run);
-        return null;
-    }
-
-    private static void handOver(BackendConnection backend) {
-        backend.setListener(null);
-        backend.setState(BackendConnection.State.LINKED);
-    }
-
-    /** Runs a waiter callback on its loop: directly when already there, saving a task and a wakeup. */
-    private static void onLoopOf(PoolWaiter waiter, Runnable callback) {
-        if (waiter.eventLoop().inEventLoop()) {
-            callback.run();
-        } else {
-            waiter.eventLoop().execute(callback);
-        }
-    }
-
-    /** How long the first client in line has waited, 0 when nobody waits. */
-    public synchronized long longestWaitNanos(long nowNanos) {
-        PoolWaiter first = waiters.peekFirst();
-        return first == null ? 0 : Math.max(0, nowNanos - first.waitingSinceNanos());
+        return acquired;
     }
 
     /** Removes a waiter that gave up; false if it was already handed a backend. */
@@ -147,131 +106,64 @@ public final class BackendPool {
         return waiters.remove(waiter);
     }
 
+    /** How long the client first in line has waited (0 when nobody waits), without walking the queue. */
+    public synchronized long longestWaitNanos(long nowNanos) {
+        return waiters.longestWaitNanos(nowNanos);
+    }
+
     /** Takes back a clean backend (idle, no transaction, nothing in flight). */
     public void release(BackendConnection backend) {
         if (!backend.isUsable()) {
             discard(backend, backend.closeReason() != null ? backend.closeReason() : "server connection lost");
-            return;
+        } else if (idle.expired(backend)) {
+            discard(backend, LossReason.LIFETIME_EXPIRED, idle.expiryReason(backend));
+        } else {
+            backend.markVerified();
+            // Under load a release hands the backend straight on: one action, so no room for ten.
+            locked(backend, new ArrayList<>(2), BackendPool::takeBack);
         }
-        if (backend.ageNanos() > backend.lifetimeNanos() || backend.generation() != generation) {
-            discard(backend, LossReason.LIFETIME_EXPIRED, backend.generation() != generation
-                    ? "replaced by RECONNECT" : "lifetime " + settings.server().lifetime() + " reached");
-            return;
-        }
-        backend.markVerified();
-        // Under load a release hands the backend straight on: one action, so no room for ten.
-        List<Runnable> actions = new ArrayList<>(2);
-        synchronized (this) {
-            if (backend.state() == BackendConnection.State.IDLE) {
-                // Released twice: a bug elsewhere; handing it out twice would be far worse.
-                log.warn("event=double_release pool={} server={}", key, backend.id());
-                return;
-            }
-            if (!backend.isUsable()) {
-                forget(backend);
-            } else {
-                backToIdle(backend);
-            }
-            dispatch(actions);
-        }
-        actions.forEach(Runnable::run);
     }
 
-    private void backToIdle(BackendConnection backend) {
-        backend.setListener(idleListener);
-        backend.setState(BackendConnection.State.IDLE);
-        backend.setAutoRead(true);
-        idle.addLast(backend);
+    private void takeBack(BackendConnection backend, List<Runnable> actions) {
+        if (backend.state() == BackendConnection.State.IDLE) {
+            // Released twice: a bug elsewhere; handing it out twice would be far worse.
+            log.warn("event=double_release pool={} server={}", key, backend.id());
+        } else if (!backend.isUsable()) {
+            forget(backend);
+        } else {
+            idle.add(backend);
+        }
     }
 
     /**
-     * Whether an idle backend just taken may go to a client at once. One idle longer than check_delay is
-     * checked first (and comes back through {@link #afterCheck}); an expired or dead one is dropped.
+     * A backend whose client left, with nothing in flight: rolled back if {@code inTransaction}, then reset with
+     * {@code resetQuery} (null or blank for none), and released only if both answer cleanly; closed otherwise.
      */
-    private boolean usableNow(BackendConnection backend, List<Runnable> actions) {
-        if (!backend.isUsable()) {
-            forget(backend);
-            return false;
-        }
-        if (backend.ageNanos() > backend.lifetimeNanos() || backend.generation() != generation) {
-            forget(backend);
-            actions.add(() -> backend.close(LossReason.LIFETIME_EXPIRED, backend.generation() != generation
-                    ? "replaced by RECONNECT" : "lifetime reached while idle"));
-            return false;
-        }
-        if (System.nanoTime() - backend.verifiedAtNanos() >= settings.server().checkDelay().toNanos()) {
-            startCheck(backend, actions);
-            return false;
-        }
-        return true;
+    public void resetAndRelease(BackendConnection backend, boolean inTransaction, String resetQuery) {
+        BackendReset.start(this, backend, inTransaction, resetQuery);
     }
 
-    /** Caller holds the lock and has taken {@code backend} out of the idle list; it stays counted meanwhile. */
-    private void startCheck(BackendConnection backend, List<Runnable> actions) {
-        checking++;
-        actions.add(() -> HealthCheck.run(backend, settings.server().checkQuery(), settings.server().checkTimeout(),
-                healthy -> afterCheck(backend, healthy)));
-    }
-
-    private void afterCheck(BackendConnection backend, boolean healthy) {
-        metrics.healthCheck(healthy);
-        if (!healthy) {
-            synchronized (this) {
-                checking--;
-            }
-            discard(backend, LossReason.HEALTH_CHECK_FAILED, "no healthy answer to the check query within "
-                    + settings.server().checkTimeout().toMillis() + " ms");
-            return;
-        }
-        backend.markVerified();
-        List<Runnable> actions = new ArrayList<>();
-        synchronized (this) {
-            checking--;
-            if (!backend.isUsable()) {
+    /** A check's verdict is in ({@link IdleBackends}): the backend goes to the next waiter, back to idle, or away. */
+    void afterCheck(BackendConnection backend, boolean healthy) {
+        locked(actions -> {
+            idle.checkDone();
+            if (!healthy || !backend.isUsable()) {
                 forget(backend);
             } else if (!waiters.isEmpty()) {
                 // Just checked: straight to the next waiter, or a check_delay of 0 would check it forever.
                 PoolWaiter waiter = waiters.pollFirst();
-                handOver(backend);
-                actions.add(() -> onLoopOf(waiter, () -> waiter.onBackendAcquired(backend)));
+                backend.toLinked(null);
+                actions.add(() -> WaitQueue.onLoopOf(waiter, () -> waiter.onBackendAcquired(backend)));
             } else {
-                backToIdle(backend);
+                idle.add(backend);
             }
-            dispatch(actions);
-        }
-        actions.forEach(Runnable::run);
+        });
     }
 
-    /**
-     * The janitor's round: closes idle backends past their lifetime or idle_timeout (keeping min_size), checks
-     * those unverified for health_check_interval, and tops the pool up to min_size.
-     */
+    /** The janitor's round: {@link IdleBackends#sweep}, then min_size topped up. */
     public void maintain() {
         long now = System.nanoTime();
-        List<Runnable> actions = new ArrayList<>();
-        synchronized (this) {
-            long idleTimeout = settings.server().idleTimeout().toNanos();
-            long checkInterval = settings.server().healthCheckInterval().toNanos();
-            Iterator<BackendConnection> it = idle.iterator();
-            while (it.hasNext()) {
-                BackendConnection backend = it.next();
-                long idleFor = now - backend.verifiedAtNanos();
-                if (backend.ageNanos() > backend.lifetimeNanos()) {
-                    it.remove();
-                    forget(backend);
-                    actions.add(() -> backend.close(LossReason.LIFETIME_EXPIRED, "lifetime reached while idle"));
-                } else if (idleTimeout > 0 && idleFor > idleTimeout && total > settings.minSize()) {
-                    it.remove();
-                    forget(backend);
-                    actions.add(() -> backend.close(LossReason.IDLE_TIMEOUT, "idle longer than idle_timeout"));
-                } else if (idleFor >= checkInterval) {
-                    it.remove();
-                    startCheck(backend, actions);
-                }
-            }
-            dispatch(actions);
-        }
-        actions.forEach(Runnable::run);
+        locked(actions -> idle.sweep(now, actions));
     }
 
     /** Closes a backend that cannot be reused and frees its slot. Safe to call more than once. */
@@ -281,26 +173,20 @@ public final class BackendPool {
 
     public void discard(BackendConnection backend, LossReason reason, String detail) {
         backend.close(reason, detail);
-        List<Runnable> actions = new ArrayList<>();
-        synchronized (this) {
+        locked(actions -> {
             idle.remove(backend);
             forget(backend);
-            dispatch(actions);
-        }
-        actions.forEach(Runnable::run);
+        });
     }
 
     /** Opens one backend if the pool has none and is not already trying: the readiness probe's question. */
     public void probe() {
-        List<Runnable> actions = new ArrayList<>();
-        synchronized (this) {
-            if (total == 0 && opening == 0 && !retryScheduled) {
-                total++;
-                opening++;
-                actions.add(() -> open(backgroundLoops.next()));
+        locked(actions -> {
+            // A retired pool's database is no business of this proxy any more: nothing to be ready for.
+            if (total == 0 && opening == 0 && !dialer.retryPending() && retiredBecause == null) {
+                openOne(backgroundLoops.next(), actions);
             }
-        }
-        actions.forEach(Runnable::run);
+        });
     }
 
     public boolean isPaused() {
@@ -313,32 +199,30 @@ public final class BackendPool {
     }
 
     public void resume() {
-        List<Runnable> actions = new ArrayList<>();
-        synchronized (this) {
-            paused = false;
-            dispatch(actions);
-        }
-        actions.forEach(Runnable::run);
+        locked(actions -> paused = false);
     }
 
     /** RECONNECT: every backend is replaced, each as soon as it is idle; clients keep working meanwhile. */
     public void reconnect() {
-        generation++;
+        idle.renewAll();
         maintain();
     }
 
-    /** RELOAD: new sizes and timeouts apply from the next checkout on; nobody is disconnected. */
+    /** RELOAD: new sizes and timeouts apply from the next checkout on, and nobody is disconnected. Un-retires. */
     public void updateSettings(PoolSettings next) {
-        List<Runnable> actions = new ArrayList<>();
-        synchronized (this) {
+        locked(actions -> {
             settings = next;
-            dispatch(actions);
-        }
-        actions.forEach(Runnable::run);
+            retiredBecause = null;
+        });
+    }
+
+    /** RELOAD removed its database or user: its clients are served until they leave, but nothing is kept idle. */
+    public void retire(String reason) {
+        locked(actions -> retiredBecause = reason);
     }
 
     public synchronized List<BackendConnection> idleSnapshot() {
-        return new ArrayList<>(idle);
+        return idle.snapshot();
     }
 
     public PoolStats stats() {
@@ -347,54 +231,22 @@ public final class BackendPool {
 
     /** Counts for SHOW POOLS and the metrics. */
     public synchronized Counts counts() {
-        return new Counts(total - idle.size() - checking - opening, idle.size(), checking, opening, waiters.size(),
-                lastConnectError);
+        return new Counts(total - idle.size() - idle.beingChecked() - opening, idle.size(), idle.beingChecked(),
+                opening, waiters.size(), dialer.lastConnectError());
     }
 
     /** Server connections by state, and what is waiting. */
     public record Counts(int active, int idle, int testing, int opening, int waiting, String lastConnectError) {
     }
 
-    /**
-     * Tracks episodes in which clients queue behind a full pool. Only episodes that last a second or more are
-     * logged and recorded: a busy pool touches "full" many times a second, and that is not news.
-     */
-    private void noteExhaustion() {
-        boolean exhausted = !waiters.isEmpty() && total >= settings.maxSize();
-        if (exhausted && exhaustedSinceNanos == 0) {
-            exhaustedSinceNanos = System.nanoTime();
-            peakWaiting = waiters.size();
-            exhaustionAnnounced = false;
-        } else if (exhaustedSinceNanos != 0) {
-            peakWaiting = Math.max(peakWaiting, waiters.size());
-            long millis = (System.nanoTime() - exhaustedSinceNanos) / 1_000_000;
-            if (!exhaustionAnnounced && millis >= EXHAUSTION_REPORT_MILLIS) {
-                exhaustionAnnounced = true;
-                log.warn("event=pool_exhausted pool={} in_use={} max_size={} waiting={} for_ms={}", key, total,
-                        settings.maxSize(), waiters.size(), millis);
-                events.add(key.toString(), "pool_exhausted", "start: " + total + "/" + settings.maxSize()
-                        + " in use, " + waiters.size() + " waiting");
-            }
-            if (waiters.isEmpty()) {
-                if (exhaustionAnnounced) {
-                    log.info("event=pool_exhaustion_end pool={} duration_ms={} peak_waiting={}", key, millis,
-                            peakWaiting);
-                    events.add(key.toString(), "pool_exhausted", "end after " + millis + " ms, peak " + peakWaiting
-                            + " waiting");
-                }
-                exhaustedSinceNanos = 0;
-            }
-        }
-    }
-
     /** A one-line picture of the pool for error messages and logs. */
     public synchronized String describe() {
-        return "pool " + key + " has " + (total - idle.size() - checking - opening) + " of " + settings.maxSize()
+        return "pool " + key + " has " + counts().active() + " of " + settings.maxSize()
                 + " server connections in use, " + waiters.size() + " clients waiting";
     }
 
     public synchronized String lastConnectError() {
-        return lastConnectError;
+        return dialer.lastConnectError();
     }
 
     public synchronized int size() {
@@ -406,208 +258,106 @@ public final class BackendPool {
     }
 
     public void closeAll(String reason) {
-        List<BackendConnection> toClose;
-        synchronized (this) {
-            toClose = new ArrayList<>(idle);
-        }
-        toClose.forEach(b -> discard(b, reason));
+        idleSnapshot().forEach(b -> discard(b, reason));
     }
 
     /** Before a client's DROP DATABASE of this pool's database: idle backends close, and none reopen on their own. */
     public void closeForDrop(String reason) {
-        synchronized (this) {
-            minSizeHeld = true;
-        }
+        locked(actions -> minSizeHeld = true);
         closeAll(reason);
     }
 
-    private void forget(BackendConnection backend) {
+    /** Opens backends up to min_size without waiting for a client to ask. */
+    public void fill() {
+        locked(actions -> { });
+    }
+
+    /**
+     * Runs {@code body} under the lock, then {@link #dispatch}, then what both queued outside it: client callbacks,
+     * checks, connects and closes must not hold the pool up, and may call back into it.
+     */
+    void locked(Consumer<List<Runnable>> body) {
+        locked(body, new ArrayList<>(), (pool, b, actions) -> b.accept(actions));
+    }
+
+    /** Given the pool, so that release can pass a method reference that captures nothing: no lambda per call. */
+    private interface LockedStep<T> {
+        void run(BackendPool pool, T subject, List<Runnable> actions);
+    }
+
+    private <T> void locked(T subject, List<Runnable> actions, LockedStep<T> step) {
+        synchronized (this) {
+            step.run(this, subject, actions);
+            dispatch(actions);
+        }
+        actions.forEach(Runnable::run);
+    }
+
+    /** {@link PoolDialer}, lock held: a new backend, idle until the dispatch that follows hands it on. */
+    void admit(BackendConnection backend) {
+        opening--;
+        idle.addNew(backend);
+    }
+
+    /**
+     * {@link PoolDialer}, lock held: an open failed, and its slot is free. Retry while someone waits or min_size
+     * is short; a {@code permanent} failure instead refuses every waiter (into {@code refused}).
+     */
+    boolean openFailed(boolean permanent, List<PoolWaiter> refused) {
+        opening--;
+        total--;
+        if (permanent) {
+            refused.addAll(waiters.drain());
+            return false;
+        }
+        return !waiters.isEmpty() || (keepsMinSize() && total < settings.minSize());
+    }
+
+    private boolean keepsMinSize() {
+        return !minSizeHeld && retiredBecause == null;
+    }
+
+    /** Lock held: the backend no longer counts against max_size. */
+    void forget(BackendConnection backend) {
         if (backend.uncount()) {
             total--;
         }
     }
 
-    /**
-     * Pairs idle backends with waiters, then opens as many new backends as the remaining waiters need
-     * and as min_size asks for.
-     */
+    private void openOne(EventLoop loop, List<Runnable> actions) {
+        total++;
+        opening++;
+        actions.add(() -> dialer.open(loop));
+    }
+
+    /** Pairs idle backends with waiters, then opens as many as the remaining waiters need and min_size asks for. */
     private void dispatch(List<Runnable> actions) {
-        noteExhaustion();
+        exhaustion.noteNow(total, settings.maxSize(), waiters.size());
         while (!paused && !waiters.isEmpty() && !idle.isEmpty()) {
-            BackendConnection backend = idle.pollLast();
-            if (!usableNow(backend, actions)) {
-                continue;
+            BackendConnection backend = idle.pollNewest();
+            if (idle.usableNow(backend, actions)) {
+                PoolWaiter waiter = waiters.takeWaiterFor(backend.eventLoop());
+                backend.toLinked(null);
+                actions.add(() -> WaitQueue.onLoopOf(waiter, () -> waiter.onBackendAcquired(backend)));
             }
-            PoolWaiter waiter = takeWaiterFor(backend.eventLoop());
-            handOver(backend);
-            actions.add(() -> onLoopOf(waiter, () -> waiter.onBackendAcquired(backend)));
         }
-        if (retryScheduled) {
+        if (retiredBecause != null) {
+            idle.closeAll(retiredBecause, actions);
+        } else if (minSizeHeld) {
+            // A backend still being reset when the DROP arrived comes back afterwards: PostgreSQL waits up to 5 s
+            // for the database's other sessions to go, so closing it now lets the DROP succeed.
+            idle.closeAll("its database is being dropped", actions);
+        }
+        if (dialer.retryPending()) {
             return;
         }
-        Iterator<PoolWaiter> unserved = waiters.iterator();
-        for (int skip = 0; skip < opening && unserved.hasNext(); skip++) {
-            unserved.next();
-        }
+        // The first `opening` waiters are covered by backends on their way.
+        Iterator<PoolWaiter> unserved = waiters.from(opening);
         while (unserved.hasNext() && total < settings.maxSize()) {
-            EventLoop loop = unserved.next().eventLoop();
-            total++;
-            opening++;
-            actions.add(() -> open(loop));
+            openOne(unserved.next().eventLoop(), actions);
         }
-        while (!minSizeHeld && total < settings.minSize()) {
-            total++;
-            opening++;
-            actions.add(() -> open(backgroundLoops.next()));
-        }
-    }
-
-    /** Opens backends up to min_size without waiting for a client to ask. */
-    public void fill() {
-        List<Runnable> actions = new ArrayList<>();
-        synchronized (this) {
-            dispatch(actions);
-        }
-        actions.forEach(Runnable::run);
-    }
-
-    /**
-     * The newest idle backend on the waiter's own event loop if there is one, else the newest of all:
-     * a backend on the client's loop relays without a thread hop per message.
-     */
-    /**
-     * The waiter a free backend goes to: the first in line, unless one a few places behind it runs on the
-     * backend's own event loop. A client and backend on different loops pay a task hand-off and a thread wake-up
-     * for every message both ways, which under a full pool was most of the proxy's cost. The head is passed over
-     * at most {@link #MAX_HEAD_SKIPS} times in a row, so nobody waits much longer than strict FIFO would make it.
-     */
-    private PoolWaiter takeWaiterFor(EventLoop loop) {
-        PoolWaiter head = waiters.peekFirst();
-        if (head.eventLoop() != loop && headSkips < MAX_HEAD_SKIPS) {
-            Iterator<PoolWaiter> inLine = waiters.iterator();
-            inLine.next();
-            for (int place = 1; place < SAME_LOOP_SCAN && inLine.hasNext(); place++) {
-                PoolWaiter candidate = inLine.next();
-                if (candidate.eventLoop() == loop) {
-                    inLine.remove();
-                    headSkips++;
-                    return candidate;
-                }
-            }
-        }
-        headSkips = 0;
-        return waiters.pollFirst();
-    }
-
-    private BackendConnection takeIdleFor(EventLoop loop) {
-        Iterator<BackendConnection> newestFirst = idle.descendingIterator();
-        while (newestFirst.hasNext()) {
-            BackendConnection candidate = newestFirst.next();
-            if (candidate.eventLoop() == loop) {
-                newestFirst.remove();
-                return candidate;
-            }
-        }
-        return idle.pollLast();
-    }
-
-    private void open(EventLoop loop) {
-        connector.connect(loop, target).whenComplete((backend, error) -> {
-            if (backend != null) {
-                onOpened(backend);
-            } else {
-                onOpenFailed(loop, error);
-            }
-        });
-    }
-
-    private void onOpened(BackendConnection backend) {
-        metrics.reconnectAttempt(key.database(), true);
-        List<Runnable> actions = new ArrayList<>();
-        synchronized (this) {
-            opening--;
-            consecutiveFailures = 0;
-            lastConnectError = null;
-            if (serverParameters == null) {
-                serverParameters = backend.parameters();
-            }
-            backend.setLifetimeNanos(jitteredLifetime());
-            backend.setGeneration(generation);
-            backendToIdleAfterOpen(backend);
-            dispatch(actions);
-        }
-        actions.forEach(Runnable::run);
-    }
-
-    private void backendToIdleAfterOpen(BackendConnection backend) {
-        backend.markVerified();
-        backToIdle(backend);
-    }
-
-    /** Somewhere in the last fifth of the configured lifetime; 0 means no limit. */
-    private long jitteredLifetime() {
-        long lifetime = settings.server().lifetime().toNanos();
-        if (lifetime <= 0) {
-            return Long.MAX_VALUE;
-        }
-        return lifetime - java.util.concurrent.ThreadLocalRandom.current().nextLong(lifetime / 5 + 1);
-    }
-
-    private void onOpenFailed(EventLoop loop, Throwable error) {
-        Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
-        BackendLoginException failure = cause instanceof BackendLoginException e ? e
-                : new BackendLoginException(ErrorResponse.fatal("08001", String.valueOf(cause)), false);
-        metrics.reconnectAttempt(key.database(), false);
-        List<Runnable> actions = new ArrayList<>();
-        synchronized (this) {
-            opening--;
-            total--;
-            consecutiveFailures++;
-            lastConnectError = failure.error().message();
-            if (failure.permanent()) {
-                // Retrying a wrong password only earns the same answer; tell everyone now.
-                List<PoolWaiter> failed = new ArrayList<>(waiters);
-                waiters.clear();
-                for (PoolWaiter waiter : failed) {
-                    actions.add(() -> onLoopOf(waiter, () -> waiter.onAcquireFailed(failure.error())));
-                }
-            } else if (!waiters.isEmpty() || (!minSizeHeld && total < settings.minSize())) {
-                retryScheduled = true;
-                long delay = backoffMillis();
-                log.info("event=server_retry pool={} delay_ms={} reason=\"{}\"", key, delay, lastConnectError);
-                loop.schedule(this::retry, delay, TimeUnit.MILLISECONDS);
-            }
-        }
-        actions.forEach(Runnable::run);
-    }
-
-    private void retry() {
-        List<Runnable> actions = new ArrayList<>();
-        synchronized (this) {
-            retryScheduled = false;
-            dispatch(actions);
-        }
-        actions.forEach(Runnable::run);
-    }
-
-    /** Exponential backoff with jitter so a restart of PostgreSQL is not met by every pool at once. */
-    private long backoffMillis() {
-        long base = Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(consecutiveFailures - 1, 10));
-        return base / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(base / 2 + 1);
-    }
-
-    /** Listens to backends while they sit idle: anything they say, or their death, takes them out of the pool. */
-    private final class IdleListener implements BackendListener {
-        @Override
-        public void onBackendMessage(BackendConnection backend, ByteBuf message) {
-            message.release();
-            // An idle backend has no business talking (PostgreSQL sends FATAL before it terminates a session).
-            discard(backend, "server sent a message while idle");
-        }
-
-        @Override
-        public void onBackendClosed(BackendConnection backend, String reason) {
-            discard(backend, reason);
+        while (keepsMinSize() && total < settings.minSize()) {
+            openOne(backgroundLoops.next(), actions);
         }
     }
 }

@@ -1,77 +1,33 @@
 package io.pgwarden.pool;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.pgwarden.backend.BackendConnection;
-import io.pgwarden.backend.BackendListener;
-import io.pgwarden.protocol.Frames;
-import io.pgwarden.protocol.FrontendMessages;
-import io.pgwarden.protocol.Tags;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import io.pgwarden.backend.LossReason;
+import io.pgwarden.config.ServerSettings;
+import io.pgwarden.metrics.ProxyMetrics;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
  * Runs the check query on an idle backend: it passes only if PostgreSQL answers without error and ends idle
- * within the check timeout. A backend that fails is never handed to a client.
+ * within the check timeout. A backend that fails is closed, and never handed to a client.
  */
-final class HealthCheck implements BackendListener {
+final class HealthCheck {
 
-    private final Consumer<Boolean> done;
-    private ScheduledFuture<?> timer;
-    private boolean failed;
-    private boolean finished;
-
-    private HealthCheck(Consumer<Boolean> done) {
-        this.done = done;
+    private HealthCheck() {
     }
 
-    /** {@code done} runs once, on the backend's event loop, with the verdict. */
-    static void run(BackendConnection backend, String checkQuery, Duration timeout, Consumer<Boolean> done) {
-        HealthCheck check = new HealthCheck(done);
-        backend.eventLoop().execute(() -> {
-            backend.setListener(check);
-            backend.setState(BackendConnection.State.TESTING);
-            if (!backend.isUsable()) {
-                check.finish(false);
-                return;
-            }
-            check.timer = backend.eventLoop().schedule(() -> check.finish(false), timeout.toMillis(),
-                    TimeUnit.MILLISECONDS);
-            ByteBuf query = backend.channel().alloc().buffer();
-            FrontendMessages.query(query, checkQuery);
-            backend.write(query);
-            backend.flush();
-        });
-    }
-
-    @Override
-    public void onBackendMessage(BackendConnection backend, ByteBuf message) {
-        try {
-            byte tag = Frames.tag(message);
-            if (tag == Tags.Backend.ERROR_RESPONSE) {
-                failed = true;
-            } else if (tag == Tags.Backend.READY_FOR_QUERY) {
-                finish(!failed && Frames.readyForQueryStatus(message) == 'I');
-            }
-        } finally {
-            message.release();
-        }
-    }
-
-    @Override
-    public void onBackendClosed(BackendConnection backend, String reason) {
-        finish(false);
-    }
-
-    private void finish(boolean healthy) {
-        if (finished) {
-            return;
-        }
-        finished = true;
-        if (timer != null) {
-            timer.cancel(false);
-        }
-        done.accept(healthy);
+    /** {@code done} runs once, on the backend's event loop, once the backend is marked verified or closing. */
+    static void run(BackendConnection backend, ServerSettings server, ProxyMetrics metrics, Consumer<Boolean> done) {
+        OneShotQuery.send(backend, BackendConnection::toTesting, List.of(server.checkQuery()), server.checkTimeout(),
+                healthy -> {
+                    metrics.healthCheck(healthy);
+                    if (healthy) {
+                        backend.markVerified();
+                    } else {
+                        backend.close(LossReason.HEALTH_CHECK_FAILED, "no healthy answer to the check query within "
+                                + server.checkTimeout().toMillis() + " ms");
+                    }
+                    done.accept(healthy);
+                });
     }
 }

@@ -70,7 +70,7 @@ public final class PoolRegistry {
             if (db != null && user != null) {
                 pool.updateSettings(db.pool());
             } else {
-                pool.closeAll("removed from the configuration");
+                pool.retire("removed from the configuration");
             }
         }
         // Pools are made on first use; only those that must keep backends open exist from the start.

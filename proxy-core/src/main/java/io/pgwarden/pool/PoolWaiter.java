@@ -9,7 +9,7 @@ public interface PoolWaiter {
 
     EventLoop eventLoop();
 
-    /** When this waiter began to wait (System.nanoTime()), so the pool can tell its longest wait in O(1). */
+    /** {@link System#nanoTime()} when the wait began: the pool reads its oldest waiter's for the longest wait. */
     long waitingSinceNanos();
 
     /** The backend is now this waiter's; it must hand it back with release or discard. */

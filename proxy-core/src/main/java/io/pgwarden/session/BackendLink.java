@@ -67,8 +67,7 @@ final class BackendLink implements BackendListener {
     void bind(BackendConnection b) {
         backend = b;
         pending.clear();
-        b.setListener(this);
-        b.setState(BackendConnection.State.LINKED);
+        b.toLinked(this);
         b.setAutoRead(client.isWritable());
     }
 

@@ -171,7 +171,7 @@ final class PoolWait implements PoolWaiter {
             context.cancelForwarder().cancel(s.eventLoop(), b);
             s.pool().discard(b, "client left with a request in flight");
         } else {
-            BackendReset.start(s.pool(), b, s.transactionStatus != TransactionStatus.IDLE,
+            s.pool().resetAndRelease(b, s.transactionStatus != TransactionStatus.IDLE,
                     s.mode.resetsWithQuery() ? s.pool().settings().serverResetQuery() : null);
         }
     }

@@ -1,0 +1,132 @@
+package io.pgwarden.pool;
+
+import io.netty.channel.EventLoop;
+import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.backend.BackendConnector;
+import io.pgwarden.backend.BackendLoginException;
+import io.pgwarden.metrics.ProxyMetrics;
+import io.pgwarden.protocol.ErrorResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens the backends of one pool, and while PostgreSQL refuses, retries with backoff as long as a client waits or
+ * min_size is short. Its state is guarded by the pool's monitor: whether a retry is pending decides what the
+ * pool's dispatch may open, so both must be seen together.
+ */
+final class PoolDialer {
+
+    /** BackendPool's, as before this was split out of it: log filters on that name keep working. */
+    private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
+    private static final long FIRST_RETRY_MILLIS = 100;
+    /** Kept short so a restarted PostgreSQL is back in service within about a second of accepting connections. */
+    private static final long MAX_RETRY_MILLIS = 1_000;
+
+    private final BackendPool pool;
+    private final BackendConnector connector;
+    private final BackendConnector.Target target;
+    private final ProxyMetrics metrics;
+    private int consecutiveFailures;
+    private boolean retryScheduled;
+    private String lastConnectError;
+    private volatile Map<String, String> serverParameters;
+
+    PoolDialer(BackendPool pool, BackendConnector connector, BackendConnector.Target target, ProxyMetrics metrics) {
+        this.pool = pool;
+        this.connector = connector;
+        this.target = target;
+        this.metrics = metrics;
+    }
+
+    String dbname() {
+        return target.database();
+    }
+
+    /** Pool's lock held. While true, the pool opens nothing: the retry will. */
+    boolean retryPending() {
+        return retryScheduled;
+    }
+
+    /** Pool's lock held. */
+    String lastConnectError() {
+        return lastConnectError;
+    }
+
+    /** ParameterStatus values of the first backend that logged in, or null before any did. */
+    Map<String, String> serverParameters() {
+        return serverParameters;
+    }
+
+    /** The pool has already counted this backend as opening; {@code loop} is the one it will live on. */
+    void open(EventLoop loop) {
+        connector.connect(loop, target).whenComplete((backend, error) -> {
+            if (backend != null) {
+                onOpened(backend);
+            } else {
+                onOpenFailed(loop, error);
+            }
+        });
+    }
+
+    private void onOpened(BackendConnection backend) {
+        metrics.reconnectAttempt(pool.key().database(), true);
+        backend.setLifetimeNanos(jitteredLifetime(pool.settings().server().lifetime()));
+        pool.locked(actions -> {
+            consecutiveFailures = 0;
+            lastConnectError = null;
+            if (serverParameters == null) {
+                serverParameters = backend.parameters();
+            }
+            pool.admit(backend);
+        });
+    }
+
+    private void onOpenFailed(EventLoop loop, Throwable error) {
+        Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+        BackendLoginException failure = cause instanceof BackendLoginException e ? e
+                : new BackendLoginException(ErrorResponse.fatal("08001", String.valueOf(cause)), false);
+        metrics.reconnectAttempt(pool.key().database(), false);
+        List<PoolWaiter> refused = new ArrayList<>(0);
+        // No dispatch afterwards: it would open again at once, which is what the backoff is for.
+        synchronized (pool) {
+            consecutiveFailures++;
+            lastConnectError = failure.error().message();
+            // A permanent failure (a wrong password) would only earn the same answer again: waiters are told now.
+            if (pool.openFailed(failure.permanent(), refused)) {
+                retryScheduled = true;
+                long delay = backoffMillis();
+                log.info("event=server_retry pool={} delay_ms={} reason=\"{}\"", pool.key(), delay, lastConnectError);
+                loop.schedule(this::retry, delay, TimeUnit.MILLISECONDS);
+            }
+        }
+        for (PoolWaiter waiter : refused) {
+            WaitQueue.onLoopOf(waiter, () -> waiter.onAcquireFailed(failure.error()));
+        }
+    }
+
+    private void retry() {
+        pool.locked(actions -> retryScheduled = false);
+    }
+
+    /** Exponential backoff with jitter so a restart of PostgreSQL is not met by every pool at once. */
+    private long backoffMillis() {
+        long base = Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(consecutiveFailures - 1, 10));
+        return base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+    }
+
+    /** Somewhere in the last fifth of the configured lifetime, so a pool opened at once does not expire at once. */
+    private static long jitteredLifetime(Duration configured) {
+        long lifetime = configured.toNanos();
+        if (lifetime <= 0) {
+            return Long.MAX_VALUE;
+        }
+        return lifetime - ThreadLocalRandom.current().nextLong(lifetime / 5 + 1);
+    }
+}
