@@ -79,6 +79,14 @@ final class LinkEvents implements BackendLink.Events {
         s.pool().discard(from, reason);
         String loss = ServerLossRecovery.describe(from);
         s.lastBackendLoss = loss;
+        if (s.state() == ClientState.LOGIN_WAITING) {
+            // Lost while it applied the startup settings: the client has not been told anything yet, so its
+            // login simply goes on with another backend.
+            s.link.pending().clear();
+            s.link.captureLoginParameters(null);
+            s.wait.waitForBackend();
+            return;
+        }
         boolean inTransaction = s.transactionStatus != TransactionStatus.IDLE;
         PendingResponses pending = s.link.pending();
         boolean owedNothing = pending.clientOwedNothing();
