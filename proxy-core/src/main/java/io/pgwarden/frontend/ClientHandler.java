@@ -28,7 +28,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private final AtomicLong ids;
     private final FrontendFrameDecoder decoder;
     private ClientSession session;
+    /** Until the client is logged in: its nonces, startup packet and user are of no use afterwards. */
     private Login login;
+    private AdminConnection admin;
 
     public ClientHandler(FrontendContext context, AtomicLong ids, FrontendFrameDecoder decoder) {
         this.context = context;
@@ -47,13 +49,19 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof StartupRequest request) {
-            login.onStartupRequest(request);
+            // Only the startup phase yields these (the decoder frames regular messages after it), and holds no buffer.
+            if (login != null) {
+                login.onStartupRequest(request);
+            }
             return;
         }
         ByteBuf message = (ByteBuf) msg;
-        AdminConnection admin = login.admin();
-        if (session.state() == ClientState.AUTHENTICATING) {
+        if (session.state() == ClientState.AUTHENTICATING && login != null) {
             login.onMessage(message);
+            if (session.state() != ClientState.AUTHENTICATING) {
+                admin = login.admin();
+                login = null;
+            }
         } else if (admin != null && session.state() != ClientState.CLOSED) {
             if (Frames.tag(message) == Tags.Frontend.TERMINATE) {
                 message.release();

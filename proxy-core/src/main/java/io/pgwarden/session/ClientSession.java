@@ -46,7 +46,8 @@ public final class ClientSession {
     final PoolWait wait;
     final WaitingQueue queue = new WaitingQueue();
     final SettingsSync settingsSync = new SettingsSync();
-    final SessionLogin login;
+    /** While logging in only. */
+    SessionLogin login;
     final StatementNotes notes = new StatementNotes();
     private final Watchlist watchlist;
     /** In {@link #watchlist}, which the janitor visits every round. */
@@ -70,7 +71,6 @@ public final class ClientSession {
         this.channel = channel;
         this.context = context;
         this.gate = new ReadGate(channel);
-        this.login = new SessionLogin(this, context);
         this.link = new BackendLink(channel, new LinkEvents(this, context), recovery.replay(), gate);
         this.wait = new PoolWait(this, context);
         this.watchlist = context.sessions().add(this);
@@ -121,11 +121,12 @@ public final class ClientSession {
 
     /** A client of the virtual admin database: logged in, with no pool and no backend. */
     public void startAdmin(Map<String, String> parameters) {
-        login.complete(context.cancelRegistry().register(this), parameters);
+        new SessionLogin(this, context).complete(context.cancelRegistry().register(this), parameters);
     }
 
     /** Authenticated for a pool: session mode (or a pool with no parameters yet) gets a backend first. */
     public void start(LoginResult result) {
+        login = new SessionLogin(this, context);
         login.start(result);
     }
 

@@ -40,8 +40,13 @@ final class PendingResponses {
     /** What to do with one backend message. */
     enum Action { FORWARD, DROP }
 
+    /**
+     * Shared and never written: reading an empty deque changes nothing, so every link starts with it and allocates
+     * its own at its first request (idle clients are many, and heap per client counts).
+     */
+    private static final ArrayDeque<Pending> NOTHING = new ArrayDeque<>(0);
     /** Starts small: it grows once to a client's deepest pipeline and stays there. */
-    private final ArrayDeque<Pending> queue = new ArrayDeque<>(4);
+    private ArrayDeque<Pending> queue = NOTHING;
     private boolean extendedBatchOpen;
     /** How many queued entries are pgwarden's own: the rest are owed to the client. */
     private int hidden;
@@ -86,6 +91,9 @@ final class PendingResponses {
             case SYNC -> extendedBatchOpen = false;
             case QUERY, FUNCTION_CALL -> { }
             default -> extendedBatchOpen = pending.route() != Route.HIDDEN || extendedBatchOpen;
+        }
+        if (queue == NOTHING) {
+            queue = new ArrayDeque<>(4);
         }
         queue.addLast(pending);
         if (pending.route() == Route.HIDDEN) {
@@ -178,7 +186,9 @@ final class PendingResponses {
     }
 
     void clear() {
-        queue.clear();
+        if (queue != NOTHING) {
+            queue.clear();
+        }
         hidden = 0;
         extendedBatchOpen = false;
     }

@@ -89,5 +89,7 @@ final class SessionLogin {
         BackendMessages.readyForQuery(out, TransactionStatus.IDLE.wireByte());
         session.channel().writeAndFlush(out, session.channel().voidPromise());
         session.transition(ClientState.IDLE);
+        // Of no further use; ten thousand idle clients would keep it.
+        session.login = null;
     }
 }

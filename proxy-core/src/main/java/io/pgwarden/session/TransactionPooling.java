@@ -13,13 +13,17 @@ final class TransactionPooling extends PoolingMode {
 
     private static final Logger log = LoggerFactory.getLogger(TransactionPooling.class);
 
-    private final PreparedStatementRelay statements;
+    private final StatementNames names;
+    private final int maxPreparedStatements;
+    /** Made at the client's first statement message: many clients never prepare one (heap per client counts). */
+    private PreparedStatementRelay statements;
     /** The client ran LISTEN, which must not outlive its transaction on a shared backend. */
     private boolean listening;
     private volatile boolean pinned;
 
     TransactionPooling(StatementNames names, int maxPreparedStatements) {
-        statements = new PreparedStatementRelay(names, maxPreparedStatements);
+        this.names = names;
+        this.maxPreparedStatements = maxPreparedStatements;
     }
 
     @Override
@@ -46,6 +50,9 @@ final class TransactionPooling extends PoolingMode {
     void relay(ByteBuf message, byte tag, BackendLink link) {
         if (PreparedStatementRelay.isStatementMessage(tag)) {
             link.countIn(message);
+            if (statements == null) {
+                statements = new PreparedStatementRelay(names, maxPreparedStatements);
+            }
             statements.relay(message, tag, link.backend(), link.pending());
             link.writeSyntheticResponses();
             link.relayed();
@@ -96,11 +103,16 @@ final class TransactionPooling extends PoolingMode {
 
     @Override
     void onDiscardAll(BackendLink link) {
-        statements.onDeallocateAll(link.backend());
+        onDeallocateAll(link);
     }
 
+    /** The client's statements are gone, and so is everything on the backend. */
     @Override
     void onDeallocateAll(BackendLink link) {
-        statements.onDeallocateAll(link.backend());
+        if (statements != null) {
+            statements.onDeallocateAll(link.backend());
+        } else {
+            link.backend().prepared().clear();
+        }
     }
 }

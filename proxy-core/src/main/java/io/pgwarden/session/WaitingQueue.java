@@ -22,21 +22,23 @@ final class WaitingQueue {
     private static final int MAX_MESSAGES = 16;
     private static final int MAX_MESSAGE_BYTES = 8_192;
 
+    /** Shared and never written, as in {@link PendingResponses}: a client allocates its own at its first request. */
+    private static final ArrayDeque<ByteBuf> NOTHING = new ArrayDeque<>(0);
     // Small to start: most clients queue a message or two, and idle clients are many (heap per client counts).
-    private final ArrayDeque<ByteBuf> messages = new ArrayDeque<>(4);
+    private ArrayDeque<ByteBuf> messages = NOTHING;
     /** After a request failed without reaching a backend, the rest of its extended batch is skipped up to Sync. */
     private boolean discardUntilSync;
 
     /** Takes ownership of {@code message}; true when the queue is now too full to read on. */
     boolean add(ByteBuf message) {
-        messages.add(message);
+        own().add(message);
         return messages.size() > MAX_MESSAGES || message.readableBytes() > MAX_MESSAGE_BYTES;
     }
 
     /** Puts requests back at the front, in order (a replay). */
     void addFirst(List<ByteBuf> requests) {
         for (int i = requests.size() - 1; i >= 0; i--) {
-            messages.addFirst(requests.get(i));
+            own().addFirst(requests.get(i));
         }
     }
 
@@ -91,7 +93,16 @@ final class WaitingQueue {
     }
 
     void releaseAll() {
-        messages.forEach(ByteBuf::release);
-        messages.clear();
+        ByteBuf message;
+        while ((message = messages.poll()) != null) {
+            message.release();
+        }
+    }
+
+    private ArrayDeque<ByteBuf> own() {
+        if (messages == NOTHING) {
+            messages = new ArrayDeque<>(4);
+        }
+        return messages;
     }
 }
