@@ -7,11 +7,13 @@ FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 # Poms first, so dependency downloads are cached until a pom changes.
 COPY pom.xml ./
+COPY test-support/pom.xml test-support/
 COPY protocol/pom.xml protocol/
 COPY config/pom.xml config/
 COPY proxy-core/pom.xml proxy-core/
 COPY bench/pom.xml bench/
-RUN mvn -B -q -pl protocol,config dependency:go-offline || true
+RUN mvn -B -q -pl test-support,protocol,config dependency:go-offline || true
+COPY test-support test-support
 COPY protocol protocol
 COPY config config
 COPY proxy-core proxy-core
