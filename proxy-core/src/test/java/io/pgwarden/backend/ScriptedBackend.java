@@ -2,6 +2,7 @@ package io.pgwarden.backend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.pgwarden.harness.Later;
 import io.pgwarden.harness.Wire;
 import java.io.ByteArrayOutputStream;
 import java.util.List;
@@ -15,10 +16,12 @@ public final class ScriptedBackend {
 
     private final BackendConnection connection;
     private final EmbeddedChannel channel;
+    private final Later later;
 
-    ScriptedBackend(BackendConnection connection, EmbeddedChannel channel) {
+    ScriptedBackend(BackendConnection connection, EmbeddedChannel channel, Later later) {
         this.connection = connection;
         this.channel = channel;
+        this.later = later;
     }
 
     public BackendConnection connection() {
@@ -30,10 +33,12 @@ public final class ScriptedBackend {
     }
 
     public BackendConnection.State state() {
+        later.runAll();
         return connection.state();
     }
 
     public boolean isOpen() {
+        later.runAll();
         return channel.isOpen();
     }
 
@@ -44,6 +49,7 @@ public final class ScriptedBackend {
 
     /** The same, as the bytes on the wire. */
     public byte[] receivedBytes() {
+        later.runAll();
         channel.runPendingTasks();
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         ByteBuf written;
@@ -61,6 +67,7 @@ public final class ScriptedBackend {
 
     /** These messages arrive in one read, as PostgreSQL writes a response in one go. */
     public void send(byte[]... messages) {
+        later.runAll();
         ByteBuf in = channel.alloc().buffer();
         for (byte[] message : messages) {
             in.writeBytes(message);
@@ -76,11 +83,11 @@ public final class ScriptedBackend {
 
     /** The socket ends without a word from PostgreSQL (a crash, a reset, a cut network). */
     public void closeSocket() {
-        channel.close();
+        later.closeNow(channel, channel::close);
     }
 
     void finish() {
-        channel.finishAndReleaseAll();
+        later.closeNow(channel, channel::finishAndReleaseAll);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.pgwarden.backend;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.pgwarden.harness.Later;
 import io.pgwarden.harness.Wire;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -37,13 +38,16 @@ public final class ScriptedBackends implements BackendOpener {
     private final ByteBufAllocator alloc;
     private final LossCounters losses;
     private final BiConsumer<String, String> lossEvents;
+    private final Later later;
     private final Deque<Dial> dials = new ArrayDeque<>();
     private final List<ScriptedBackend> opened = new ArrayList<>();
 
-    public ScriptedBackends(ByteBufAllocator alloc, LossCounters losses, BiConsumer<String, String> lossEvents) {
+    public ScriptedBackends(ByteBufAllocator alloc, LossCounters losses, BiConsumer<String, String> lossEvents,
+                            Later later) {
         this.alloc = alloc;
         this.losses = losses;
         this.lossEvents = lossEvents;
+        this.later = later;
     }
 
     @Override
@@ -67,14 +71,15 @@ public final class ScriptedBackends implements BackendOpener {
         BackendConnector.Target target = dial.target();
         int processId = FIRST_PROCESS_ID + opened.size();
         BackendHandler handler = new BackendHandler(losses, lossEvents, target.database() + "/" + target.user());
-        EmbeddedChannel channel = new EmbeddedChannel(new MessageFrameDecoder(1 << 30), handler);
+        EmbeddedChannel channel = new EmbeddedChannel(later.closeHandler(),
+                new MessageFrameDecoder(1 << 30), handler);
         channel.config().setAllocator(alloc);
         // Timers (a login deadline, a check timeout) fire only if a test moves this clock.
         channel.freezeTime();
         BackendConnection connection = new BackendConnection(processId, channel,
                 InetSocketAddress.createUnresolved(target.host(), target.port()));
         handler.attach(connection);
-        ScriptedBackend backend = new ScriptedBackend(connection, channel);
+        ScriptedBackend backend = new ScriptedBackend(connection, channel, later);
         opened.add(backend);
         BackendLogin login = new BackendLogin(target.user(), target.password(), target.database(), dial.result());
         connection.toAuthenticating(login);

@@ -56,6 +56,7 @@ public final class ProxyHarness implements AutoCloseable {
     private static final Transport NO_SOCKETS = new Transport("embedded", null, null, EmbeddedChannel.class);
 
     private final TrackingAllocator alloc = new TrackingAllocator();
+    private final Later later = new Later();
     /** The pools' background loop: their maintenance is scheduled here, and never runs unless a test asks. */
     private final EmbeddedChannel poolLoop = new EmbeddedChannel();
     private final ScriptedBackends backends;
@@ -68,7 +69,8 @@ public final class ProxyHarness implements AutoCloseable {
         poolLoop.freezeTime();
         EventLog events = new EventLog(1_000);
         LossCounters losses = new LossCounters();
-        backends = new ScriptedBackends(alloc, losses, (pool, detail) -> events.add(pool, "backend_lost", detail));
+        backends = new ScriptedBackends(alloc, losses, (pool, detail) -> events.add(pool, "backend_lost", detail),
+                later);
         ProxyMetrics metrics = new ProxyMetrics(List::of, losses::snapshot);
         PoolRegistry pools = new PoolRegistry(backends, poolLoop.eventLoop(), events, metrics);
         context = new ProxyContext(new ConfigHolder(config), pools, new CancelRegistry(),
@@ -125,6 +127,7 @@ public final class ProxyHarness implements AutoCloseable {
 
     /** How many of the pool's clients are in {@code state}. */
     public int clientsIn(ClientState state) {
+        later.runAll();
         PoolClients of = context.sessions().clientsOf(pool().key());
         return of.count(state);
     }
@@ -133,7 +136,7 @@ public final class ProxyHarness implements AutoCloseable {
     public ScriptedClient connect() {
         FrontendFrameDecoder frames = new FrontendFrameDecoder();
         EmbeddedChannel channel = EmbeddedChannel.builder().register(false)
-                .handlers(frames, new ClientHandler(frontend, clientIds, frames)).build();
+                .handlers(later.closeHandler(), frames, new ClientHandler(frontend, clientIds, frames)).build();
         channel.config().setAllocator(alloc);
         try {
             // Active from here on: ClientHandler makes its session, as for an accepted socket.
@@ -142,7 +145,7 @@ public final class ProxyHarness implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         channel.freezeTime();
-        ScriptedClient client = new ScriptedClient(channel, context.sessions().find(clientIds.get()));
+        ScriptedClient client = new ScriptedClient(channel, context.sessions().find(clientIds.get()), later);
         clients.add(client);
         return client;
     }
@@ -176,6 +179,7 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     public String scrape() {
+        later.runAll();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
             PrometheusTextFormatWriter.create().write(out, context.metrics().registry().scrape());
@@ -189,8 +193,11 @@ public final class ProxyHarness implements AutoCloseable {
     @Override
     public void close() {
         clients.forEach(ScriptedClient::finish);
+        later.runAll();
         context.pools().closeAll("harness closed");
+        later.runAll();
         backends.finishAll();
+        later.runAll();
         poolLoop.finishAndReleaseAll();
         assertThat(alloc.unreleased()).as("buffers never released").isEmpty();
     }

@@ -15,14 +15,17 @@ public final class ScriptedClient {
 
     private final EmbeddedChannel channel;
     private final ClientSession session;
+    private final Later later;
 
-    ScriptedClient(EmbeddedChannel channel, ClientSession session) {
+    ScriptedClient(EmbeddedChannel channel, ClientSession session, Later later) {
         this.channel = channel;
         this.session = session;
+        this.later = later;
     }
 
     /** These messages arrive in one read: one read batch for the session, flushed at its end. */
     public void send(byte[]... messages) {
+        later.runAll();
         ByteBuf in = channel.alloc().buffer();
         for (byte[] message : messages) {
             in.writeBytes(message);
@@ -35,6 +38,7 @@ public final class ScriptedClient {
      * tasks first: pgwarden flushes answers to clients at the end of a loop round, not at once.
      */
     public List<String> received() {
+        later.runAll();
         channel.runPendingTasks();
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         ByteBuf written;
@@ -55,22 +59,24 @@ public final class ScriptedClient {
     }
 
     public ClientState state() {
+        later.runAll();
         return session.state();
     }
 
     /** Whether pgwarden has left the connection open (after running what it had queued, a close included). */
     public boolean isOpen() {
+        later.runAll();
         channel.runPendingTasks();
         return channel.isOpen();
     }
 
     /** The client goes away without Terminate, as a killed process does. */
     public void disconnect() {
-        channel.close();
+        later.closeNow(channel, channel::close);
     }
 
     void finish() {
-        channel.finishAndReleaseAll();
+        later.closeNow(channel, channel::finishAndReleaseAll);
     }
 
     @Override
