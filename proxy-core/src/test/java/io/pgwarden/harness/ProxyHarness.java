@@ -49,15 +49,18 @@ public final class ProxyHarness implements AutoCloseable {
     public static final String PASSWORD = "secret";
 
     /**
-     * CancelForwarder opens a socket per cancel. Bootstrap cannot register a channel of its own on a client's
-     * embedded loop, so with this transport a cancel fails (and is logged) before any socket exists; tests see the
-     * decision to cancel in pgwarden_timeouts_total.
+     * CancelForwarder opens a socket per cancel. An EmbeddedChannel registers itself on a loop of its own when it is
+     * made, so the Bootstrap's registration of it fails and the cancel ends, logged as cancel_failed, before any
+     * socket exists. Tests see the decision to cancel in pgwarden_timeouts_total.
      */
     private static final Transport NO_SOCKETS = new Transport("embedded", null, null, EmbeddedChannel.class);
 
     private final TrackingAllocator alloc = new TrackingAllocator();
     private final Later later = new Later();
-    /** The pools' background loop: their maintenance is scheduled here, and never runs unless a test asks. */
+    /**
+     * The pools' background loop. Their maintenance is scheduled here on a frozen clock, so it never runs by itself;
+     * a test that wants a round calls {@link BackendPool#maintain()}.
+     */
     private final EmbeddedChannel poolLoop = new EmbeddedChannel();
     private final ScriptedBackends backends;
     private final ProxyContext context;

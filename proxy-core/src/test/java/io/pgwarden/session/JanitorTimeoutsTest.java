@@ -141,8 +141,70 @@ class JanitorTimeoutsTest {
         }
     }
 
+    @Test
+    void aLoginNotCompletedInTimeIsClosedByTheGlobalLimitUntilTheStartupMessageNamesTheDatabase() {
+        try (ProxyHarness proxy = ProxyHarness.start("""
+                pool_mode: transaction
+                client:
+                  login_timeout: 500ms
+                """)) {
+            ScriptedClient silent = proxy.connect();
+            long silentSince = silent.session().times.connectedAt;
+            silent.session().janitorTick(silentSince + millis(500) + NANO);
+            assertThat(silent.isOpen()).as("no database named yet: the global 60 s apply").isTrue();
+            silent.session().janitorTick(silentSince + seconds(60));
+            assertThat(silent.isOpen()).isTrue();
+            silent.session().janitorTick(silentSince + seconds(60) + NANO);
+            assertThat(silent.received()).containsExactly("ErrorResponse(FATAL 08P01: pgwarden: login not completed "
+                    + "within client.login_timeout (60000 ms))");
+            assertThat(silent.isOpen()).isFalse();
+
+            ScriptedClient stalled = proxy.connect();
+            stalled.send(Wire.startup(java.util.Map.of("user", ProxyHarness.USER, "database", ProxyHarness.DATABASE)));
+            assertThat(stalled.received()).containsExactly("Authentication(3)");
+            long stalledSince = stalled.session().times.connectedAt;
+            stalled.session().janitorTick(stalledSince + millis(500));
+            assertThat(stalled.isOpen()).isTrue();
+            stalled.session().janitorTick(stalledSince + millis(500) + NANO);
+            assertThat(stalled.received()).containsExactly("ErrorResponse(FATAL 08P01: pgwarden: login not completed "
+                    + "within client.login_timeout (500 ms))");
+            assertThat(stalled.isOpen()).isFalse();
+            assertThat(proxy.metric("pgwarden_timeouts_total{kind=\"login\"}")).isEqualTo(2.0);
+            assertThat(proxy.metric("pgwarden_client_closes_total{reason=\"login_timeout\"}")).isEqualTo(2.0);
+        }
+    }
+
+    /** The janitor runs every 100 ms; idle clients, which only client.idle_timeout can end, every tenth round. */
+    @Test
+    void anIdleClientIsLookedAtOnEveryTenthJanitorRound() {
+        try (ProxyHarness proxy = ProxyHarness.start("""
+                pool_mode: transaction
+                client:
+                  idle_timeout: 60s
+                """)) {
+            ScriptedClient client = proxy.login();
+            ClientSession session = client.session();
+            SessionRegistry sessions = proxy.context().sessions();
+            long due = session.times.lastActivity + seconds(60) + NANO;
+            // Round 1: watched since its login, it is found idle and left to the sweep.
+            sessions.tick(session.eventLoop(), due - NANO);
+            for (int round = 2; round <= 9; round++) {
+                sessions.tick(session.eventLoop(), due);
+                assertThat(client.isOpen()).as("round %d", round).isTrue();
+            }
+            sessions.tick(session.eventLoop(), due);
+            assertThat(client.received()).containsExactly("ErrorResponse(FATAL 57P05: terminating connection due to "
+                    + "idle-session timeout (pgwarden client.idle_timeout 60000 ms))");
+            assertThat(client.isOpen()).isFalse();
+        }
+    }
+
     private static long seconds(long n) {
         return Duration.ofSeconds(n).toNanos();
+    }
+
+    private static long millis(long n) {
+        return Duration.ofMillis(n).toNanos();
     }
 
     private static long warnings(ProxyHarness proxy) {
