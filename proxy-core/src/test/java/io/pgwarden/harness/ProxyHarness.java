@@ -99,6 +99,7 @@ public final class ProxyHarness implements AutoCloseable {
                     replay_check_after: 1h
                 databases:
                   appdb:
+                    # Never dialled: every backend is scripted.
                     host: 127.0.0.1
                     port: 1
                 %s
