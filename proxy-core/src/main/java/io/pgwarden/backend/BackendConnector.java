@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Opens and logs in backend connections, on the event loop it is given so a session and its backend can share one. */
-public final class BackendConnector {
+public final class BackendConnector implements BackendOpener {
 
     private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
 
@@ -56,7 +56,7 @@ public final class BackendConnector {
         }
     }
 
-    /** Completes on {@code loop} with a logged-in backend or a {@link BackendLoginException}. */
+    @Override
     public CompletableFuture<BackendConnection> connect(EventLoop loop, Target target) {
         CompletableFuture<BackendConnection> result = new CompletableFuture<>();
         long id = ids.incrementAndGet();

@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendConnector;
+import io.pgwarden.backend.BackendOpener;
 import io.pgwarden.backend.LossReason;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.metrics.ProxyMetrics;
@@ -45,14 +46,14 @@ public final class BackendPool {
     /** Why its backends close, once a RELOAD removed its database or user: nothing stays idle, nothing refills. */
     private String retiredBecause;
 
-    public BackendPool(PoolKey key, PoolSettings settings, BackendConnector connector,
+    public BackendPool(PoolKey key, PoolSettings settings, BackendOpener opener,
                        BackendConnector.Target target, EventLoopGroup backgroundLoops, EventLog events,
                        ProxyMetrics metrics) {
         this.key = key;
         this.settings = settings;
         this.exhaustion = new ExhaustionTracker(key, events);
         this.backgroundLoops = backgroundLoops;
-        this.dialer = new PoolDialer(this, connector, target, metrics);
+        this.dialer = new PoolDialer(this, opener, target, metrics);
         this.idle = new IdleBackends(this, metrics);
     }
 

@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.BackendLoginException;
+import io.pgwarden.backend.BackendOpener;
 import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.protocol.ErrorResponse;
 import java.time.Duration;
@@ -30,7 +31,7 @@ final class PoolDialer {
     private static final long MAX_RETRY_MILLIS = 1_000;
 
     private final BackendPool pool;
-    private final BackendConnector connector;
+    private final BackendOpener opener;
     private final BackendConnector.Target target;
     private final ProxyMetrics metrics;
     private int consecutiveFailures;
@@ -38,9 +39,9 @@ final class PoolDialer {
     private String lastConnectError;
     private volatile Map<String, String> serverParameters;
 
-    PoolDialer(BackendPool pool, BackendConnector connector, BackendConnector.Target target, ProxyMetrics metrics) {
+    PoolDialer(BackendPool pool, BackendOpener opener, BackendConnector.Target target, ProxyMetrics metrics) {
         this.pool = pool;
-        this.connector = connector;
+        this.opener = opener;
         this.target = target;
         this.metrics = metrics;
     }
@@ -66,7 +67,7 @@ final class PoolDialer {
 
     /** The pool has already counted this backend as opening; {@code loop} is the one it will live on. */
     void open(EventLoop loop) {
-        connector.connect(loop, target).whenComplete((backend, error) -> {
+        opener.connect(loop, target).whenComplete((backend, error) -> {
             if (backend != null) {
                 onOpened(backend);
             } else {

@@ -2,6 +2,7 @@ package io.pgwarden.pool;
 
 import io.netty.channel.EventLoopGroup;
 import io.pgwarden.backend.BackendConnector;
+import io.pgwarden.backend.BackendOpener;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.metrics.ProxyMetrics;
@@ -20,7 +21,7 @@ import java.util.concurrent.ConcurrentMap;
 /** Every pool of the process, created on first use of a (database, user) pair. */
 public final class PoolRegistry {
 
-    private final BackendConnector connector;
+    private final BackendOpener opener;
     private final EventLoopGroup loops;
     private final EventLog events;
     private final ProxyMetrics metrics;
@@ -29,8 +30,8 @@ public final class PoolRegistry {
     private final ConcurrentMap<PoolKey, BackendPool> pools = new ConcurrentHashMap<>();
     private final Queue<ScheduledFuture<?>> janitors = new ConcurrentLinkedQueue<>();
 
-    public PoolRegistry(BackendConnector connector, EventLoopGroup loops, EventLog events, ProxyMetrics metrics) {
-        this.connector = connector;
+    public PoolRegistry(BackendOpener opener, EventLoopGroup loops, EventLog events, ProxyMetrics metrics) {
+        this.opener = opener;
         this.loops = loops;
         this.events = events;
         this.metrics = metrics;
@@ -39,7 +40,7 @@ public final class PoolRegistry {
     public BackendPool poolFor(DatabaseConfig database, UserConfig user) {
         PoolKey key = new PoolKey(database.name(), user.name());
         return pools.computeIfAbsent(key, k -> {
-            BackendPool pool = new BackendPool(k, database.pool(), connector,
+            BackendPool pool = new BackendPool(k, database.pool(), opener,
                     new BackendConnector.Target(database.host(), database.port(), database.dbname(), user.name(),
                             user.password(), database.pool().server()), loops, events, metrics);
             janitors.add(scheduleJanitor(pool));

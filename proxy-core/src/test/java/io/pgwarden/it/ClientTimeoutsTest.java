@@ -49,8 +49,9 @@ class ClientTimeoutsTest {
 
             assertThat(error).contains("57P05").contains("client.idle_timeout 1500 ms");
             assertThat(idle.atEnd()).as("the idle client's connection is closed").isTrue();
-            assertThat(idleFor).isGreaterThanOrEqualTo(Duration.ofMillis(1500))
-                    .as("the sweep runs once a second").isLessThan(Duration.ofMillis(1500 + 4000));
+            // Not absurdly late; the exact deadline and the sweep's cadence (every tenth janitor round) are tested
+            // without a clock in session.JanitorTimeoutsTest and session.ClientCloseReasonsTest.
+            assertThat(idleFor).isGreaterThanOrEqualTo(Duration.ofMillis(1500)).isLessThan(Duration.ofSeconds(30));
             // Its loop ran from before the timeout until after the idle client's error: a busy client cut off by
             // the timeout would have failed it.
             assertThat(busyRuns.get(30, TimeUnit.SECONDS)).as("statements the busy client ran").isPositive();
@@ -79,7 +80,8 @@ class ClientTimeoutsTest {
             assertThat((char) type).isEqualTo('E');
             assertThat(new String(body, StandardCharsets.UTF_8)).contains("08P01").contains("client.login_timeout");
             assertThat(in.read()).as("then the connection is closed").isEqualTo(-1);
-            assertThat(waited).isGreaterThanOrEqualTo(Duration.ofMillis(500)).isLessThan(Duration.ofSeconds(3));
+            // Not absurdly late; the exact deadline is tested without a clock in session.JanitorTimeoutsTest.
+            assertThat(waited).isGreaterThanOrEqualTo(Duration.ofMillis(500)).isLessThan(Duration.ofSeconds(30));
             try (Connection c = proxy.connect(); Statement s = c.createStatement();
                  ResultSet rs = s.executeQuery("SELECT 1")) {
                 assertThat(rs.next()).as("others still log in").isTrue();
@@ -125,7 +127,9 @@ class ClientTimeoutsTest {
             assertThat(new String(body, StandardCharsets.UTF_8)).contains("08P01").contains("client.login_timeout")
                     .contains("500 ms");
             assertThat(in.read()).as("then the connection is closed").isEqualTo(-1);
-            assertThat(waited).as("appdb's 500 ms, not the global 60 s").isLessThan(Duration.ofSeconds(10));
+            // Still well short of the global 60 s; which limit applies when, to the nanosecond, is tested without a
+            // clock in session.JanitorTimeoutsTest.
+            assertThat(waited).as("appdb's 500 ms, not the global 60 s").isLessThan(Duration.ofSeconds(30));
         }
     }
 }
