@@ -5,7 +5,8 @@ package io.pgwarden.session;
  * {@link ClientSession#transition}, which also keeps the per-pool count of clients in each state.
  *
  * <pre>
- * STARTUP -> AUTHENTICATING -> LOGIN_WAITING -> IDLE <-> WAITING -> ACTIVE -> IDLE | IN_TRANSACTION | FAILED_TRANSACTION
+ * STARTUP -> AUTHENTICATING -> LOGIN_WAITING -> IDLE <-> WAITING -> ACTIVE
+ *                                                  ACTIVE -> IDLE | IN_TRANSACTION | FAILED_TRANSACTION
  *                                   (any state) -> CLOSED
  * </pre>
  * Whether the client holds a backend is its link's business: a session-mode client is IDLE with a backend.

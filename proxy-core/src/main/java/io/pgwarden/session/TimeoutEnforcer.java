@@ -85,8 +85,8 @@ final class TimeoutEnforcer {
                 ClientView v = s.view();
                 log.warn("event=idle_in_transaction client={} user={} database={} application_name=\"{}\" addr={} "
                                 + "xact_age_ms={} idle_ms={} xact_start_statement=\"{}\"", s.id(), v.user(),
-                        v.database(), v.applicationName(), v.address(), v.transactionAgeMillis(), quietMillis,
-                        v.transactionStartStatement());
+                        v.database(), v.applicationName() == null ? "" : v.applicationName(), v.address(),
+                        v.transactionAgeMillis(), quietMillis, v.transactionStartStatement());
                 context.events().add(s.pool().key().toString(), "idle_in_transaction",
                         "client#" + s.id() + " idle in transaction for " + quietMillis + " ms");
             }
