@@ -176,17 +176,19 @@ public final class ClientSession {
         }
     }
 
-    /** Notes the statement for the operator, and acts on what its text says (pinning, DROP DATABASE). */
+    /**
+     * Notes the statement for the operator, and acts on what its text says: what the pooling mode watches for
+     * (pinning, an unrestorable session) and DROP DATABASE, all in one pass over every statement of the text.
+     */
     private void noteStatement(ByteBuf message, byte tag) {
         notes.note(message, tag, transactionStatus != TransactionStatus.IDLE);
-        // Every statement of the text counts, in one pass; nothing is allocated when none pins or drops.
-        StatementEffects.Found found = SessionPinning.reasonAndDroppedDatabase(message, tag, mode.watchesForPinning());
+        // Nothing is allocated when no statement pins, drops or makes the session unrestorable.
+        StatementEffects.Found found = StatementEffects.of(message, tag,
+                StatementEffects.DROPPED_DATABASE | mode.effectsWanted());
         if (found == null) {
             return;
         }
-        if (found.pinning() != null) {
-            mode.pin(found.pinning(), link, this);
-        }
+        mode.onEffects(found, link, this);
         if (found.droppedDatabase() != null) {
             // Our own idle backends on that database would make it fail with 55006; they go first.
             context.pools().closeIdleBackendsOf(found.droppedDatabase());

@@ -46,11 +46,6 @@ public enum ClientState {
         return ordinal() >= IDLE.ordinal() && this != CLOSED;
     }
 
-    /** True while the client holds a transaction open and asks nothing. */
-    public boolean isIdleInTransaction() {
-        return this == IN_TRANSACTION || this == FAILED_TRANSACTION;
-    }
-
     /** True while the client waits for the pool: its query_wait_timeout runs. */
     public boolean isWaiting() {
         return this == WAITING || this == LOGIN_WAITING;

@@ -88,7 +88,6 @@ final class PoolWait implements PoolWaiter {
             s.login.onBackend(acquired);
             return;
         }
-        s.transition(ClientState.quietIn(s.transactionStatus));
         s.recovery.replay().onLink();
         if (s.mode.checksLinkFirst() && s.now() - acquired.verifiedAtNanos()
                 >= s.pool().settings().server().replayCheckAfter().toNanos()) {
@@ -99,6 +98,11 @@ final class PoolWait implements PoolWaiter {
         s.settingsSync.applyOn(s.link);
         s.recovery.restoreOn(s.link, s.mode.sessionState());
         drainQueue();
+        if (s.state() == ClientState.WAITING) {
+            // Forwarding made it ACTIVE; only a wait with nothing left to send settles here. One transition, not
+            // two, per transaction: each moves the pool's shared counts.
+            s.transition(ClientState.quietIn(s.transactionStatus));
+        }
     }
 
     private void observeWait(long waitedNanos) {

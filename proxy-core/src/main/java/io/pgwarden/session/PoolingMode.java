@@ -5,6 +5,7 @@ import io.pgwarden.config.PoolMode;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.ResultMessages;
+import io.pgwarden.session.sql.StatementEffects;
 
 /**
  * How a client shares backends, fixed at its login (a RELOAD that changes the database's pool_mode applies to
@@ -72,14 +73,11 @@ abstract sealed class PoolingMode permits TransactionPooling, SessionPooling {
     /** Relays one client message; ownership passes on. */
     abstract void relay(ByteBuf message, byte tag, BackendLink link);
 
-    /** Whether statements that would pin the client are looked for (transaction mode, until pinned). */
-    boolean watchesForPinning() {
-        return false;
-    }
+    /** The {@link StatementEffects} this mode acts on now, looked for in the pass that notes each statement. */
+    abstract int effectsWanted();
 
-    /** The client used {@code why}, which no other client may see: it keeps its backend from now on. */
-    void pin(String why, BackendLink link, ClientSession who) {
-    }
+    /** What one of the client's statements was found to do (only the effects it wanted, and DROP DATABASE). */
+    abstract void onEffects(StatementEffects.Found found, BackendLink link, ClientSession who);
 
     /** Session mode: what rebuilds the session on a new backend; null in transaction mode. */
     SessionState sessionState() {

@@ -36,8 +36,4 @@ final class ReadGate {
             channel.config().setAutoRead(true);
         }
     }
-
-    boolean isPaused() {
-        return reasons != 0;
-    }
 }

@@ -1,6 +1,7 @@
 package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
+import io.pgwarden.session.sql.StatementEffects;
 
 /** A backend for the whole session; what it creates is tracked so that a lost backend can be replaced. */
 final class SessionPooling extends PoolingMode {
@@ -31,6 +32,16 @@ final class SessionPooling extends PoolingMode {
     void relay(ByteBuf message, byte tag, BackendLink link) {
         state.onClientMessage(message, tag);
         link.send(message, tag);
+    }
+
+    @Override
+    int effectsWanted() {
+        return state.unrestorableBecause() == null ? StatementEffects.UNRESTORABLE : 0;
+    }
+
+    @Override
+    void onEffects(StatementEffects.Found found, BackendLink link, ClientSession who) {
+        state.onEffects(found);
     }
 
     @Override

@@ -20,22 +20,23 @@ final class SessionState {
     private final Map<String, byte[]> statements = new LinkedHashMap<>();
     private String unrestorableBecause;
 
-    /** Call for every message relayed to the backend in session mode. */
+    /**
+     * Call for every message relayed to the backend in session mode: it keeps the named statements. What a
+     * statement's text does comes separately ({@link #onEffects}), from the one pass the session makes over it.
+     */
     void onClientMessage(ByteBuf message, byte tag) {
-        if (tag == Tags.Frontend.QUERY || tag == Tags.Frontend.PARSE) {
-            if (unrestorableBecause == null) {
-                StatementEffects.Found found = StatementEffects.of(message, tag, StatementEffects.UNRESTORABLE);
-                if (found != null) {
-                    unrestorableBecause = "the session used " + found.unrestorable();
-                }
-            }
-            if (tag == Tags.Frontend.PARSE && !ExtendedQueryMessages.firstNameIsEmpty(message)) {
-                statements.put(ExtendedQueryMessages.parseStatementName(message),
-                        ExtendedQueryMessages.parseBody(message));
-            }
+        if (tag == Tags.Frontend.PARSE && !ExtendedQueryMessages.firstNameIsEmpty(message)) {
+            statements.put(ExtendedQueryMessages.parseStatementName(message), ExtendedQueryMessages.parseBody(message));
         } else if (tag == Tags.Frontend.CLOSE
                 && ExtendedQueryMessages.targetKind(message) == ExtendedQueryMessages.STATEMENT) {
             statements.remove(ExtendedQueryMessages.targetName(message));
+        }
+    }
+
+    /** A statement of the session's was read for {@link StatementEffects#UNRESTORABLE}. */
+    void onEffects(StatementEffects.Found found) {
+        if (unrestorableBecause == null && found.unrestorable() != null) {
+            unrestorableBecause = "the session used " + found.unrestorable();
         }
     }
 

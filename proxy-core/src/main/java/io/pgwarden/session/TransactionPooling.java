@@ -2,6 +2,7 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.session.sql.StatementEffects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,12 +63,19 @@ final class TransactionPooling extends PoolingMode {
     }
 
     @Override
-    boolean watchesForPinning() {
-        return !pinned;
+    int effectsWanted() {
+        return pinned ? 0 : StatementEffects.PINNING;
     }
 
     @Override
-    void pin(String why, BackendLink link, ClientSession who) {
+    void onEffects(StatementEffects.Found found, BackendLink link, ClientSession who) {
+        if (found.pinning() != null && !pinned) {
+            pin(found.pinning(), link, who);
+        }
+    }
+
+    /** The client used {@code why}, which no other client may see: it keeps its backend from now on. */
+    private void pin(String why, BackendLink link, ClientSession who) {
         pinned = true;
         log.info("event=client_pinned client={} pool={} reason=\"{}\"", who.id(), who.pool().key(), why);
         ByteBuf out = link.clientAlloc().buffer();

@@ -5,53 +5,81 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.pgwarden.protocol.Tags;
+import io.pgwarden.session.sql.StatementEffects;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** SessionPinning, DropDatabase and SessionState read whole frontend messages, every statement in them. */
+/** Pinning, DROP DATABASE and SessionState read whole frontend messages, every statement in them. */
 class StatementReadersTest {
 
     @Test
     void pinningLooksAtEveryStatementOfAQueryAndAtTheTextOfAParse() {
-        assertThat(SessionPinning.reason(query("SELECT 1; SET ROLE x"), Tags.Frontend.QUERY)).isEqualTo("SET ROLE");
-        assertThat(SessionPinning.reason(query("SELECT 'SET ROLE x'"), Tags.Frontend.QUERY)).isNull();
-        assertThat(SessionPinning.reason(parse("", "CREATE TEMP TABLE t ()"), Tags.Frontend.PARSE))
+        assertThat(reason(query("SELECT 1; SET ROLE x"), Tags.Frontend.QUERY)).isEqualTo("SET ROLE");
+        assertThat(reason(query("SELECT 'SET ROLE x'"), Tags.Frontend.QUERY)).isNull();
+        assertThat(reason(parse("", "CREATE TEMP TABLE t ()"), Tags.Frontend.PARSE))
                 .isEqualTo("a temporary table");
-        assertThat(SessionPinning.reason(parse("SET ROLE x", "SELECT 1"), Tags.Frontend.PARSE)).as("a name").isNull();
+        assertThat(reason(parse("SET ROLE x", "SELECT 1"), Tags.Frontend.PARSE)).as("a name").isNull();
     }
 
     @Test
     void oneScanReportsWhatPinsAndWhatIsDropped() {
         ByteBuf both = query("SET ROLE x; DROP DATABASE IF EXISTS Gone");
-        var found = SessionPinning.reasonAndDroppedDatabase(both, Tags.Frontend.QUERY, true);
+        var found = reasonAndDroppedDatabase(both, Tags.Frontend.QUERY, true);
         assertThat(found.pinning()).isEqualTo("SET ROLE");
         assertThat(found.droppedDatabase()).isEqualTo("gone");
-        found = SessionPinning.reasonAndDroppedDatabase(both, Tags.Frontend.QUERY, false);
+        found = reasonAndDroppedDatabase(both, Tags.Frontend.QUERY, false);
         assertThat(found.pinning()).as("an already pinned client").isNull();
         assertThat(found.droppedDatabase()).isEqualTo("gone");
-        assertThat(SessionPinning.reasonAndDroppedDatabase(query("SELECT 1"), Tags.Frontend.QUERY, true)).isNull();
-        assertThat(DropDatabase.target(query("drop database \"Gone\""), Tags.Frontend.QUERY)).isEqualTo("Gone");
-        assertThat(DropDatabase.target(parse("s", "DROP DATABASE x"), Tags.Frontend.PARSE)).isEqualTo("x");
+        assertThat(reasonAndDroppedDatabase(query("SELECT 1"), Tags.Frontend.QUERY, true)).isNull();
+        assertThat(target(query("drop database \"Gone\""), Tags.Frontend.QUERY)).isEqualTo("Gone");
+        assertThat(target(parse("s", "DROP DATABASE x"), Tags.Frontend.PARSE)).isEqualTo("x");
     }
 
     @Test
     void sessionStateIsUnrestorableOnlyForStatementsThatMakeSuchState() {
         SessionState state = new SessionState();
-        state.onClientMessage(query("SELECT 'temporary', 'listen' /* pg_advisory_lock(1) */"), Tags.Frontend.QUERY);
-        state.onClientMessage(parse("kept", "SELECT $1 -- WITH HOLD"), Tags.Frontend.PARSE);
-        state.onClientMessage(parse("", "SELECT 'lo_open'"), Tags.Frontend.PARSE);
+        asInSessionMode(state, query("SELECT 'temporary', 'listen' /* pg_advisory_lock(1) */"), Tags.Frontend.QUERY);
+        asInSessionMode(state, parse("kept", "SELECT $1 -- WITH HOLD"), Tags.Frontend.PARSE);
+        asInSessionMode(state, parse("", "SELECT 'lo_open'"), Tags.Frontend.PARSE);
         assertThat(state.unrestorableBecause()).isNull();
         assertThat(state.statements()).containsOnlyKeys("kept");
 
-        state.onClientMessage(query("SELECT 1; LISTEN ch"), Tags.Frontend.QUERY);
-        state.onClientMessage(query("SELECT pg_advisory_lock(1)"), Tags.Frontend.QUERY);
+        asInSessionMode(state, query("SELECT 1; LISTEN ch"), Tags.Frontend.QUERY);
+        asInSessionMode(state, query("SELECT pg_advisory_lock(1)"), Tags.Frontend.QUERY);
         assertThat(state.unrestorableBecause()).isEqualTo("the session used LISTEN");
-        state.onClientMessage(close("kept"), Tags.Frontend.CLOSE);
+        asInSessionMode(state, close("kept"), Tags.Frontend.CLOSE);
         assertThat(state.statements()).isEmpty();
         state.onDiscardAll();
         assertThat(state.unrestorableBecause()).isNull();
-        state.onClientMessage(parse("", "SELECT pg_try_advisory_lock(1)"), Tags.Frontend.PARSE);
+        asInSessionMode(state, parse("", "SELECT pg_try_advisory_lock(1)"), Tags.Frontend.PARSE);
         assertThat(state.unrestorableBecause()).isEqualTo("the session used a session advisory lock");
+    }
+
+    /** What the session asks of the one pass over a statement in transaction mode, while not pinned. */
+    private static String reason(ByteBuf message, byte tag) {
+        StatementEffects.Found found = StatementEffects.of(message, tag, StatementEffects.PINNING);
+        return found == null ? null : found.pinning();
+    }
+
+    private static StatementEffects.Found reasonAndDroppedDatabase(ByteBuf message, byte tag, boolean pinningWanted) {
+        return StatementEffects.of(message, tag,
+                StatementEffects.DROPPED_DATABASE | (pinningWanted ? StatementEffects.PINNING : 0));
+    }
+
+    private static String target(ByteBuf message, byte tag) {
+        StatementEffects.Found found = StatementEffects.of(message, tag, StatementEffects.DROPPED_DATABASE);
+        return found == null ? null : found.droppedDatabase();
+    }
+
+    /** As a session-mode session relays a message: its statement read once for what SessionState asks, then kept. */
+    private static void asInSessionMode(SessionState state, ByteBuf message, byte tag) {
+        if (state.unrestorableBecause() == null && (tag == Tags.Frontend.QUERY || tag == Tags.Frontend.PARSE)) {
+            StatementEffects.Found found = StatementEffects.of(message, tag, StatementEffects.UNRESTORABLE);
+            if (found != null) {
+                state.onEffects(found);
+            }
+        }
+        state.onClientMessage(message, tag);
     }
 
     private static ByteBuf query(String sql) {
