@@ -48,6 +48,13 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg == FrontendFrameDecoder.TERMINATE_BEFORE_STARTUP) {
+            // Not an error to the client, who is done: it neither expects nor can parse an answer.
+            log.debug("event=client_close client={} addr={} reason=\"{}\"", session.id(), ctx.channel().remoteAddress(),
+                    msg);
+            session.close(ClientCloseReason.TERMINATED);
+            return;
+        }
         if (msg instanceof StartupRequest request) {
             // Only the startup phase yields these (the decoder frames regular messages after it), and holds no buffer.
             if (login != null) {

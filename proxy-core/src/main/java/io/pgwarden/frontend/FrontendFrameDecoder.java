@@ -10,9 +10,23 @@ import java.util.List;
 
 /**
  * Cuts the client's byte stream into messages. Emits {@link StartupRequest}s until the StartupMessage,
- * then whole typed messages as retained slices (header included).
+ * then whole typed messages as retained slices (header included). A Terminate in place of the first startup
+ * packet is emitted as {@link #TERMINATE_BEFORE_STARTUP}, and nothing after it.
  */
 public final class FrontendFrameDecoder extends ByteToMessageDecoder {
+
+    /**
+     * node-postgres ends a connection it no longer needs with Terminate ({@code X 00 00 00 04}) even before its
+     * StartupMessage. Read as a startup packet its length would be 1.4 GB; PostgreSQL closes without a word.
+     */
+    public static final Object TERMINATE_BEFORE_STARTUP = new Object() {
+        @Override
+        public String toString() {
+            return "Terminate before any startup packet";
+        }
+    };
+    /** 'X' and the first three bytes of Terminate's length field (its fourth is 4), read as one int. */
+    private static final int TERMINATE_PREFIX = 'X' << 24;
 
     /** Before authentication nothing legitimate is large; this caps what an unknown peer can make us buffer. */
     static final int MAX_MESSAGE_BEFORE_LOGIN = 10_000;
@@ -21,7 +35,9 @@ public final class FrontendFrameDecoder extends ByteToMessageDecoder {
         /** Untyped packets: SSLRequest, GSSENCRequest, CancelRequest or StartupMessage. */
         STARTUP,
         /** Typed messages: 1-byte tag, int32 length, body. */
-        MESSAGES
+        MESSAGES,
+        /** After a Terminate: whatever else comes is of no interest. */
+        ENDED
     }
 
     private Phase phase = Phase.STARTUP;
@@ -34,7 +50,17 @@ public final class FrontendFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (phase == Phase.ENDED) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
         if (phase == Phase.STARTUP) {
+            if (in.readableBytes() >= Integer.BYTES && in.getInt(in.readerIndex()) == TERMINATE_PREFIX) {
+                phase = Phase.ENDED;
+                in.skipBytes(in.readableBytes());
+                out.add(TERMINATE_BEFORE_STARTUP);
+                return;
+            }
             ByteBuf packet = Frames.readStartupPacket(in);
             if (packet == null) {
                 return;

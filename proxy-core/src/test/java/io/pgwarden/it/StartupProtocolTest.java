@@ -9,7 +9,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.time.Duration;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.awaitility.Awaitility;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.Test;
 
 /** What a client sees before it is logged in, byte for byte where drivers depend on it. */
@@ -58,6 +63,43 @@ class StartupProtocolTest {
         try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmin_size: 2\nmax_size: 4")) {
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pg.backendsSince(since, "app") == 2
                     && pg.backendsSince(since, "md5user") == 2);
+        }
+    }
+
+    @Test
+    void terminateAsTheFirstBytesClosesTheConnectionWithoutAWordAndLogsOnlyAtDebug() throws Exception {
+        Logger frontend = (Logger) LoggerFactory.getLogger("io.pgwarden");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Level before = frontend.getLevel();
+        frontend.setLevel(Level.DEBUG);
+        frontend.setAdditive(false);
+        logged.start();
+        frontend.addAppender(logged);
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction")) {
+            try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+                socket.setSoTimeout(5_000);
+                // node-postgres' quick disconnect: Terminate where the StartupMessage would be.
+                socket.getOutputStream().write(new byte[] {'X', 0, 0, 0, 4});
+                socket.getOutputStream().flush();
+                assertThat(socket.getInputStream().read()).as("EOF, with no error the client could not parse")
+                        .isEqualTo(-1);
+            }
+            try (Socket silent = new Socket("127.0.0.1", proxy.port())) {
+                silent.setSoTimeout(5_000);
+                // A port probe: connected and gone without a byte.
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> proxy.application().context().sessions().all().isEmpty());
+            assertThat(logged.list).filteredOn(e -> e.getFormattedMessage().contains("Terminate before"))
+                    .as("logged once, at debug").singleElement()
+                    .satisfies(e -> assertThat(e.getLevel()).isEqualTo(Level.DEBUG));
+            assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.INFO)
+                            && (e.getLoggerName().contains(".frontend.") || e.getLoggerName().contains(".session.")))
+                    .as("neither connection is worth more than a debug line").isEmpty();
+        } finally {
+            frontend.detachAppender(logged);
+            frontend.setLevel(before);
+            frontend.setAdditive(true);
         }
     }
 
