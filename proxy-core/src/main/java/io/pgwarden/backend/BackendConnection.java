@@ -3,6 +3,7 @@ package io.pgwarden.backend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.util.Map;
 
@@ -30,6 +31,7 @@ public final class BackendConnection {
     private volatile LossReason lossReason;
     private volatile boolean announcedFatal;
     private volatile int generation;
+    private volatile Future<Void> cancelInFlight;
     private final PreparedOnBackend prepared = new PreparedOnBackend();
     /** Settings pgwarden changed on this backend: name to value, null meaning back at the server default. */
     private final java.util.Map<String, String> settings = new java.util.HashMap<>();
@@ -257,6 +259,25 @@ public final class BackendConnection {
 
     public LossReason lossReason() {
         return lossReason;
+    }
+
+    /**
+     * A cancel is on its way to this backend: until PostgreSQL has it, it must not serve another client, whose
+     * request the cancel could hit (PgBouncer's sv_being_canceled).
+     */
+    public void cancelStarted(Future<Void> delivered) {
+        cancelInFlight = delivered;
+        delivered.addListener(f -> {
+            if (cancelInFlight == delivered) {
+                cancelInFlight = null;
+            }
+        });
+    }
+
+    /** The delivery of the latest cancel sent to this backend, or null when it is done. */
+    public Future<Void> cancelInFlight() {
+        Future<Void> c = cancelInFlight;
+        return c == null || c.isDone() ? null : c;
     }
 
     public String closeReason() {

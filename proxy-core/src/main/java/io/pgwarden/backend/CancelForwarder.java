@@ -2,20 +2,37 @@ package io.pgwarden.backend;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.pgwarden.protocol.CancelRequest;
 import io.pgwarden.net.Transport;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Sends a CancelRequest to PostgreSQL on a fresh connection, as the protocol requires, with the backend's real key. */
+/**
+ * Sends a CancelRequest to PostgreSQL on a fresh connection, as the protocol requires, with the backend's real key,
+ * and says when PostgreSQL has acted on it. PostgreSQL closes a cancel connection only after it has signalled the
+ * backend, and libpq and pgjdbc take that close as "delivered": a client's cancel connection may close only then, or
+ * its next query can be the one the cancel hits.
+ */
 public final class CancelForwarder {
 
     private static final Logger log = LoggerFactory.getLogger(CancelForwarder.class);
-    private static final int CONNECT_TIMEOUT_MILLIS = 5_000;
+    /**
+     * Connecting and delivering together: a server that never answers must not hold the client's cancel connection
+     * (or the backend it would release) for long; libpq's own cancel waits without a bound, which is no model.
+     */
+    static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(5);
 
     private final Transport transport;
 
@@ -23,23 +40,61 @@ public final class CancelForwarder {
         this.transport = transport;
     }
 
-    public void cancel(EventLoop loop, BackendConnection backend) {
+    /**
+     * Cancels what the backend {@code current} names is running, read on {@code loop}, the loop of the session that
+     * owns it: read there, the backend cannot be handed to another client between the read and
+     * {@link BackendConnection#cancelStarted}, which holds it back from the pool until the cancel is delivered.
+     * Completes as {@link #cancel} does, at once when there is no backend.
+     */
+    public Future<Void> cancelCurrent(EventLoop loop, Supplier<BackendConnection> current, Object client) {
+        Promise<Void> done = loop.newPromise();
+        loop.execute(() -> {
+            BackendConnection b = current.get();
+            if (b == null) {
+                done.setSuccess(null);
+                return;
+            }
+            log.info("event=cancel client={} pid={}", client, b.processId());
+            cancel(loop, b).addListener(f -> done.trySuccess(null));
+        });
+        return done;
+    }
+
+    /**
+     * Completes (never fails) once PostgreSQL has closed the cancel connection, or the connection could not be made,
+     * or after {@link #DELIVERY_TIMEOUT}; listeners run on {@code loop}.
+     */
+    public Future<Void> cancel(EventLoop loop, BackendConnection backend) {
         int pid = backend.processId();
         int secret = backend.secretKey();
-        new Bootstrap().group(loop)
+        Promise<Void> delivered = loop.newPromise();
+        backend.cancelStarted(delivered);
+        ChannelFuture connect = new Bootstrap().group(loop)
                 .channel(transport.channelClass())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) DELIVERY_TIMEOUT.toMillis())
                 .handler(new ChannelInboundHandlerAdapter())
-                .connect(backend.serverAddress().getHostString(), backend.serverAddress().getPort())
-                .addListener((ChannelFutureListener) f -> {
-                    if (!f.isSuccess()) {
-                        log.warn("event=cancel_failed pid={} reason=\"{}\"", pid, f.cause().getMessage());
-                        return;
-                    }
-                    ByteBuf out = f.channel().alloc().buffer(16);
-                    new CancelRequest(pid, secret).encode(out);
-                    // PostgreSQL closes the connection itself once it has read the request.
-                    f.channel().writeAndFlush(out);
-                });
+                .connect(backend.serverAddress().getHostString(), backend.serverAddress().getPort());
+        ScheduledFuture<?> deadline = loop.schedule(() -> {
+            if (delivered.trySuccess(null)) {
+                log.warn("event=cancel_unconfirmed pid={} reason=\"PostgreSQL did not close the cancel connection "
+                        + "within {} ms\"", pid, DELIVERY_TIMEOUT.toMillis());
+                connect.channel().close();
+            }
+        }, DELIVERY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        delivered.addListener(f -> deadline.cancel(false));
+        connect.addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                if (delivered.trySuccess(null)) {
+                    log.warn("event=cancel_failed pid={} reason=\"{}\"", pid, f.cause().getMessage());
+                }
+                return;
+            }
+            Channel channel = f.channel();
+            channel.closeFuture().addListener(closed -> delivered.trySuccess(null));
+            ByteBuf out = channel.alloc().buffer(16);
+            new CancelRequest(pid, secret).encode(out);
+            channel.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        });
+        return delivered;
     }
 }

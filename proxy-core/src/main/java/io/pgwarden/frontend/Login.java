@@ -2,6 +2,7 @@ package io.pgwarden.frontend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.util.concurrent.Future;
 import io.pgwarden.admin.AdminConnection;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.Keepalive;
@@ -42,6 +43,8 @@ final class Login {
     private UserConfig user;
     private ClientAuthenticator authenticator;
     private AdminConnection admin;
+    /** A CancelRequest came: this connection only waits for its delivery now. */
+    private boolean cancelling;
 
     Login(ClientSession session, Channel channel, FrontendContext context, FrontendFrameDecoder decoder) {
         this.session = session;
@@ -56,20 +59,35 @@ final class Login {
     }
 
     void onStartupRequest(StartupRequest request) {
+        if (cancelling) {
+            // PostgreSQL reads nothing after a CancelRequest either.
+            return;
+        }
         if (request instanceof StartupMessage message) {
             onStartupMessage(message);
         } else if (request instanceof CancelRequest cancel) {
-            ClientSession target = context.proxy().cancelRegistry().find(cancel.processId(), cancel.secretKey());
-            if (target != null) {
-                target.cancelCurrentRequest();
-            }
-            session.close(ClientCloseReason.CANCEL_REQUEST);
+            onCancelRequest(cancel);
         } else {
             // SSLRequest or GSSENCRequest: no encryption yet, and the client may go on in plain text.
             ByteBuf out = channel.alloc().buffer(1);
             out.writeByte('N');
             channel.writeAndFlush(out, channel.voidPromise());
         }
+    }
+
+    /**
+     * The client's cancel connection closes only once PostgreSQL has acted on the cancel: libpq and pgjdbc take the
+     * close as delivery and go on with their next query, which a cancel still on its way would hit.
+     */
+    private void onCancelRequest(CancelRequest cancel) {
+        cancelling = true;
+        ClientSession target = context.proxy().cancelRegistry().find(cancel.processId(), cancel.secretKey());
+        if (target == null) {
+            session.close(ClientCloseReason.CANCEL_REQUEST);
+            return;
+        }
+        Future<Void> delivered = target.cancelCurrentRequest();
+        delivered.addListener(f -> channel.eventLoop().execute(() -> session.close(ClientCloseReason.CANCEL_REQUEST)));
     }
 
     private void onStartupMessage(StartupMessage message) {

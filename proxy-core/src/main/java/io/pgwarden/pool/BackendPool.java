@@ -114,7 +114,10 @@ public final class BackendPool {
 
     /** Takes back a clean backend (idle, no transaction, nothing in flight). */
     public void release(BackendConnection backend) {
-        if (!backend.isUsable()) {
+        io.netty.util.concurrent.Future<Void> cancel = backend.cancelInFlight();
+        if (cancel != null) {
+            cancel.addListener(f -> release(backend));
+        } else if (!backend.isUsable()) {
             discard(backend, backend.closeReason() != null ? backend.closeReason() : "server connection lost");
         } else if (idle.expired(backend)) {
             discard(backend, LossReason.LIFETIME_EXPIRED, idle.expiryReason(backend));

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.protocol.BackendMessages;
@@ -217,13 +218,12 @@ public final class ClientSession {
         close(ClientCloseReason.DISCONNECTED);
     }
 
-    /** Called from any thread by a CancelRequest that named this session's key. */
-    public void cancelCurrentRequest() {
-        BackendConnection b = link.backend();
-        if (b != null) {
-            log.info("event=cancel client={} pid={}", id, b.processId());
-            context.cancelForwarder().cancel(eventLoop(), b);
-        }
+    /**
+     * Called from any thread by a CancelRequest that named this session's key. Completes when PostgreSQL has acted
+     * on it ({@link io.pgwarden.backend.CancelForwarder#cancelCurrent}).
+     */
+    public Future<Void> cancelCurrentRequest() {
+        return context.cancelForwarder().cancelCurrent(eventLoop(), link::backend, this);
     }
 
     // ---- what operators see, and the timeouts they set ----------------------------------------------

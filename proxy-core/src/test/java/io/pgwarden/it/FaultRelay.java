@@ -31,6 +31,9 @@ final class FaultRelay implements AutoCloseable {
     private final Set<Thread> pumpThreads = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionIds = new AtomicInteger();
     private volatile boolean refusing;
+    private volatile long connectDelayMillis;
+    private boolean holding;                          // guarded by this
+    private final List<Socket> held = new java.util.ArrayList<>(); // guarded by this
     private boolean forwarding = true; // guarded by this
     private boolean closed;            // guarded by this
 
@@ -55,6 +58,11 @@ final class FaultRelay implements AutoCloseable {
     /** Number of currently open relayed connections (a half-closed connection still counts). */
     int openConnections() {
         return links.size();
+    }
+
+    /** How many connections have been relayed so far, closed ones included. */
+    int relayedConnections() {
+        return connectionIds.get();
     }
 
     /** Closes both sides of every current connection (FIN), as a server crash seen from the client would. */
@@ -91,6 +99,30 @@ final class FaultRelay implements AutoCloseable {
         refusing = false;
     }
 
+    /**
+     * Accepts new connections but relays nothing of them (their bytes wait unread) until
+     * {@link #releaseHeldConnections()}: a server that is slow to get to a request, or never does.
+     */
+    synchronized void holdNewConnections() {
+        holding = true;
+    }
+
+    synchronized int heldConnections() {
+        return held.size();
+    }
+
+    /** Relays the held connections now, and new ones at once again. */
+    synchronized void releaseHeldConnections() {
+        holding = false;
+        held.forEach(this::connect);
+        held.clear();
+    }
+
+    /** Relays each new connection only after {@code delay} (on its own thread: others are not held up by it). */
+    void delayNewConnections(java.time.Duration delay) {
+        connectDelayMillis = delay.toMillis();
+    }
+
     /** Stops listening, closes every connection and waits (bounded) for all relay threads to end. Idempotent. */
     @Override
     public void close() {
@@ -102,6 +134,10 @@ final class FaultRelay implements AutoCloseable {
         }
         closeQuietly(server);
         join(acceptThread);
+        synchronized (this) {
+            held.forEach(FaultRelay::closeQuietly);
+            held.clear();
+        }
         closeAll();
         pumpThreads.forEach(FaultRelay::join);
     }
@@ -118,18 +154,55 @@ final class FaultRelay implements AutoCloseable {
                 closeQuietly(client);
                 continue;
             }
-            Socket upstream = new Socket();
-            try {
-                client.setTcpNoDelay(true);
-                upstream.setTcpNoDelay(true);
-                upstream.connect(target, CONNECT_TIMEOUT_MILLIS);
-            } catch (IOException e) {
-                closeQuietly(client); // the target is down: the client sees its connection closed
-                closeQuietly(upstream);
-                continue;
+            synchronized (this) {
+                if (holding) {
+                    held.add(client);
+                    continue;
+                }
             }
-            register(new Link(client, upstream));
+            long delay = connectDelayMillis;
+            if (delay > 0) {
+                startTracked("fault-relay-" + port() + "-delayed", () -> {
+                    try {
+                        Thread.sleep(delay);
+                    } catch (InterruptedException e) {
+                        closeQuietly(client);
+                        return;
+                    }
+                    connect(client);
+                });
+            } else {
+                connect(client);
+            }
         }
+    }
+
+    /** A daemon thread that {@link #close()} waits for. */
+    private void startTracked(String name, Runnable body) {
+        Thread[] self = new Thread[1];
+        self[0] = daemon(name, () -> {
+            try {
+                body.run();
+            } finally {
+                pumpThreads.remove(self[0]);
+            }
+        });
+        pumpThreads.add(self[0]);
+        self[0].start();
+    }
+
+    private void connect(Socket client) {
+        Socket upstream = new Socket();
+        try {
+            client.setTcpNoDelay(true);
+            upstream.setTcpNoDelay(true);
+            upstream.connect(target, CONNECT_TIMEOUT_MILLIS);
+        } catch (IOException e) {
+            closeQuietly(client); // the target is down: the client sees its connection closed
+            closeQuietly(upstream);
+            return;
+        }
+        register(new Link(client, upstream));
     }
 
     private void register(Link link) {
@@ -147,16 +220,7 @@ final class FaultRelay implements AutoCloseable {
     }
 
     private void startPump(String name, Link link, Socket from, Socket to) {
-        Thread[] self = new Thread[1];
-        self[0] = daemon(name, () -> {
-            try {
-                pump(link, from, to);
-            } finally {
-                pumpThreads.remove(self[0]);
-            }
-        });
-        pumpThreads.add(self[0]);
-        self[0].start();
+        startTracked(name, () -> pump(link, from, to));
     }
 
     /** Copies from → to until end of stream, passing a half-close on; any error closes the whole link. */

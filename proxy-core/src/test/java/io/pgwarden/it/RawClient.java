@@ -15,6 +15,7 @@ final class RawClient implements AutoCloseable {
     private final Socket socket;
     private final DataInputStream in;
     private final DataOutputStream out;
+    private byte[] cancelKey;
 
     RawClient(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
@@ -24,9 +25,22 @@ final class RawClient implements AutoCloseable {
         StartupPacket.send(out, 3 << 16, "user", "trustuser", "database", "appdb");
         expect('R');
         message('p', cString("trust-secret"));
-        while (readMessage() != 'Z') {
+        char type;
+        while ((type = (char) in.readByte()) != 'Z') {
             // AuthenticationOk, ParameterStatus, BackendKeyData
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            if (type == 'K') {
+                cancelKey = body;
+            }
         }
+        in.readNBytes(in.readInt() - 4);
+    }
+
+    /** The CancelRequest packet for this client, with the key its BackendKeyData gave. */
+    byte[] cancelRequest() {
+        java.nio.ByteBuffer packet = java.nio.ByteBuffer.allocate(16).putInt(16).putInt(80877102).put(cancelKey);
+        return packet.array();
     }
 
     void query(String sql) throws IOException {
@@ -60,12 +74,6 @@ final class RawClient implements AutoCloseable {
     /** True when the proxy has closed the connection and nothing more is to be read. */
     boolean atEnd() throws IOException {
         return in.read() == -1;
-    }
-
-    private char readMessage() throws IOException {
-        char t = (char) in.readByte();
-        in.readNBytes(in.readInt() - 4);
-        return t;
     }
 
     private void message(char type, byte[] body) throws IOException {
