@@ -3,6 +3,7 @@ package io.pgwarden.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgwarden.session.ClientState;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -49,6 +50,32 @@ class CancelDeliveryTest {
             }
             assertThat(new String(client.expect('E'), StandardCharsets.UTF_8)).contains("57014");
             client.expect('Z');
+        }
+    }
+
+    @Test
+    void aCancelThatArrivesAfterItsQueryEndedCannotHitTheNextClientOfThatBackend() throws Exception {
+        try (FaultRelay relay = FaultRelay.start("127.0.0.1", TestPostgres.shared().port());
+             TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 1", "", relay.port(), "");
+             RawClient first = new RawClient(proxy.port()); RawClient next = new RawClient(proxy.port())) {
+            first.query("SELECT pg_sleep(0.3)");
+            relay.holdNewConnections();
+            try (Socket cancel = new Socket("127.0.0.1", proxy.port())) {
+                cancel.getOutputStream().write(first.cancelRequest());
+                cancel.getOutputStream().flush();
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> relay.heldConnections() == 1);
+                first.expect('Z'); // its query ended before PostgreSQL had the cancel
+                next.query("SELECT 'untouched', pg_sleep(0.5)");
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backendsRunning("SELECT 'untouched'%") == 1
+                        || proxy.application().context().sessions().all().stream()
+                                .anyMatch(c -> c.state() == ClientState.WAITING));
+                relay.releaseHeldConnections();
+                cancel.setSoTimeout(5_000);
+                assertThat(cancel.getInputStream().read()).isEqualTo(-1);
+            }
+            assertThat(new String(next.expect('D'), StandardCharsets.UTF_8)).as("the next client's query was not "
+                    + "cancelled").contains("untouched");
+            next.expect('Z');
         }
     }
 
@@ -110,9 +137,13 @@ class CancelDeliveryTest {
     }
 
     private static int sleepingBackends() throws SQLException {
+        return backendsRunning("SELECT pg_sleep(30)");
+    }
+
+    private static int backendsRunning(String queryLike) throws SQLException {
         try (Connection c = TestPostgres.shared().superuser(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity "
-                     + "WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")) {
+                     + "WHERE query LIKE '" + queryLike.replace("'", "''") + "' AND state = 'active'")) {
             rs.next();
             return rs.getInt(1);
         }
