@@ -14,7 +14,7 @@ final class ConnectionSettingsBinder {
     private static final List<String> SERVER_KEYS = List.of("keepalive", "tcp_user_timeout", "check_query",
             "check_delay", "check_timeout", "health_check_interval", "lifetime", "idle_timeout", "connect_timeout", "replay_check_after");
     private static final List<String> CLIENT_KEYS = List.of("keepalive", "idle_timeout", "idle_in_transaction_timeout",
-            "idle_in_transaction_warning", "login_timeout");
+            "idle_in_transaction_warning", "login_timeout", "leak_after");
     private static final List<String> KEEPALIVE_KEYS = List.of("idle", "interval", "count");
 
     private final ConfigReader reader;
@@ -51,7 +51,8 @@ final class ConnectionSettingsBinder {
                         reader::durationOrZero),
                 reader.read(path, map, "idle_in_transaction_warning", inherited.idleInTransactionWarning(),
                         reader::durationOrZero),
-                reader.read(path, map, "login_timeout", inherited.loginTimeout(), reader::positiveDuration));
+                reader.read(path, map, "login_timeout", inherited.loginTimeout(), reader::positiveDuration),
+                reader.read(path, map, "leak_after", inherited.leakAfter(), reader::durationOrZero));
     }
 
     private Keepalive keepalive(String parent, Map<String, Object> parentMap, Keepalive inherited) {

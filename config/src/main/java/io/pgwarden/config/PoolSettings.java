@@ -28,7 +28,7 @@ public record PoolSettings(
         Duration queryWaitNotice) {
 
     private static final PoolSettings DEFAULTS = new PoolSettings(
-            PoolMode.TRANSACTION, 0, 20, Duration.ofSeconds(30), "DISCARD ALL", 200,
+            PoolMode.TRANSACTION, 0, 20, Duration.ofSeconds(10), "DISCARD ALL", 200,
             ServerSettings.defaults(), ClientSettings.defaults(),
             Duration.ZERO, Duration.ofSeconds(5));
 

@@ -78,7 +78,7 @@ class ConnectionSettingsTest {
                 Duration.ofMinutes(5), Duration.ofSeconds(3), Duration.ZERO));
         assertThat(config.defaults().client())
                 .isEqualTo(new ClientSettings(new Keepalive(Duration.ofMinutes(2), Duration.ofSeconds(20), 9),
-                        Duration.ZERO, Duration.ZERO, Duration.ofSeconds(30), Duration.ofSeconds(60)));
+                        Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(2)));
         assertThat(config.database("appdb").orElseThrow().pool().server()).isEqualTo(config.defaults().server());
     }
 

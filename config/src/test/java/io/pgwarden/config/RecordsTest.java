@@ -43,7 +43,7 @@ class RecordsTest {
         assertThat(defaults.poolMode()).isEqualTo(PoolMode.TRANSACTION);
         assertThat(defaults.minSize()).isZero();
         assertThat(defaults.maxSize()).isEqualTo(20);
-        assertThat(defaults.queryWaitTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(defaults.queryWaitTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(defaults.serverResetQuery()).isEqualTo("DISCARD ALL");
         assertThat(defaults.maxPreparedStatements()).isEqualTo(200);
         assertThat(defaults.server()).isEqualTo(ServerSettings.defaults());

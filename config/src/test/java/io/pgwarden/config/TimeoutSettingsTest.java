@@ -39,8 +39,10 @@ class TimeoutSettingsTest {
         assertThat(client.keepalive()).isEqualTo(Keepalive.defaults());
         assertThat(client.idleTimeout()).isZero();
         assertThat(client.idleInTransactionTimeout()).isZero();
-        assertThat(client.idleInTransactionWarning()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(client.idleInTransactionWarning()).isEqualTo(Duration.ofSeconds(5));
         assertThat(client.loginTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(client.leakAfter()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(PoolSettings.defaults().queryWaitTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(PoolSettings.defaults().queryTimeout()).isZero();
         assertThat(PoolSettings.defaults().queryWaitNotice()).isEqualTo(Duration.ofSeconds(5));
 
@@ -60,13 +62,14 @@ class TimeoutSettingsTest {
                     idle_in_transaction_timeout: 5m
                     idle_in_transaction_warning: 10s
                     login_timeout: 15s
+                    leak_after: 750ms
                 """);
 
         PoolSettings defaults = config.defaults();
         assertThat(defaults.queryTimeout()).isEqualTo(Duration.ofMinutes(2));
         assertThat(defaults.queryWaitNotice()).isEqualTo(Duration.ofSeconds(2));
         assertThat(defaults.client()).isEqualTo(new ClientSettings(Keepalive.defaults(), Duration.ofHours(1),
-                Duration.ofMinutes(5), Duration.ofSeconds(10), Duration.ofSeconds(15)));
+                Duration.ofMinutes(5), Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofMillis(750)));
         assertThat(config.database("appdb").orElseThrow().pool()).isEqualTo(defaults);
     }
 
@@ -87,7 +90,7 @@ class TimeoutSettingsTest {
                       login_timeout: 5s
                   reports:
                     query_timeout: 0s
-                    client: {idle_in_transaction_warning: 0s}
+                    client: {idle_in_transaction_warning: 0s, leak_after: 30s}
                   other: {}
                 """ + USERS);
 
@@ -96,12 +99,13 @@ class TimeoutSettingsTest {
         assertThat(appdb.queryWaitNotice()).isEqualTo(Duration.ofSeconds(1));
         assertThat(appdb.client()).isEqualTo(new ClientSettings(
                 new Keepalive(Duration.ofSeconds(30), Duration.ofSeconds(10), 2), Duration.ofMinutes(10),
-                Duration.ofMinutes(1), Duration.ofSeconds(30), Duration.ofSeconds(5)));
+                Duration.ofMinutes(1), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(2)));
 
         PoolSettings reports = config.database("reports").orElseThrow().pool();
         assertThat(reports.queryTimeout()).isZero();
         assertThat(reports.queryWaitNotice()).isEqualTo(Duration.ofSeconds(5));
         assertThat(reports.client().idleInTransactionWarning()).isZero();
+        assertThat(reports.client().leakAfter()).as("independent of the warning").isEqualTo(Duration.ofSeconds(30));
         assertThat(reports.client().idleTimeout()).isEqualTo(Duration.ofMinutes(10));
         assertThat(reports.client().loginTimeout()).isEqualTo(Duration.ofSeconds(20));
 
@@ -114,13 +118,15 @@ class TimeoutSettingsTest {
                 defaults:
                   query_timeout: 0
                   query_wait_notice: 0s
-                  client: {idle_timeout: 0ms, idle_in_transaction_timeout: 0s, idle_in_transaction_warning: 0}
+                  client: {idle_timeout: 0ms, idle_in_transaction_timeout: 0s, idle_in_transaction_warning: 0,
+                           leak_after: 0s}
                 """);
         assertThat(config.defaults().queryTimeout()).isZero();
         assertThat(config.defaults().queryWaitNotice()).isZero();
         assertThat(config.defaults().client().idleTimeout()).isZero();
         assertThat(config.defaults().client().idleInTransactionTimeout()).isZero();
         assertThat(config.defaults().client().idleInTransactionWarning()).isZero();
+        assertThat(config.defaults().client().leakAfter()).as("SHOW LEAKS lists every idle transaction").isZero();
     }
 
     @Test
@@ -141,13 +147,17 @@ class TimeoutSettingsTest {
                   idle_in_transaction_timeout: -1s
                   idle_in_transaction_warning: true
                   login_timeout:
+                  leak_after: 2
                 """)).containsExactly(
                 "defaults.query_timeout: 30 has no unit; " + DURATION_SYNTAX,
                 "defaults.query_wait_notice: expected a duration but found a list",
                 "defaults.client.idle_timeout: 'forever' is not a duration; " + DURATION_SYNTAX,
                 "defaults.client.idle_in_transaction_timeout: '-1s' is not a duration; " + DURATION_SYNTAX,
                 "defaults.client.idle_in_transaction_warning: true is not a duration; " + DURATION_SYNTAX,
-                "defaults.client.login_timeout: has no value; expected a duration");
+                "defaults.client.login_timeout: has no value; expected a duration",
+                "defaults.client.leak_after: 2 has no unit; " + DURATION_SYNTAX);
+        assertThat(problems("databases:\n  appdb: {client: {leak_after: -2s}}\n" + USERS)).containsExactly(
+                "databases.appdb.client.leak_after: '-2s' is not a duration; " + DURATION_SYNTAX);
     }
 
     @Test
@@ -166,7 +176,9 @@ class TimeoutSettingsTest {
                         + " did you mean 'idle_in_transaction_warning'?");
         assertThat(defaultsProblems("client: {statement_timeout: 1s}")).containsExactly(
                 "defaults.client.statement_timeout: unknown key; expected one of keepalive, idle_timeout,"
-                        + " idle_in_transaction_timeout, idle_in_transaction_warning, login_timeout");
+                        + " idle_in_transaction_timeout, idle_in_transaction_warning, login_timeout, leak_after");
+        assertThat(defaultsProblems("client: {leaks_after: 1s}")).containsExactly(
+                "defaults.client.leaks_after: unknown key; did you mean 'leak_after'?");
     }
 
     @Test

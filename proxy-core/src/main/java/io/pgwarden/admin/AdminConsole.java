@@ -77,7 +77,7 @@ public final class AdminConsole {
         for (ClientSession session : context.sessions().all()) {
             ClientView v = session.view();
             if (!leaksOnly || (v.state().startsWith("idle in transaction")
-                    && v.stateAgeMillis() >= session.idleInTransactionWarning().toMillis()
+                    && v.stateAgeMillis() >= session.leakAfter().toMillis()
                     && v.transactionAgeMillis() >= 0)) {
                 views.add(v);
             }

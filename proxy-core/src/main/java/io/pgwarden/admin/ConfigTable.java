@@ -46,5 +46,6 @@ final class ConfigTable {
                 p.client().idleInTransactionTimeout().toString()));
         rows.add(List.of(prefix + ".client.idle_in_transaction_warning",
                 p.client().idleInTransactionWarning().toString()));
+        rows.add(List.of(prefix + ".client.leak_after", p.client().leakAfter().toString()));
     }
 }

@@ -102,6 +102,16 @@ public final class BackendPool {
         return acquired;
     }
 
+    /**
+     * As {@link #cancelWait}, and returns {@link #describe()} as it was while the waiter still counted among those
+     * waiting (a client told "0 clients waiting" while it waits itself is told wrong), or null if it had already been
+     * handed a backend.
+     */
+    public synchronized String cancelWaitDescribing(PoolWaiter waiter) {
+        String picture = describe();
+        return waiters.remove(waiter) ? picture : null;
+    }
+
     /** Removes a waiter that gave up; false if it was already handed a backend. */
     public synchronized boolean cancelWait(PoolWaiter waiter) {
         return waiters.remove(waiter);
@@ -246,7 +256,8 @@ public final class BackendPool {
     /** A one-line picture of the pool for error messages and logs. */
     public synchronized String describe() {
         return "pool " + key + " has " + counts().active() + " of " + settings.maxSize()
-                + " server connections in use, " + waiters.size() + " clients waiting";
+                + " server connections in use, " + waiters.size() + (waiters.size() == 1 ? " client" : " clients")
+                + " waiting";
     }
 
     public synchronized String lastConnectError() {

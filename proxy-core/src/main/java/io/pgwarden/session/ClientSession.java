@@ -242,9 +242,9 @@ public final class ClientSession {
         return ClientViews.of(this);
     }
 
-    /** This client's idle_in_transaction_warning: its database's own, or the global one before login. */
-    public java.time.Duration idleInTransactionWarning() {
-        return TimeoutEnforcer.settingsOf(this, context.config()).client().idleInTransactionWarning();
+    /** This client's client.leak_after (SHOW LEAKS): its database's own, or the global one before login. */
+    public java.time.Duration leakAfter() {
+        return TimeoutEnforcer.settingsOf(this, context.config()).client().leakAfter();
     }
 
     boolean matchesSecret(int secretKey) {

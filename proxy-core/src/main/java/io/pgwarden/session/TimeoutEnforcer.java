@@ -47,22 +47,29 @@ final class TimeoutEnforcer {
                 : config.database(startup.database()).map(DatabaseConfig::pool).orElse(config.defaults());
     }
 
+    /** The non-null ones, a line each; null when there are none. */
+    private static String joinLines(String first, String second) {
+        return first == null ? second : second == null ? first : first + "\n" + second;
+    }
+
     /** Returns false when the action changed nothing (so deciding again would give it again). */
     private static boolean apply(ClientTimeouts.Action action, ClientSession s, ProxyContext context,
                                  PoolSettings settings, long now) {
         SessionTimes t = s.times;
         switch (action) {
             case WAIT_TIMEOUT -> {
-                if (!s.pool().cancelWait(s.wait)) {
+                String picture = s.pool().cancelWaitDescribing(s.wait);
+                if (picture == null) {
                     return false;
                 }
                 context.metrics().timeoutFired("query_wait");
                 String lastError = s.pool().lastConnectError();
+                String holders = BackendHolders.describe(context, s.pool());
                 s.wait.failWaitingRequest(ErrorResponse.error("53300", "pgwarden: no server connection available after "
                                 + "waiting " + (now - t.waitStart) / 1_000_000 + " ms (query_wait_timeout "
-                                + settings.queryWaitTimeout().toMillis() + " ms): " + s.pool().describe())
-                        .withDetail(lastError != null ? "last attempt to connect to PostgreSQL failed: " + lastError
-                                : null)
+                                + settings.queryWaitTimeout().toMillis() + " ms): " + picture)
+                        .withDetail(joinLines(holders,
+                                lastError != null ? "last attempt to connect to PostgreSQL failed: " + lastError : null))
                         .withHint("raise max_size or query_wait_timeout for this database, or look for clients "
                                 + "that hold connections in long transactions"));
             }
@@ -75,7 +82,8 @@ final class TimeoutEnforcer {
                 t.waitNoticeSent = true;
                 ByteBuf out = s.channel().alloc().buffer();
                 new ErrorResponse("NOTICE", "00000", "pgwarden: waiting for a server connection for "
-                        + (now - t.waitStart) / 1_000_000 + " ms: " + s.pool().describe(), null, null)
+                        + (now - t.waitStart) / 1_000_000 + " ms: " + s.pool().describe(),
+                        BackendHolders.describe(context, s.pool()), null)
                         .encodeAsNotice(out);
                 s.channel().writeAndFlush(out, s.channel().voidPromise());
             }

@@ -162,6 +162,7 @@ class AdminConsoleTest {
                 pool_mode: transaction
                 client:
                   idle_in_transaction_warning: 300ms
+                  leak_after: 300ms
                   idle_in_transaction_timeout: 4s
                 """); Connection admin = admin(proxy); Connection setup = proxy.connect()) {
             try (Statement s = setup.createStatement()) {
@@ -198,11 +199,42 @@ class AdminConsoleTest {
     }
 
     @Test
+    void showLeaksListsAClientIdleInTransactionForAFewSecondsWithTheDefaultsWhateverTheWarningSays() throws Exception {
+        try (TestProxy proxy = start("pool_mode: transaction\nclient: {idle_in_transaction_warning: 1h}");
+             Connection admin = admin(proxy); Connection quick = proxy.connect(); Connection leaker = proxy.connect()) {
+            leaker.setAutoCommit(false);
+            quick.setAutoCommit(false);
+            try (Statement s = leaker.createStatement()) {
+                s.execute("SELECT 'leaked' AS marker");
+            }
+            long leakedAt = System.nanoTime();
+            List<Map<String, String>> leaks = Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> show(admin, "SHOW LEAKS"), rows -> !rows.isEmpty());
+            assertThat(Duration.ofNanos(System.nanoTime() - leakedAt)).as("client.leak_after defaults to 2 s")
+                    .isGreaterThan(Duration.ofMillis(1_500)).isLessThan(Duration.ofSeconds(10));
+            assertThat(leaks).singleElement().satisfies(row -> {
+                assertThat(row.get("xact_start_statement")).isEqualTo("SELECT 'leaked' AS marker");
+                assertThat(Double.parseDouble(row.get("idle_s"))).isGreaterThanOrEqualTo(2.0);
+            });
+            try (Statement s = quick.createStatement()) {
+                s.execute("SELECT 'fresh'");
+            }
+            assertThat(show(admin, "SHOW LEAKS")).as("a transaction idle for less than leak_after is no leak yet")
+                    .hasSize(1);
+            assertThat(show(admin, "SHOW CONFIG")).anySatisfy(row -> {
+                assertThat(row.values()).contains("defaults.client.leak_after", "PT2S");
+            });
+            leaker.rollback();
+            quick.rollback();
+        }
+    }
+
+    @Test
     void aTransactionOpenedByABareBeginIsReportedWithItsFirstRealStatement() throws Exception {
         try (TestProxy proxy = start("""
                 pool_mode: transaction
                 client:
-                  idle_in_transaction_warning: 200ms
+                  leak_after: 200ms
                 """); Connection admin = admin(proxy); Connection psqlLike = proxy.connect();
              Statement s = psqlLike.createStatement()) {
             // As psql does: BEGIN on its own round trip, the statement after it on the next.

@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.postgresql.util.PSQLException;
 
 /** Acceptance 4: every refusal is a proper PostgreSQL error, and the proxy keeps serving everyone else. */
 class ClientErrorsTest {
@@ -90,11 +91,14 @@ class ClientErrorsTest {
 
     @Test
     void waitingLongerThanQueryWaitTimeoutGivesAClearErrorAndKeepsTheConnection() throws Exception {
+        Properties leaky = new Properties();
+        leaky.setProperty("ApplicationName", "leaky-worker");
         try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 1\nquery_wait_timeout: 500ms");
-             Connection holder = proxy.connect(); Connection waiter = proxy.connect()) {
+             Connection holder = proxy.connect("appdb", "app", TestPostgres.APP_PASSWORD, leaky);
+             Connection waiter = proxy.connect()) {
             holder.setAutoCommit(false);
             try (Statement s = holder.createStatement()) {
-                s.execute("SELECT 1"); // holds the only backend: the transaction stays open
+                s.execute("SELECT 'held' AS leak"); // holds the only backend: the transaction stays open
             }
             try (Statement s = waiter.createStatement()) {
                 assertThatThrownBy(() -> s.executeQuery("SELECT 2"))
@@ -103,7 +107,14 @@ class ClientErrorsTest {
                             assertThat(e.getMessage())
                                     .contains("no server connection available")
                                     .contains("query_wait_timeout 500 ms")
-                                    .contains("pool appdb/app has 1 of 1 server connections in use");
+                                    .contains("pool appdb/app has 1 of 1 server connections in use")
+                                    .as("the waiter counts itself").contains("1 client waiting");
+                            assertThat(((PSQLException) e).getServerErrorMessage().getDetail())
+                                    .as("names who holds the backends")
+                                    .contains("server connections held by: client#")
+                                    .contains("idle in transaction for ")
+                                    .contains("application_name \"leaky-worker\"")
+                                    .contains("begun by \"SELECT 'held' AS leak\"");
                         });
             }
             holder.commit();

@@ -26,11 +26,12 @@ class ClientTimeoutsTest {
     private static final PoolSettings SETTINGS = new PoolSettings(PoolMode.TRANSACTION, 0, 10,
             Duration.ofSeconds(4), "DISCARD ALL", 100, ServerSettings.defaults(),
             new ClientSettings(Keepalive.defaults(), Duration.ofSeconds(10), Duration.ofSeconds(5),
-                    Duration.ofSeconds(1), Duration.ofSeconds(2)),
+                    Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(1)),
             Duration.ofSeconds(3), Duration.ofMillis(500));
     private static final PoolSettings ALL_OFF = new PoolSettings(PoolMode.TRANSACTION, 0, 10,
             Duration.ofSeconds(4), "DISCARD ALL", 100, ServerSettings.defaults(),
-            new ClientSettings(Keepalive.defaults(), Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(2)),
+            new ClientSettings(Keepalive.defaults(), Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(2),
+                    Duration.ZERO),
             Duration.ZERO, Duration.ZERO);
 
     private final SessionTimes t = new SessionTimes(0);

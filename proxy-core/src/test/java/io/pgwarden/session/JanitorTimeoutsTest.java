@@ -121,14 +121,14 @@ class JanitorTimeoutsTest {
             assertThat(waiter.received()).isEmpty();
             session.janitorTick(waitStart + seconds(5) + NANO);
             assertThat(waiter.received()).containsExactly("NoticeResponse(NOTICE 00000: pgwarden: waiting for a server "
-                    + "connection for 5000 ms: pool appdb/app has 1 of 1 server connections in use, 1 clients waiting)");
+                    + "connection for 5000 ms: pool appdb/app has 1 of 1 server connections in use, 1 client waiting)");
             session.janitorTick(waitStart + seconds(30));
             assertThat(waiter.received()).isEmpty();
 
             session.janitorTick(waitStart + seconds(30) + NANO);
             assertThat(waiter.received()).containsExactly("ErrorResponse(ERROR 53300: pgwarden: no server connection "
                     + "available after waiting 30000 ms (query_wait_timeout 30000 ms): pool appdb/app has 1 of 1 server "
-                    + "connections in use, 0 clients waiting)", "ReadyForQuery(I)");
+                    + "connections in use, 1 client waiting)", "ReadyForQuery(I)");
             assertThat(waiter.state()).isEqualTo(ClientState.IDLE);
             assertThat(waiter.isOpen()).isTrue();
             assertThat(proxy.metric("pgwarden_timeouts_total{kind=\"query_wait\"}")).isEqualTo(1.0);
