@@ -35,7 +35,7 @@ class ConfigLoaderTest {
         assertThat(config.defaults()).isEqualTo(PoolSettings.defaults());
         DatabaseConfig appdb = config.database("appdb").orElseThrow();
         assertThat(appdb).isEqualTo(new DatabaseConfig("appdb", "127.0.0.1", 5432, "appdb",
-                new PoolSettings(PoolMode.TRANSACTION, 0, 10, Duration.ofSeconds(30), "DISCARD ALL", 200,
+                new PoolSettings(PoolMode.TRANSACTION, 0, 10, Duration.ofSeconds(10), "DISCARD ALL", 200,
                         ServerSettings.defaults(), ClientSettings.defaults(), Duration.ZERO, Duration.ofSeconds(5))));
         assertThat(config.user("app")).contains(new UserConfig("app", "s3cret", AuthMethod.SCRAM_SHA_256));
         assertThat(config.admin()).isEqualTo(AdminConfig.defaults());
@@ -80,7 +80,7 @@ class ConfigLoaderTest {
                 """, "t");
 
         assertThat(merged.defaults()).isEqualTo(new PoolSettings(PoolMode.TRANSACTION, 0, 8,
-                Duration.ofSeconds(30), "RESET ALL", 200, server(Duration.ofSeconds(2)), ClientSettings.defaults(),
+                Duration.ofSeconds(10), "RESET ALL", 200, server(Duration.ofSeconds(2)), ClientSettings.defaults(),
                 Duration.ZERO, Duration.ofSeconds(5)));
         assertThat(merged.database("appdb").orElseThrow().pool()).isEqualTo(merged.defaults());
         DatabaseConfig reports = merged.database("reports").orElseThrow();

@@ -15,7 +15,6 @@ import io.pgwarden.protocol.CancelRequest;
 import io.pgwarden.net.Transport;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,26 +37,6 @@ public final class CancelForwarder {
 
     public CancelForwarder(Transport transport) {
         this.transport = transport;
-    }
-
-    /**
-     * Cancels what the backend {@code current} names is running, read on {@code loop}, the loop of the session that
-     * owns it: read there, the backend cannot be handed to another client between the read and
-     * {@link BackendConnection#cancelStarted}, which holds it back from the pool until the cancel is delivered.
-     * Completes as {@link #cancel} does, at once when there is no backend.
-     */
-    public Future<Void> cancelCurrent(EventLoop loop, Supplier<BackendConnection> current, Object client) {
-        Promise<Void> done = loop.newPromise();
-        loop.execute(() -> {
-            BackendConnection b = current.get();
-            if (b == null) {
-                done.setSuccess(null);
-                return;
-            }
-            log.info("event=cancel client={} pid={}", client, b.processId());
-            cancel(loop, b).addListener(f -> done.trySuccess(null));
-        });
-        return done;
     }
 
     /**

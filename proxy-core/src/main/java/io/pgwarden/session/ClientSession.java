@@ -220,10 +220,10 @@ public final class ClientSession {
 
     /**
      * Called from any thread by a CancelRequest that named this session's key. Completes when PostgreSQL has acted
-     * on it ({@link io.pgwarden.backend.CancelForwarder#cancelCurrent}).
+     * on it ({@link PoolWait#cancelRequest}).
      */
     public Future<Void> cancelCurrentRequest() {
-        return context.cancelForwarder().cancelCurrent(eventLoop(), link::backend, this);
+        return wait.cancelRequest();
     }
 
     // ---- what operators see, and the timeouts they set ----------------------------------------------

@@ -2,18 +2,24 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.pool.PoolWaiter;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A client's dealings with its pool: asking for a backend, being handed one (or an error, or nothing before
  * query_wait_timeout), and giving it back. The pool knows the client by this object.
  */
 final class PoolWait implements PoolWaiter {
+
+    private static final Logger log = LoggerFactory.getLogger(PoolWait.class);
 
     private final ClientSession s;
     private final ProxyContext context;
@@ -165,6 +171,30 @@ final class PoolWait implements PoolWaiter {
             // A client that pipelines while it waits must not make us queue without bound.
             s.gate.pause(ReadGate.Reason.QUEUE_FULL);
         }
+    }
+
+    /**
+     * A CancelRequest named this client; from any thread. Read on the client's loop, the backend cannot be handed to
+     * another client before {@link io.pgwarden.backend.BackendConnection#cancelStarted} holds it back. A request
+     * still waiting for a backend is answered as PostgreSQL answers a cancelled statement (it would have been
+     * running there), instead of running later. Completes once PostgreSQL has the cancel, or at once.
+     */
+    Future<Void> cancelRequest() {
+        Promise<Void> done = s.eventLoop().newPromise();
+        s.eventLoop().execute(() -> {
+            BackendConnection b = s.link.backend();
+            if (b != null) {
+                log.info("event=cancel client={} pid={}", s.id(), b.processId());
+                context.cancelForwarder().cancel(s.eventLoop(), b).addListener(f -> done.trySuccess(null));
+                return;
+            }
+            if (s.state() == ClientState.WAITING && s.pool().cancelWait(this)) {
+                log.info("event=cancel client={} waiting_ms={}", s.id(), (s.now() - s.times.waitStart) / 1_000_000);
+                answerQueued(ErrorResponse.error("57014", "canceling statement due to user request"));
+            }
+            done.trySuccess(null);
+        });
+        return done;
     }
 
     /** Gives the backend back clean, or closes it when what is still in flight on it cannot be known. */

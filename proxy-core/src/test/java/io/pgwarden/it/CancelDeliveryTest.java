@@ -13,6 +13,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,7 +60,8 @@ class CancelDeliveryTest {
         try (FaultRelay relay = FaultRelay.start("127.0.0.1", TestPostgres.shared().port());
              TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 1", "", relay.port(), "");
              RawClient first = new RawClient(proxy.port()); RawClient next = new RawClient(proxy.port())) {
-            first.query("SELECT pg_sleep(0.3)");
+            first.query("SELECT pg_sleep(2)");
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backendsRunning("SELECT pg_sleep(2)") == 1);
             relay.holdNewConnections();
             try (Socket cancel = new Socket("127.0.0.1", proxy.port())) {
                 cancel.getOutputStream().write(first.cancelRequest());
@@ -76,6 +79,41 @@ class CancelDeliveryTest {
             assertThat(new String(next.expect('D'), StandardCharsets.UTF_8)).as("the next client's query was not "
                     + "cancelled").contains("untouched");
             next.expect('Z');
+        }
+    }
+
+    @Test
+    void aStatementCancelledWhileItWaitsForABackendFailsAt57014AndNeverRuns() throws Exception {
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 1\nquery_wait_timeout: 30s");
+             Connection holder = proxy.connect(); Connection waiter = proxy.connect();
+             Statement s = waiter.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS cancelled_while_waiting");
+            s.execute("CREATE TABLE cancelled_while_waiting (id int)");
+            holder.setAutoCommit(false);
+            try (Statement h = holder.createStatement()) {
+                h.execute("SELECT 1"); // holds the only backend
+            }
+            CompletableFuture<SQLException> outcome = CompletableFuture.supplyAsync(() -> {
+                try {
+                    s.execute("INSERT INTO cancelled_while_waiting VALUES (1)");
+                    return null;
+                } catch (SQLException e) {
+                    return e;
+                }
+            });
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> proxy.application().context().sessions()
+                    .all().stream().anyMatch(c -> c.state() == ClientState.WAITING));
+            s.cancel();
+            SQLException e = outcome.get(5, TimeUnit.SECONDS);
+            assertThat((Throwable) e).as("the waiting statement was cancelled, as it would have been running "
+                    + "directly").isNotNull();
+            assertThat(e.getSQLState()).isEqualTo("57014");
+            holder.commit();
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM cancelled_while_waiting")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("the cancelled INSERT never ran").isZero();
+            }
+            s.execute("DROP TABLE cancelled_while_waiting");
         }
     }
 
