@@ -204,7 +204,7 @@ class ReplicationTest {
     @Test
     void aClientVanishingMidStreamTakesItsWalsenderWithIt() throws Exception {
         String app = "pgw-repl-raw";
-        try (RawReplicationClient raw = new RawReplicationClient(proxy.port(), app)) {
+        try (RawReplicationClient raw = new RawReplicationClient(proxy.port(), app, 0)) {
             raw.query("CREATE_REPLICATION_SLOT pgw_raw_slot TEMPORARY LOGICAL test_decoding");
             raw.expect('Z');
             raw.query("START_REPLICATION SLOT pgw_raw_slot LOGICAL 0/0");
@@ -223,6 +223,61 @@ class ReplicationTest {
         try (Connection admin = admin()) {
             assertThat(show(admin, "SHOW CLIENTS")).noneSatisfy(row ->
                     assertThat(row.get("state")).isEqualTo("replication"));
+        }
+    }
+
+    @Test
+    void aWalsenderEndedByPostgresEndsItsClientWithPostgresError() throws Exception {
+        String app = "pgw-repl-terminated";
+        try (RawReplicationClient raw = new RawReplicationClient(proxy.port(), app, 0)) {
+            raw.query("IDENTIFY_SYSTEM");
+            raw.expect('Z');
+            try (Connection c = TestPostgres.shared().superuser(); Statement s = c.createStatement()) {
+                s.execute("SELECT pg_terminate_backend(" + walsenderPid(app) + ")");
+            }
+            assertThat(new String(raw.expect('E', true), StandardCharsets.UTF_8)).contains("C57P01");
+            assertThat(raw.atEnd()).as("pgwarden closes the client after PostgreSQL's FATAL").isTrue();
+        }
+        try (Connection admin = admin()) {
+            assertThat(show(admin, "SHOW CLIENTS")).noneSatisfy(row ->
+                    assertThat(row.get("state")).isEqualTo("replication"));
+        }
+    }
+
+    @Test
+    void aSlowConsumerHoldsBackTheWalsenderInsteadOfFillingPgwardensMemory() throws Exception {
+        String app = "pgw-repl-slow";
+        try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS repl_bulk (id int, payload text)");
+        }
+        try (RawReplicationClient raw = new RawReplicationClient(proxy.port(), app, 32 * 1024)) {
+            raw.query("CREATE_REPLICATION_SLOT pgw_slow_slot TEMPORARY LOGICAL test_decoding");
+            raw.expect('Z');
+            raw.query("START_REPLICATION SLOT pgw_slow_slot LOGICAL 0/0");
+            raw.expect('W');
+            // About 40 MB of decoded changes, in transactions of about 1 MB, which the client does not read yet.
+            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
+                for (int i = 0; i < 40; i++) {
+                    s.execute("INSERT INTO repl_bulk SELECT g, repeat('x', 1000) FROM generate_series(1, 1000) g");
+                }
+                s.execute("INSERT INTO repl_items (name) VALUES ('slow-end')");
+            }
+            long end = currentWalLsn();
+            // The walsender stops where the sockets are full: pgwarden stopped reading it.
+            java.util.concurrent.atomic.AtomicLong previous = new java.util.concurrent.atomic.AtomicLong(-1);
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                // The client still answers (wal_sender_timeout), while it reads nothing.
+                raw.standbyStatus();
+                long sent = sentLsn(app);
+                return sent == previous.getAndSet(sent);
+            });
+            assertThat(walsenderWaitEvent(app)).as("the walsender waits for its socket").isEqualTo("WalSenderWriteData");
+            long behind = end - sentLsn(app);
+            assertThat(behind).as("WAL not yet sent while the client reads nothing").isGreaterThan(10L << 20);
+            // Reading again, the client gets all of it.
+            assertThat(raw.copyDataUntil("'slow-end'")).isNotEmpty();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(sentLsn(app)).isGreaterThanOrEqualTo(end));
         }
     }
 
@@ -318,6 +373,36 @@ class ReplicationTest {
         }
     }
 
+    private static long sentLsn(String applicationName) throws SQLException {
+        try (Connection c = TestPostgres.shared().superuser();
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT sent_lsn::text FROM pg_stat_replication WHERE application_name = ?")) {
+            ps.setString(1, applicationName);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getString(1) != null ? LogSequenceNumber.valueOf(rs.getString(1)).asLong() : 0;
+            }
+        }
+    }
+
+    private static String walsenderWaitEvent(String applicationName) throws SQLException {
+        try (Connection c = TestPostgres.shared().superuser();
+             PreparedStatement ps = c.prepareStatement("SELECT a.wait_event FROM pg_stat_replication r "
+                     + "JOIN pg_stat_activity a USING (pid) WHERE r.application_name = ?")) {
+            ps.setString(1, applicationName);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    private static long currentWalLsn() throws SQLException {
+        try (Connection c = TestPostgres.shared().superuser(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
+        }
+    }
+
     private static boolean slotExists(String slot) throws SQLException {
         try (Connection c = TestPostgres.shared().superuser();
              PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
@@ -384,10 +469,15 @@ class ReplicationTest {
         private final DataInputStream in;
         private final DataOutputStream out;
 
-        RawReplicationClient(int port, String applicationName) throws IOException {
-            socket = new Socket("127.0.0.1", port);
+        /** @param receiveBuffer the socket's receive buffer, or 0 for the system's */
+        RawReplicationClient(int port, String applicationName, int receiveBuffer) throws IOException {
+            socket = new Socket();
+            if (receiveBuffer > 0) {
+                socket.setReceiveBufferSize(receiveBuffer);
+            }
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
             socket.setSoTimeout(20_000);
-            in = new DataInputStream(socket.getInputStream());
+            in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream()));
             out = new DataOutputStream(socket.getOutputStream());
             StartupPacket.send(out, 3 << 16, "user", "repl_raw", "database", "appdb", "replication", "database",
                     "application_name", applicationName);
@@ -402,6 +492,10 @@ class ReplicationTest {
 
         /** Reads messages until one of {@code type}; an ErrorResponse fails. */
         byte[] expect(char type) throws IOException {
+            return expect(type, false);
+        }
+
+        byte[] expect(char type, boolean errorsToo) throws IOException {
             while (true) {
                 char t = (char) in.readByte();
                 byte[] body = new byte[in.readInt() - 4];
@@ -409,23 +503,42 @@ class ReplicationTest {
                 if (t == type) {
                     return body;
                 }
-                if (t == 'E') {
+                if (t == 'E' && !errorsToo) {
                     throw new IOException("server error: " + new String(body, StandardCharsets.UTF_8));
                 }
             }
         }
 
-        /** The text of CopyData XLogData messages, until one contains {@code marker} (bounded by the timeout). */
+        /**
+         * Reads CopyData until an XLogData message contains {@code marker} (bounded by the socket timeout);
+         * returns the first changes seen (up to 64 KiB) and the marker's.
+         */
         String copyDataUntil(String marker) throws IOException {
-            StringBuilder text = new StringBuilder();
-            while (!text.toString().contains(marker)) {
+            StringBuilder kept = new StringBuilder();
+            while (true) {
                 byte[] body = expect('d');
                 if (body.length > 25 && body[0] == 'w') {
                     // 'w', start, end, send time (8 bytes each), then the plugin's output.
-                    text.append(new String(body, 25, body.length - 25, StandardCharsets.UTF_8)).append('\n');
+                    String change = new String(body, 25, body.length - 25, StandardCharsets.UTF_8);
+                    if (kept.length() < 64 * 1024) {
+                        kept.append(change).append('\n');
+                    }
+                    if (change.contains(marker)) {
+                        return kept.append(change).toString();
+                    }
                 }
             }
-            return text.toString();
+        }
+
+        /** A standby status update saying nothing is confirmed yet: keeps the walsender from timing out. */
+        void standbyStatus() throws IOException {
+            ByteBuffer update = ByteBuffer.allocate(34);
+            update.put((byte) 'r').putLong(0).putLong(0).putLong(0).putLong(0).put((byte) 0);
+            message('d', update.array());
+        }
+
+        boolean atEnd() throws IOException {
+            return in.read() == -1;
         }
 
         private void message(char type, byte[] body) throws IOException {
