@@ -202,6 +202,36 @@ class ReplicationTest {
     }
 
     @Test
+    void postgresRefusalOfAWalsenderReachesTheClientAsIs() {
+        Properties props = new Properties();
+        PGProperty.REPLICATION.set(props, "database");
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "10");
+        PGProperty.PREFER_QUERY_MODE.set(props, "simple");
+        // app has no REPLICATION attribute: PostgreSQL says so, pgwarden passes it on.
+        assertThatThrownBy(() -> proxy.connect("appdb", "app", TestPostgres.APP_PASSWORD, props).close())
+                .isInstanceOfSatisfying(SQLException.class, e -> {
+                    assertThat(e.getSQLState()).isEqualTo("42501");
+                    assertThat(e.getMessage()).contains("WAL sender");
+                });
+    }
+
+    @Test
+    void replicationOffIsAnOrdinaryConnection() throws Exception {
+        String app = "pgw-repl-off";
+        try (RawReplicationClient raw = new RawReplicationClient(proxy.port(), app, 0, "off")) {
+            raw.query("SELECT 1");
+            raw.expect('Z');
+            assertThat(walsenderPid(app)).isZero();
+            try (Connection admin = admin()) {
+                assertThat(show(admin, "SHOW CLIENTS")).anySatisfy(row -> {
+                    assertThat(row.get("user")).isEqualTo("repl_raw");
+                    assertThat(row.get("state")).isEqualTo("idle");
+                });
+            }
+        }
+    }
+
+    @Test
     void aClientVanishingMidStreamTakesItsWalsenderWithIt() throws Exception {
         String app = "pgw-repl-raw";
         try (RawReplicationClient raw = new RawReplicationClient(proxy.port(), app, 0)) {
@@ -471,6 +501,11 @@ class ReplicationTest {
 
         /** @param receiveBuffer the socket's receive buffer, or 0 for the system's */
         RawReplicationClient(int port, String applicationName, int receiveBuffer) throws IOException {
+            this(port, applicationName, receiveBuffer, "database");
+        }
+
+        RawReplicationClient(int port, String applicationName, int receiveBuffer, String replication)
+                throws IOException {
             socket = new Socket();
             if (receiveBuffer > 0) {
                 socket.setReceiveBufferSize(receiveBuffer);
@@ -479,7 +514,7 @@ class ReplicationTest {
             socket.setSoTimeout(20_000);
             in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream()));
             out = new DataOutputStream(socket.getOutputStream());
-            StartupPacket.send(out, 3 << 16, "user", "repl_raw", "database", "appdb", "replication", "database",
+            StartupPacket.send(out, 3 << 16, "user", "repl_raw", "database", "appdb", "replication", replication,
                     "application_name", applicationName);
             expect('R');
             message('p', (RAW_PASSWORD + "\0").getBytes(StandardCharsets.UTF_8));
