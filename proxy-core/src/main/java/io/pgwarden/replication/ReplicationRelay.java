@@ -21,6 +21,7 @@ import io.pgwarden.session.ProxyContext;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class ReplicationRelay implements BackendListener {
 
     private static final Logger log = LoggerFactory.getLogger(ReplicationRelay.class);
+    /** How long a client may take to read what its backend sent before closing. */
+    private static final long LAST_WORDS_MILLIS = 10_000;
 
     private final ClientSession session;
     private final Channel client;
@@ -187,8 +190,11 @@ public final class ReplicationRelay implements BackendListener {
         if (session.state() == ClientState.CLOSED) {
             return;
         }
-        // What PostgreSQL said last (its FATAL, the end of a stream) reaches the client before the close.
+        // What PostgreSQL said last (its FATAL, the end of a stream) reaches the client before the close; a
+        // client that does not read it is closed anyway once it has had a fair chance.
         client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f ->
-                session.close(ClientCloseReason.SERVER_LOST));
+                session.close(ClientCloseReason.REPLICATION_SERVER_CLOSED));
+        client.eventLoop().schedule(() -> session.close(ClientCloseReason.REPLICATION_SERVER_CLOSED),
+                LAST_WORDS_MILLIS, TimeUnit.MILLISECONDS);
     }
 }
