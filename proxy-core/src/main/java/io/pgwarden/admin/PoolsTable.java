@@ -81,9 +81,9 @@ final class PoolsTable {
             BackendConnection b = session.linkedBackend();
             if (session.state() == ClientState.REPLICATION && b != null) {
                 ClientView v = session.view();
-                rows.add(List.of("S", nz(v.user()), nz(v.database()), "replication", b.serverAddress().getHostString(),
-                        str(b.serverAddress().getPort()), str(b.processId()), seconds(b.ageNanos() / 1_000_000),
-                        seconds(v.stateAgeMillis()), "client#" + session.id()));
+                rows.add(List.of("S", nz(v.user()), nz(v.database()), "replication",
+                        b.serverAddress().getHostString(), str(b.serverAddress().getPort()), str(b.processId()),
+                        seconds(b.ageNanos() / 1_000_000), seconds(v.stateAgeMillis()), "client#" + session.id()));
             }
         }
         return AdminResult.table(List.of("type", "user", "database", "state", "addr", "port", "remote_pid",

@@ -150,7 +150,8 @@ final class Login {
         SocketOptions.apply(channel, keepalive.idle(), keepalive.interval(), keepalive.count(), Duration.ZERO);
         decoder.setMaxMessageLength(context.maxMessageLength());
         if (ReplicationRelay.isRequested(startup.parameters().get("replication"))) {
-            replication = ReplicationRelay.open(session, channel, context.proxy(), database, user, startup.parameters());
+            replication = ReplicationRelay.open(session, channel, context.proxy(), database, user,
+                    startup.parameters());
             return;
         }
         session.start(new LoginResult(user, database, context.proxy().pools().poolFor(database, user)));

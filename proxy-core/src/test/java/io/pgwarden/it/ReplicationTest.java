@@ -301,7 +301,8 @@ class ReplicationTest {
                 long sent = sentLsn(app);
                 return sent == previous.getAndSet(sent);
             });
-            assertThat(walsenderWaitEvent(app)).as("the walsender waits for its socket").isEqualTo("WalSenderWriteData");
+            assertThat(walsenderWaitEvent(app)).as("the walsender waits for its socket")
+                    .isEqualTo("WalSenderWriteData");
             long behind = end - sentLsn(app);
             assertThat(behind).as("WAL not yet sent while the client reads nothing").isGreaterThan(10L << 20);
             // Reading again, the client gets all of it.
