@@ -30,6 +30,7 @@ class ArchitectureTest {
                 .layer("server").definedBy("io.pgwarden.server..")
                 .layer("frontend").definedBy("io.pgwarden.frontend..")
                 .layer("admin").definedBy("io.pgwarden.admin..")
+                .layer("replication").definedBy("io.pgwarden.replication..")
                 .layer("session").definedBy("io.pgwarden.session..")
                 .layer("pool").definedBy("io.pgwarden.pool..")
                 .layer("backend").definedBy("io.pgwarden.backend..")
@@ -41,11 +42,14 @@ class ArchitectureTest {
                 .whereLayer("server").mayOnlyBeAccessedByLayers("application")
                 .whereLayer("frontend").mayOnlyBeAccessedByLayers("server", "application")
                 .whereLayer("admin").mayOnlyBeAccessedByLayers("frontend", "application")
-                .whereLayer("session").mayOnlyBeAccessedByLayers("frontend", "admin", "application")
-                .whereLayer("pool").mayOnlyBeAccessedByLayers("session", "frontend", "admin", "application")
-                .whereLayer("backend").mayOnlyBeAccessedByLayers("pool", "session", "admin", "application")
-                .whereLayer("metrics").mayOnlyBeAccessedByLayers("pool", "backend", "session", "frontend", "admin",
+                .whereLayer("replication").mayOnlyBeAccessedByLayers("frontend")
+                .whereLayer("session").mayOnlyBeAccessedByLayers("frontend", "admin", "replication", "application")
+                .whereLayer("pool").mayOnlyBeAccessedByLayers("session", "frontend", "admin", "replication",
                         "application")
+                .whereLayer("backend").mayOnlyBeAccessedByLayers("pool", "session", "admin", "replication",
+                        "application")
+                .whereLayer("metrics").mayOnlyBeAccessedByLayers("pool", "backend", "session", "frontend", "admin",
+                        "replication", "application")
                 .check(CLASSES);
     }
 }

@@ -9,6 +9,7 @@ import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolStats;
 import io.pgwarden.session.ClientSession;
 import io.pgwarden.session.ClientState;
+import io.pgwarden.session.ClientView;
 import io.pgwarden.session.PoolClients;
 import io.pgwarden.session.ProxyContext;
 import java.util.ArrayList;
@@ -73,6 +74,16 @@ final class PoolsTable {
                 if (session.pool() == pool && b != null) {
                     rows.add(server(pool, b, "client#" + session.id()));
                 }
+            }
+        }
+        // Replication backends belong to no pool: listed after the pools', each with the one client it serves.
+        for (ClientSession session : context.sessions().all()) {
+            BackendConnection b = session.linkedBackend();
+            if (session.state() == ClientState.REPLICATION && b != null) {
+                ClientView v = session.view();
+                rows.add(List.of("S", nz(v.user()), nz(v.database()), "replication",
+                        b.serverAddress().getHostString(), str(b.serverAddress().getPort()), str(b.processId()),
+                        seconds(b.ageNanos() / 1_000_000), seconds(v.stateAgeMillis()), "client#" + session.id()));
             }
         }
         return AdminResult.table(List.of("type", "user", "database", "state", "addr", "port", "remote_pid",

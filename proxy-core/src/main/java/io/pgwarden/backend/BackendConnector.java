@@ -43,9 +43,24 @@ public final class BackendConnector implements BackendOpener {
         this.waterMark = waterMark;
     }
 
-    /** Target of one login: where to connect and as whom. */
+    /**
+     * Target of one login: where to connect and as whom.
+     *
+     * @param startupParameters null for a pooled backend (pgwarden's own startup packet); else the parameters of
+     *                          the one client a dedicated backend serves (a replication connection), sent as given
+     */
     public record Target(String host, int port, String database, String user, String password,
-                         ServerSettings server) {
+                         ServerSettings server, java.util.Map<String, String> startupParameters) {
+
+        public Target(String host, int port, String database, String user, String password, ServerSettings server) {
+            this(host, port, database, user, password, server, null);
+        }
+
+        /** The same server and role, logged in with one client's own startup parameters. */
+        public Target withStartupParameters(java.util.Map<String, String> parameters) {
+            return new Target(host, port, database, user, password, server, java.util.Map.copyOf(parameters));
+        }
+
         Duration connectTimeout() {
             return server.connectTimeout();
         }
@@ -95,7 +110,8 @@ public final class BackendConnector implements BackendOpener {
                     target.server().tcpUserTimeout());
             BackendConnection backend = new BackendConnection(id, connect.channel(), address);
             handler.attach(backend);
-            BackendLogin login = new BackendLogin(target.user(), target.password(), target.database(), result);
+            BackendLogin login = new BackendLogin(target.user(), target.password(), target.database(),
+                    target.startupParameters(), result);
             backend.toAuthenticating(login);
             ScheduledFuture<?> deadline = loop.schedule(() -> {
                 if (result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001",

@@ -27,14 +27,22 @@ final class BackendLogin implements BackendListener {
     private final String user;
     private final String password;
     private final String database;
+    /** Null for a pooled backend; else a dedicated backend's client's own startup parameters. */
+    private final Map<String, String> clientParameters;
     private final CompletableFuture<BackendConnection> result;
     private final Map<String, String> parameters = new LinkedHashMap<>();
     private ScramClientLogin scram;
 
     BackendLogin(String user, String password, String database, CompletableFuture<BackendConnection> result) {
+        this(user, password, database, null, result);
+    }
+
+    BackendLogin(String user, String password, String database, Map<String, String> clientParameters,
+                 CompletableFuture<BackendConnection> result) {
         this.user = user;
         this.password = password;
         this.database = database;
+        this.clientParameters = clientParameters;
         this.result = result;
     }
 
@@ -42,8 +50,13 @@ final class BackendLogin implements BackendListener {
         Map<String, String> startup = new LinkedHashMap<>();
         startup.put("user", user);
         startup.put("database", database);
-        // Clients are told the encoding of a real backend, and every driver we serve speaks UTF8.
-        startup.put("client_encoding", "UTF8");
+        if (clientParameters != null) {
+            // A dedicated backend (replication) is the client's own: it gets what the client asked for, as is.
+            clientParameters.forEach(startup::putIfAbsent);
+        } else {
+            // Clients are told the encoding of a real backend, and every driver we serve speaks UTF8.
+            startup.put("client_encoding", "UTF8");
+        }
         ByteBuf out = backend.channel().alloc().buffer();
         new StartupMessage(PROTOCOL_3_0, startup).encode(out);
         backend.write(out);

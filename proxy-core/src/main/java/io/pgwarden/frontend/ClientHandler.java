@@ -9,6 +9,7 @@ import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.Tags;
+import io.pgwarden.replication.ReplicationRelay;
 import io.pgwarden.session.ClientCloseReason;
 import io.pgwarden.session.ClientSession;
 import io.pgwarden.session.ClientState;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Routes a client channel's events: to its {@link Login} until it is logged in, then to its {@link ClientSession},
- * or, for the virtual admin database, to its {@link AdminConnection}.
+ * or, for the virtual admin database, to its {@link AdminConnection}, or, for a replication connection, to its
+ * {@link ReplicationRelay}.
  */
 public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
@@ -31,6 +33,8 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** Until the client is logged in: its nonces, startup packet and user are of no use afterwards. */
     private Login login;
     private AdminConnection admin;
+    /** A replication connection's relay, which carries all its traffic once the client is authenticated. */
+    private ReplicationRelay replication;
 
     public ClientHandler(FrontendContext context, AtomicLong ids, FrontendFrameDecoder decoder) {
         this.context = context;
@@ -65,10 +69,15 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         ByteBuf message = (ByteBuf) msg;
         if (session.state() == ClientState.AUTHENTICATING && login != null) {
             login.onMessage(message);
-            if (session.state() != ClientState.AUTHENTICATING) {
+            if (login.replication() != null) {
+                replication = login.replication();
+                login = null;
+            } else if (session.state() != ClientState.AUTHENTICATING) {
                 admin = login.admin();
                 login = null;
             }
+        } else if (replication != null) {
+            replication.onClientMessage(message);
         } else if (admin != null && session.state() != ClientState.CLOSED) {
             if (Frames.tag(message) == Tags.Frontend.TERMINATE) {
                 message.release();
@@ -83,12 +92,20 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (replication != null) {
+            replication.onClientReadComplete();
+            return;
+        }
         session.onClientReadComplete();
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        session.onClientWritabilityChanged(ctx.channel().isWritable());
+        if (replication != null) {
+            replication.onClientWritabilityChanged(ctx.channel().isWritable());
+        } else {
+            session.onClientWritabilityChanged(ctx.channel().isWritable());
+        }
         ctx.fireChannelWritabilityChanged();
     }
 

@@ -15,6 +15,7 @@ import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.auth.AuthenticationException;
+import io.pgwarden.replication.ReplicationRelay;
 import io.pgwarden.session.ClientCloseReason;
 import io.pgwarden.session.ClientSession;
 import io.pgwarden.session.LoginResult;
@@ -25,9 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A client's way in: startup negotiation (SSLRequest, CancelRequest, protocol version), authentication, and
- * the choice of what serves it. It ends in one of three ways: a pool login handed to the session
- * ({@link ClientSession#start}), the admin console ({@link #admin()} is then set), or a refusal with an
- * ErrorResponse and a close reason.
+ * the choice of what serves it. It ends in one of four ways: a pool login handed to the session
+ * ({@link ClientSession#start}), the admin console ({@link #admin()} is then set), a replication connection on a
+ * backend of its own ({@link #replication()} is then set), or a refusal with an ErrorResponse and a close reason.
  */
 final class Login {
 
@@ -45,12 +46,18 @@ final class Login {
     private AdminConnection admin;
     /** A CancelRequest came: this connection only waits for its delivery now. */
     private boolean cancelling;
+    private ReplicationRelay replication;
 
     Login(ClientSession session, Channel channel, FrontendContext context, FrontendFrameDecoder decoder) {
         this.session = session;
         this.channel = channel;
         this.context = context;
         this.decoder = decoder;
+    }
+
+    /** Set once an authenticated client asked for a replication connection; its backend may still be logging in. */
+    ReplicationRelay replication() {
+        return replication;
     }
 
     /** Set once the client logged in to the virtual admin database. */
@@ -107,8 +114,6 @@ final class Login {
         ProxyConfig config = context.proxy().config();
         if (message.user() == null || message.user().isEmpty()) {
             refuse(ErrorResponse.fatal("28000", "no PostgreSQL user name specified in startup packet"));
-        } else if (message.parameters().containsKey("replication")) {
-            refuse(ErrorResponse.fatal("0A000", "pgwarden does not support replication connections"));
         } else if (context.clientCount().get() > config.listen().maxClientConnections()) {
             refuse(ErrorResponse.fatal("53300", "sorry, too many clients already (max_client_connections is "
                     + config.listen().maxClientConnections() + ")"));
@@ -162,6 +167,11 @@ final class Login {
         Keepalive keepalive = database.pool().client().keepalive();
         SocketOptions.apply(channel, keepalive.idle(), keepalive.interval(), keepalive.count(), Duration.ZERO);
         decoder.setMaxMessageLength(context.maxMessageLength());
+        if (ReplicationRelay.isRequested(startup.parameters().get("replication"))) {
+            replication = ReplicationRelay.open(session, channel, context.proxy(), database, user,
+                    startup.parameters());
+            return;
+        }
         session.start(new LoginResult(user, database, context.proxy().pools().poolFor(database, user)));
     }
 

@@ -1,6 +1,8 @@
 package io.pgwarden.pool;
 
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.BackendOpener;
 import io.pgwarden.config.DatabaseConfig;
@@ -9,6 +11,8 @@ import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.metrics.EventLog;
 import io.pgwarden.config.UserConfig;
 import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledFuture;
@@ -40,12 +44,25 @@ public final class PoolRegistry {
     public BackendPool poolFor(DatabaseConfig database, UserConfig user) {
         PoolKey key = new PoolKey(database.name(), user.name());
         return pools.computeIfAbsent(key, k -> {
-            BackendPool pool = new BackendPool(k, database.pool(), opener,
-                    new BackendConnector.Target(database.host(), database.port(), database.dbname(), user.name(),
-                            user.password(), database.pool().server()), loops, events, metrics);
+            BackendPool pool = new BackendPool(k, database.pool(), opener, targetOf(database, user), loops, events,
+                    metrics);
             janitors.add(scheduleJanitor(pool));
             return pool;
         });
+    }
+
+    private static BackendConnector.Target targetOf(DatabaseConfig database, UserConfig user) {
+        return new BackendConnector.Target(database.host(), database.port(), database.dbname(), user.name(),
+                user.password(), database.pool().server());
+    }
+
+    /**
+     * A backend outside every pool for one client (a replication connection): the pool's server and role,
+     * logged in with the client's own startup parameters, on the client's loop. It never counts against max_size.
+     */
+    public CompletableFuture<BackendConnection> openDedicated(EventLoop loop, DatabaseConfig database, UserConfig user,
+                                                              Map<String, String> startupParameters) {
+        return opener.connect(loop, targetOf(database, user).withStartupParameters(startupParameters));
     }
 
     /** Often enough to honour health_check_interval closely, rarely enough to cost nothing. */

@@ -19,6 +19,8 @@ public enum ClientCloseReason {
     IDLE_TIMEOUT("client.idle_timeout reached", "client_killed"),
     IDLE_IN_TRANSACTION_TIMEOUT("client.idle_in_transaction_timeout reached", "client_killed"),
     SERVER_LOST("server connection lost and the session could not be restored", "client_killed"),
+    /** The backend's own close reason is in its server_close line and, when it was a loss, in SHOW EVENTS. */
+    REPLICATION_SERVER_CLOSED("PostgreSQL closed the replication connection", null),
     ADMIN_KILL("killed from the admin console", "client_killed");
 
     private final String description;

@@ -62,6 +62,8 @@ public final class ClientSession {
     PoolClients poolClients;
     PoolingMode mode;
     volatile CancelRegistry.Key key;
+    /** A replication client's backend, its own and never pooled ({@link DedicatedLogin}); null for the others. */
+    volatile BackendConnection dedicated;
     /** Between a client message and the end of its read batch, when {@link #onClientReadComplete} will flush. */
     boolean inClientRead;
     /** The clock when the current client read batch began: one clock read serves all its messages. */
@@ -229,7 +231,8 @@ public final class ClientSession {
     // ---- what operators see, and the timeouts they set ----------------------------------------------
 
     public BackendConnection linkedBackend() {
-        return link.backend();
+        BackendConnection own = dedicated;
+        return own != null ? own : link.backend();
     }
 
     /** The pool this client uses, or null before login and for the admin console. */

@@ -7,6 +7,7 @@ package io.pgwarden.session;
  * <pre>
  * STARTUP -> AUTHENTICATING -> LOGIN_WAITING -> IDLE <-> WAITING -> ACTIVE
  *                                                  ACTIVE -> IDLE | IN_TRANSACTION | FAILED_TRANSACTION
+ *                 AUTHENTICATING -> REPLICATION (a replication connection, for good)
  *                                   (any state) -> CLOSED
  * </pre>
  * Whether the client holds a backend is its link's business: a session-mode client is IDLE with a backend.
@@ -28,6 +29,8 @@ public enum ClientState {
     IN_TRANSACTION("idle in transaction"),
     /** Between the statements of a transaction that has failed and awaits ROLLBACK. */
     FAILED_TRANSACTION("idle in transaction (aborted)"),
+    /** A replication connection: its own backend, never pooled, and every byte relayed as is (no timeouts apply). */
+    REPLICATION("replication"),
     CLOSED("closed");
 
     private final String label;

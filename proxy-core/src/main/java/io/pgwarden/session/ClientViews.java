@@ -12,7 +12,7 @@ final class ClientViews {
     static ClientView of(ClientSession s) {
         long now = System.nanoTime();
         SessionTimes t = s.times;
-        BackendConnection b = s.link.backend();
+        BackendConnection b = s.linkedBackend();
         StartupMessage startup = s.startup;
         ClientState state = s.state();
         long txStart = t.transactionStart;

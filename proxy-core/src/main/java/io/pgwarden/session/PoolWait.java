@@ -182,7 +182,7 @@ final class PoolWait implements PoolWaiter {
     Future<Void> cancelRequest() {
         Promise<Void> done = s.eventLoop().newPromise();
         s.eventLoop().execute(() -> {
-            BackendConnection b = s.link.backend();
+            BackendConnection b = s.linkedBackend();
             if (b != null) {
                 log.info("event=cancel client={} pid={}", s.id(), b.processId());
                 context.cancelForwarder().cancel(s.eventLoop(), b).addListener(f -> done.trySuccess(null));

@@ -15,9 +15,9 @@ final class Watchlist {
     private ClientSession[] sessions = new ClientSession[16];
     private int size;
 
-    /** Anything but idle has a deadline finer than the janitor's once-a-second sweep. */
+    /** Anything but idle has a deadline finer than the janitor's once-a-second sweep; replication has none. */
     static boolean needsWatching(ClientState state) {
-        return state != ClientState.IDLE && state != ClientState.CLOSED;
+        return state != ClientState.IDLE && state != ClientState.CLOSED && state != ClientState.REPLICATION;
     }
 
     void add(ClientSession session) {

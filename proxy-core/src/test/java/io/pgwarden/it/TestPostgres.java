@@ -16,7 +16,8 @@ import java.sql.Timestamp;
 /**
  * One real PostgreSQL 17 for the whole test JVM (embedded binaries from Maven Central). Roles:
  * {@code app} (SCRAM), {@code md5user} (md5), {@code trustuser} (trust); database {@code appdb}.
- * The superuser {@code postgres} connects directly with trust, to watch pg_stat_activity.
+ * The superuser {@code postgres} connects directly with trust, to watch pg_stat_activity. {@code wal_level} is
+ * {@code logical}, and pg_hba.conf admits replication connections with the same methods as the others.
  */
 public final class TestPostgres {
 
@@ -49,11 +50,18 @@ public final class TestPostgres {
                     "host all trustuser 127.0.0.1/32 trust",
                     "host all md5user 127.0.0.1/32 md5",
                     "host all all 127.0.0.1/32 scram-sha-256",
-                    "host all all ::1/128 scram-sha-256", ""));
+                    "host all all ::1/128 scram-sha-256",
+                    // Physical replication matches only "replication" (logical matches the database's lines).
+                    "host replication postgres 127.0.0.1/32 trust",
+                    "host replication all 127.0.0.1/32 scram-sha-256", ""));
             EmbeddedPostgres postgres = EmbeddedPostgres.builder()
                     .setServerConfig("hba_file", hba.toString())
                     .setServerConfig("max_connections", "300")
                     .setServerConfig("listen_addresses", "127.0.0.1")
+                    // For ReplicationTest; nothing else reads WAL, and the extra WAL of logical is negligible here.
+                    .setServerConfig("wal_level", "logical")
+                    .setServerConfig("max_wal_senders", "10")
+                    .setServerConfig("max_replication_slots", "10")
                     .start();
             TestPostgres pg = new TestPostgres(postgres);
             try (Connection c = pg.superuser(); Statement s = c.createStatement()) {
