@@ -276,5 +276,35 @@ def listen(obs):
     notifier.close()
 
 
+def replication(obs):
+    """Case 10: replication connections pass through: IDENTIFY_SYSTEM (replication=database), then a physical
+    stream that carries the WAL of a write made after it started."""
+    import psycopg2.extras
+    conn = psycopg2.connect(DSN, connection_factory=psycopg2.extras.LogicalReplicationConnection)
+    cur = conn.cursor()
+    cur.execute("IDENTIFY_SYSTEM")
+    system_id, timeline, _, dbname = cur.fetchone()
+    obs["identify_system"] = [system_id, timeline, dbname]
+    conn.close()
+    stream = psycopg2.connect(DSN, connection_factory=psycopg2.extras.PhysicalReplicationConnection)
+    scur = stream.cursor()
+    a = admin()
+    start = one(a, "SELECT pg_current_wal_flush_lsn()")
+    scur.start_replication(start_lsn=start)
+    with a.cursor() as c:
+        c.execute("DROP TABLE IF EXISTS " + TABLE)
+        c.execute("CREATE TABLE %s (i int)" % TABLE)
+    message = None
+    deadline = time.monotonic() + 10
+    while message is None and time.monotonic() < deadline:
+        message = scur.read_message()
+        if message is None:
+            select.select([stream], [], [], 0.5)
+    obs["streamed_wal"] = message is not None and len(message.payload) > 0
+    stream.close()
+    drop_table()
+
+
 run({f.__name__: f for f in (smoke, lost_commit, lost_rollback, lost_commit_pool, terminated_statement, terminated_during_query,
-                             idle_timeout, settings_do_not_leak, temp_table, client_encoding, cancel, listen)})
+                             idle_timeout, settings_do_not_leak, temp_table, client_encoding, cancel, listen,
+                             replication)})

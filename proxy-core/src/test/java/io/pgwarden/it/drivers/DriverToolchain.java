@@ -122,12 +122,12 @@ final class DriverToolchain {
     }
 
     private void installNode() {
-        if (Files.exists(nodeModules().resolve("pg").resolve("package.json"))) {
-            return;
-        }
         Result node = run(List.of("node", "--version"), 30);
         if (!node.ok()) {
             skip(Driver.NODE_PG, "node is not installed: " + node.tail());
+            return;
+        }
+        if (Files.exists(nodeModules().resolve("pg").resolve("package.json"))) {
             return;
         }
         Path prefix = target.resolve("driver-node");

@@ -74,6 +74,19 @@ class ProtocolDriversTest {
         assertThat(direct).containsEntry("received", List.of("one", "two"));
     }
 
+    /**
+     * Item 10: psycopg2's replication connections (replication=database for IDENTIFY_SYSTEM, then a physical
+     * stream) pass through pgwarden to a dedicated backend, and stream the WAL of a write made after they started.
+     */
+    @ParameterizedTest(name = "{0} via {1}")
+    @MethodSource("psycopg2")
+    void replicationConnectionsPassThrough(Driver driver, Target target) throws Exception {
+        assumeInstalled(driver);
+        ReplicationAccess.allow();
+        Map<String, Object> direct = sameAsDirect(driver, target, "replication", poolFor(target));
+        assertThat(direct).containsEntry("streamed_wal", true);
+    }
+
     private static String poolFor(Target target) {
         return target == Target.TRANSACTION ? TRANSACTION_POOL_OF_ONE : SESSION_POOL;
     }
