@@ -85,6 +85,30 @@ def lost_rollback(obs):
     lost_transaction(obs, "rollback")
 
 
+def lost_commit_pipeline(obs):
+    """Case 1 in pipeline mode (the extended protocol, COMMIT pipelined with the statement before it)."""
+    setup_table()
+    conn = psycopg.connect(DSN)
+    conn.execute("INSERT INTO " + TABLE + " VALUES (1)")
+    terminate(one(conn, "SELECT pg_backend_pid()"))
+
+    def pipelined_commit():
+        with conn.pipeline():
+            conn.execute("INSERT INTO " + TABLE + " VALUES (%s)", (3,))
+            conn.commit()
+    attempt(obs, "commit", pipelined_commit)
+    obs["closed"] = conn.closed
+
+    def next_transaction():
+        with conn.pipeline():
+            conn.execute("INSERT INTO " + TABLE + " VALUES (%s)", (2,))
+        conn.commit()
+    attempt(obs, "next_transaction", next_transaction)
+    with admin() as a:
+        obs["rows"] = one(a, "SELECT array_agg(id ORDER BY id)::text FROM " + TABLE)
+    drop_table()
+
+
 def terminated_statement(obs):
     conn = psycopg.connect(DSN)
     terminate(one(conn, "SELECT pg_backend_pid()"))
@@ -195,5 +219,5 @@ def listen(obs):
     conn.close()
 
 
-run({f.__name__: f for f in (smoke, lost_commit, lost_rollback, terminated_statement, terminated_during_query,
+run({f.__name__: f for f in (smoke, lost_commit, lost_rollback, lost_commit_pipeline, terminated_statement, terminated_during_query,
                              idle_timeout, stale_prepared, settings_do_not_leak, temp_table, client_encoding, listen)})

@@ -8,7 +8,6 @@ import io.pgwarden.it.TestPostgres;
 import io.pgwarden.it.TestProxy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -180,9 +179,5 @@ final class DriverCases {
             env.put(keyValues[i], keyValues[i + 1]);
         }
         return env;
-    }
-
-    static List<Object> list(Object... values) {
-        return new ArrayList<>(Arrays.asList(values));
     }
 }

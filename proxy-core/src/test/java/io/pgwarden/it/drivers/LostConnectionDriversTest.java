@@ -35,6 +35,10 @@ class LostConnectionDriversTest {
         return DriverCases.throughPgwarden(Driver.PSYCOPG2, Driver.PSYCOPG3);
     }
 
+    static Stream<Arguments> psycopg3() {
+        return DriverCases.throughPgwarden(Driver.PSYCOPG3);
+    }
+
     static Stream<Arguments> psycopg2() {
         return DriverCases.throughPgwarden(Driver.PSYCOPG2);
     }
@@ -44,6 +48,13 @@ class LostConnectionDriversTest {
     @MethodSource("lostTransactionDrivers")
     void commitOfALostTransactionRaisesAndTheNextTransactionWorks(Driver driver, Target target) {
         endLostTransaction(driver, target, "lost_commit", "commit");
+    }
+
+    /** Item 1 in the extended protocol: psycopg 3 pipelines the last INSERT and the COMMIT of the lost transaction. */
+    @ParameterizedTest(name = "{0} via {1}")
+    @MethodSource("psycopg3")
+    void aPipelinedCommitOfALostTransactionRaisesAndTheNextTransactionWorks(Driver driver, Target target) {
+        endLostTransaction(driver, target, "lost_commit_pipeline", "commit");
     }
 
     /** Item 1: ROLLBACK of a lost transaction is what the client asked for: it succeeds, the next works. */
