@@ -3,6 +3,7 @@ package io.pgwarden.backend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.pgwarden.protocol.ErrorResponse;
 import java.net.InetSocketAddress;
 import java.util.Map;
 
@@ -29,6 +30,8 @@ public final class BackendConnection {
     private volatile String closeReason;
     private volatile LossReason lossReason;
     private volatile boolean announcedFatal;
+    /** PostgreSQL's FATAL, its code and message only: what a client that loses this backend is told as the cause. */
+    private volatile ErrorResponse fatal;
     private volatile int generation;
     private final PreparedOnBackend prepared = new PreparedOnBackend();
     /** Settings pgwarden changed on this backend: name to value, null meaning back at the server default. */
@@ -249,10 +252,16 @@ public final class BackendConnection {
         return announcedFatal;
     }
 
-    synchronized void markFatal(LossReason reason, String detail) {
+    synchronized void markFatal(LossReason reason, String detail, ErrorResponse fatal) {
         announcedFatal = true;
+        this.fatal = fatal;
         lossReason = reason;
         closeReason = detail;
+    }
+
+    /** The FATAL PostgreSQL ended this session with (severity, code and message only), or null. */
+    public ErrorResponse fatal() {
+        return fatal;
     }
 
     public LossReason lossReason() {

@@ -166,10 +166,7 @@ public final class ClientSession {
         if (tag == Tags.Frontend.QUERY || tag == Tags.Frontend.PARSE) {
             noteStatement(message, tag);
         }
-        ReplayWindow replay = recovery.replay();
-        if (replay.isOpen()) {
-            replay.keep(message);
-        }
+        recovery.onForward(message, tag);
         mode.relay(message, tag, link);
         if (!link.pending().isQuiet()) {
             transition(ClientState.ACTIVE);

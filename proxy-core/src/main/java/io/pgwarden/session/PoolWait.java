@@ -153,10 +153,21 @@ final class PoolWait implements PoolWaiter {
             return;
         }
         boolean waiting = s.state().isWaiting();
-        if (!waiting && s.recovery.takeLostTransactionError()) {
+        ServerLossRecovery.LostAnswer lost = waiting ? null : s.recovery.onRequestAfterLoss(message, tag);
+        if (lost != null && lost.status() != null) {
+            if (lost.status() == TransactionStatus.IDLE) {
+                s.transactionStatus = TransactionStatus.IDLE;
+                s.times.transactionStart = 0;
+                s.notes.onIdle();
+            }
             s.queue.add(message);
-            answerQueued(ServerLossRecovery.lostConnectionError("the transaction was rolled back"));
+            answerQueued(lost.error());
             return;
+        }
+        if (lost != null) {
+            ByteBuf notice = s.channel().alloc().buffer();
+            lost.error().encodeAsNotice(notice);
+            s.channel().write(notice, s.channel().voidPromise());
         }
         boolean full = s.queue.add(message);
         if (!waiting) {
