@@ -272,9 +272,8 @@ public final class ClientSession {
         if (state == ClientState.CLOSED) {
             return;
         }
-        ByteBuf out = channel.alloc().buffer();
-        error.encode(out);
-        channel.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        channel.writeAndFlush(ClientGoodbye.lastWords(channel.alloc(), error, state))
+                .addListener(ChannelFutureListener.CLOSE);
         close(reason, error.sqlstate() + " " + error.message(), false);
     }
 
