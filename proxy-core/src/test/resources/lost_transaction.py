@@ -1,24 +1,24 @@
-"""What psycopg2 sees when its transaction is lost: run by LostTransactionDriversTest.
+"""What psycopg2 (or psycopg 3) sees when its transaction is lost: run by LostTransactionDriversTest.
 
-Usage: python lost_transaction_psycopg2.py SCENARIO DSN ADMIN_DSN
+Usage: python lost_transaction.py DRIVER SCENARIO DSN ADMIN_DSN   (DRIVER: psycopg2 or psycopg)
 Prints one line per step, "step: outcome", which the test compares with what it expects.
 """
+import importlib
 import select
 import sys
 import time
 
-import psycopg2
-import psycopg2.errors
-
-scenario, dsn, admin_dsn = sys.argv[1:4]
+driver, scenario, dsn, admin_dsn = sys.argv[1:5]
+pg = importlib.import_module(driver)
 
 
 def outcome(step, action):
     try:
         action()
         print(step + ": ok", flush=True)
-    except psycopg2.Error as e:
-        print(step + ": " + type(e).__name__ + " " + str(e.pgcode), flush=True)
+    except pg.Error as e:
+        code = e.pgcode if driver == "psycopg2" else e.sqlstate
+        print(step + ": " + type(e).__name__ + " " + str(code), flush=True)
 
 
 def backend_gone(admin, pid):
@@ -42,20 +42,31 @@ def one_transaction(conn):
     return run
 
 
-conn = psycopg2.connect(dsn)
-if scenario in ("commit", "rollback"):
-    admin = psycopg2.connect(admin_dsn)
+def pipelined(action):
+    """psycopg 3's pipeline mode: everything goes as Parse/Bind/Execute, several requests before one Sync."""
+    def run():
+        with conn.pipeline():
+            action()
+    return run
+
+
+conn = pg.connect(dsn)
+if scenario in ("commit", "rollback", "pipeline_commit"):
+    pipeline = scenario.startswith("pipeline_")
+    admin = pg.connect(admin_dsn)
     admin.autocommit = True
     cur = conn.cursor()
-    cur.execute("SELECT pg_backend_pid()")  # psycopg2 sends BEGIN first: the client is now in a transaction
+    cur.execute("SELECT pg_backend_pid()")  # the driver sends BEGIN first: the client is now in a transaction
     pid = cur.fetchone()[0]
     admin.cursor().execute("SELECT pg_terminate_backend(%s)", (pid,))
     backend_gone(admin, pid)
     # pgwarden sees the backend's socket end moments after PostgreSQL drops the pid; either way the client's
     # outcome below must be the same.
-    outcome(scenario, conn.commit if scenario == "commit" else conn.rollback)
+    end = conn.commit if scenario.endswith("commit") else conn.rollback
+    outcome(scenario, pipelined(end) if pipeline else end)
     for i in range(3):
-        outcome("next transaction " + str(i + 1), one_transaction(conn))
+        step = one_transaction(conn)
+        outcome("next transaction " + str(i + 1), pipelined(step) if pipeline else step)
 elif scenario == "idle_in_transaction_timeout":
     cur = conn.cursor()
     cur.execute("SELECT 1")
