@@ -154,7 +154,7 @@ final class PoolWait implements PoolWaiter {
         }
         boolean waiting = s.state().isWaiting();
         ServerLossRecovery.LostAnswer lost = waiting ? null : s.recovery.onRequestAfterLoss(message, tag);
-        if (lost != null && lost.status() != null) {
+        if (lost != null && lost.error() != null) {
             if (lost.status() == TransactionStatus.IDLE) {
                 s.transactionStatus = TransactionStatus.IDLE;
                 s.times.transactionStart = 0;
@@ -166,7 +166,7 @@ final class PoolWait implements PoolWaiter {
         }
         if (lost != null) {
             ByteBuf notice = s.channel().alloc().buffer();
-            lost.error().encodeAsNotice(notice);
+            lost.notice().encodeAsNotice(notice);
             s.channel().write(notice, s.channel().voidPromise());
         }
         boolean full = s.queue.add(message);

@@ -10,8 +10,9 @@ import java.util.Map;
 
 /**
  * What a client's lost backend means for it, decided in one place: replay what provably never ran, answer what
- * was owed with one clean error, or close a session that cannot be rebuilt; and, on the next backend, what must
- * be recreated first (the session's statements, a transaction that has already failed).
+ * was owed with one clean error, or close a session that cannot be rebuilt; what the client's COMMIT or ROLLBACK
+ * of a lost transaction gets; and, on the next backend, what must be recreated first (the session's statements,
+ * a transaction that has already failed, or an open one for the client's ROLLBACK to end).
  */
 final class ServerLossRecovery {
 
@@ -38,8 +39,12 @@ final class ServerLossRecovery {
     record Close(ErrorResponse fatal) implements Outcome {
     }
 
-    /** The client's first request after its transaction was lost, answered without a backend. */
-    record LostAnswer(ErrorResponse error, TransactionStatus status) {
+    /**
+     * The answer to the client's first request after its transaction was lost: {@code error} and ReadyForQuery
+     * with {@code status}, without a backend; or, when {@code error} is null, {@code notice}, and the request goes
+     * on to a backend.
+     */
+    record LostAnswer(ErrorResponse error, TransactionStatus status, ErrorResponse notice) {
     }
 
     private static final Quiet QUIET = new Quiet();
@@ -133,20 +138,21 @@ final class ServerLossRecovery {
         if (end == TransactionEnd.ROLLBACK) {
             failedTransactionToRestore = false;
             openTransactionToRestore = true;
-            return new LostAnswer(new ErrorResponse("NOTICE", "00000", "pgwarden: the server connection had been "
-                    + "lost; the transaction was already rolled back", lost.sqlstate().equals("08006") ? null
-                    : lost.sqlstate() + ": " + lost.message(), null), null);
+            return new LostAnswer(null, null, new ErrorResponse("NOTICE", "00000", "pgwarden: the server "
+                    + "connection had been lost; the transaction was already rolled back",
+                    lost.sqlstate().equals("08006") ? null : lost.sqlstate() + ": " + lost.message(), null));
         }
         if (end == TransactionEnd.COMMIT) {
             failedTransactionToRestore = false;
-            return new LostAnswer(lost, TransactionStatus.IDLE);
+            return new LostAnswer(lost, TransactionStatus.IDLE, null);
         }
-        return new LostAnswer(lost, TransactionStatus.FAILED_TRANSACTION);
+        return new LostAnswer(lost, TransactionStatus.FAILED_TRANSACTION, null);
     }
 
     /**
      * On a new backend after a loss: the session's prepared statements (session mode), then a transaction that
-     * has already failed, so the client's ROLLBACK (or anything else) gets exactly PostgreSQL's answer.
+     * has already failed, so the client's ROLLBACK (or anything else) gets exactly PostgreSQL's answer; or, when
+     * the client's first request was its ROLLBACK, an open transaction for it to end.
      */
     void restoreOn(BackendLink link, SessionState session) {
         if (restoreOnLink && session != null && !session.statements().isEmpty()) {
