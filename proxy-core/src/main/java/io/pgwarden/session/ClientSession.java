@@ -2,7 +2,6 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.pool.BackendPool;
@@ -272,8 +271,7 @@ public final class ClientSession {
         if (state == ClientState.CLOSED) {
             return;
         }
-        channel.writeAndFlush(ClientGoodbye.lastWords(channel.alloc(), error, state))
-                .addListener(ChannelFutureListener.CLOSE);
+        ClientGoodbye.send(channel, error, state);
         close(reason, error.sqlstate() + " " + error.message(), false);
     }
 
