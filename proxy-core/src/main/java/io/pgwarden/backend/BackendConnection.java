@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
+import io.pgwarden.protocol.ErrorResponse;
 import java.net.InetSocketAddress;
 import java.util.Map;
 
@@ -30,6 +31,8 @@ public final class BackendConnection {
     private volatile String closeReason;
     private volatile LossReason lossReason;
     private volatile boolean announcedFatal;
+    /** PostgreSQL's FATAL, its code and message only: what a client that loses this backend is told as the cause. */
+    private volatile ErrorResponse fatal;
     private volatile int generation;
     private volatile Future<Void> cancelInFlight;
     private final PreparedOnBackend prepared = new PreparedOnBackend();
@@ -251,10 +254,16 @@ public final class BackendConnection {
         return announcedFatal;
     }
 
-    synchronized void markFatal(LossReason reason, String detail) {
+    synchronized void markFatal(LossReason reason, String detail, ErrorResponse fatal) {
         announcedFatal = true;
+        this.fatal = fatal;
         lossReason = reason;
         closeReason = detail;
+    }
+
+    /** The FATAL PostgreSQL ended this session with (severity, code and message only), or null. */
+    public ErrorResponse fatal() {
+        return fatal;
     }
 
     public LossReason lossReason() {

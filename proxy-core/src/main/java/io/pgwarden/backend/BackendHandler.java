@@ -49,7 +49,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
             ErrorResponse error = ErrorResponse.decode(message);
             if ("FATAL".equals(error.severity()) || "PANIC".equals(error.severity())) {
                 // PostgreSQL's own reason beats whatever the socket said first.
-                connection.markFatal(LossReason.fromFatal(error), error.sqlstate() + " " + error.message());
+                connection.markFatal(LossReason.fromFatal(error), error.sqlstate() + " " + error.message(),
+                        new ErrorResponse(error.severity(), error.sqlstate(), error.message(), null, null));
             }
         } catch (RuntimeException malformed) {
             // Forwarded as is; the reason stays unknown.

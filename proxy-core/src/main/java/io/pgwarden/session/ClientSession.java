@@ -2,7 +2,6 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.pgwarden.backend.BackendConnection;
@@ -169,10 +168,7 @@ public final class ClientSession {
         if (tag == Tags.Frontend.QUERY || tag == Tags.Frontend.PARSE) {
             noteStatement(message, tag);
         }
-        ReplayWindow replay = recovery.replay();
-        if (replay.isOpen()) {
-            replay.keep(message);
-        }
+        recovery.onForward(message, tag);
         mode.relay(message, tag, link);
         if (!link.pending().isQuiet()) {
             transition(ClientState.ACTIVE);
@@ -278,9 +274,7 @@ public final class ClientSession {
         if (state == ClientState.CLOSED) {
             return;
         }
-        ByteBuf out = channel.alloc().buffer();
-        error.encode(out);
-        channel.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        ClientGoodbye.send(channel, error, state);
         close(reason, error.sqlstate() + " " + error.message(), false);
     }
 

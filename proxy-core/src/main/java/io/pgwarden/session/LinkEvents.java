@@ -3,6 +3,7 @@ package io.pgwarden.session;
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.metrics.ServerLossMoment;
+import io.pgwarden.protocol.BackendMessages;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +28,7 @@ final class LinkEvents implements BackendLink.Events {
         if (toClient) {
             // Bookkeeping first: the console reads the status from another thread and expects the rest set.
             s.times.lastActivity = System.nanoTime();
+            s.recovery.onReadyForQuery();
             if (now == TransactionStatus.IDLE) {
                 s.times.transactionStart = 0;
                 s.notes.onIdle();
@@ -110,14 +112,27 @@ final class LinkEvents implements BackendLink.Events {
         if (during != null) {
             context.metrics().clientErrorFromServerLoss(during);
         }
+        TransactionStatus after = TransactionStatus.FAILED_TRANSACTION;
         if (outcome instanceof ServerLossRecovery.AnswerOwed owed) {
             ByteBuf out = s.channel().alloc().buffer();
-            s.queue.discardUntilSync(pending.answerAllWith(out, owed.error(), owed.status().wireByte()));
+            if (owed.rolledBack() && pending.owesOneQuery()) {
+                // What the client's ROLLBACK asked for is what happened.
+                BackendMessages.commandComplete(out, "ROLLBACK");
+                BackendMessages.readyForQuery(out, TransactionStatus.IDLE.wireByte());
+                pending.clear();
+            } else {
+                s.queue.discardUntilSync(pending.answerAllWith(out, owed.error(), owed.status().wireByte()));
+            }
             s.channel().writeAndFlush(out, s.channel().voidPromise());
+            after = owed.status();
         }
         pending.clear();
         if (inTransaction) {
-            s.transactionStatus = TransactionStatus.FAILED_TRANSACTION;
+            s.transactionStatus = after;
+            if (after == TransactionStatus.IDLE) {
+                s.times.transactionStart = 0;
+                s.notes.onIdle();
+            }
         }
         s.transition(ClientState.quietIn(s.transactionStatus));
         s.gate.resume(ReadGate.Reason.QUEUE_FULL);

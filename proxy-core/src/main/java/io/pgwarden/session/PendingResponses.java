@@ -242,6 +242,19 @@ final class PendingResponses {
         return batchOpen;
     }
 
+    /** Exactly one request is owed to the client, and it is a simple query. */
+    boolean owesOneQuery() {
+        if (queue.size() - hidden != 1 || extendedBatchOpen) {
+            return false;
+        }
+        for (Pending p : queue) {
+            if (p.route() != Route.HIDDEN) {
+                return p.kind() == Kind.QUERY;
+            }
+        }
+        return false;
+    }
+
     /** True when nothing was owed to the client itself (pgwarden's own requests aside). */
     boolean clientOwedNothing() {
         // Checked on every client message: a count, not a walk of the queue.

@@ -159,10 +159,21 @@ final class PoolWait implements PoolWaiter {
             return;
         }
         boolean waiting = s.state().isWaiting();
-        if (!waiting && s.recovery.takeLostTransactionError()) {
+        ServerLossRecovery.LostAnswer lost = waiting ? null : s.recovery.onRequestAfterLoss(message, tag);
+        if (lost != null && lost.error() != null) {
+            if (lost.status() == TransactionStatus.IDLE) {
+                s.transactionStatus = TransactionStatus.IDLE;
+                s.times.transactionStart = 0;
+                s.notes.onIdle();
+            }
             s.queue.add(message);
-            answerQueued(ServerLossRecovery.lostConnectionError("the transaction was rolled back"));
+            answerQueued(lost.error());
             return;
+        }
+        if (lost != null) {
+            ByteBuf notice = s.channel().alloc().buffer();
+            lost.notice().encodeAsNotice(notice);
+            s.channel().write(notice, s.channel().voidPromise());
         }
         boolean full = s.queue.add(message);
         if (!waiting) {

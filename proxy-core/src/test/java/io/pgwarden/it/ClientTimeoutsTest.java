@@ -48,6 +48,8 @@ class ClientTimeoutsTest {
             stop.set(true);
 
             assertThat(error).contains("57P05").contains("client.idle_timeout 1500 ms");
+            // A ReadyForQuery behind the FATAL, so that libpq keeps the FATAL as its next statement's answer.
+            idle.expect('Z');
             assertThat(idle.atEnd()).as("the idle client's connection is closed").isTrue();
             // Not absurdly late; the exact deadline and the sweep's cadence (every tenth janitor round) are tested
             // without a clock in session.JanitorTimeoutsTest and session.ClientCloseReasonsTest.

@@ -33,7 +33,7 @@ class ClientCloseReasonsTest {
             session.janitorTick(session.times.lastActivity + Duration.ofSeconds(60).toNanos() + 1);
             assertThat(idle.received()).containsExactly(
                     "ErrorResponse(FATAL 57P05: terminating connection due to idle-session timeout (pgwarden "
-                            + "client.idle_timeout 60000 ms))");
+                            + "client.idle_timeout 60000 ms))", "ReadyForQuery(I)");
             assertThat(idle.isOpen()).isFalse();
             assertThat(closes(proxy, "idle_timeout")).isEqualTo(1.0);
             assertThat(proxy.metric("pgwarden_timeouts_total{kind=\"client_idle\"}")).isEqualTo(1.0);

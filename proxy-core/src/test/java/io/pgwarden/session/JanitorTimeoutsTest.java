@@ -50,7 +50,7 @@ class JanitorTimeoutsTest {
             session.janitorTick(quietSince + seconds(20) + NANO);
             assertThat(client.received()).containsExactly("ErrorResponse(FATAL 25P03: terminating connection due to "
                     + "idle-in-transaction timeout (pgwarden client.idle_in_transaction_timeout 20000 ms); the "
-                    + "transaction was rolled back)");
+                    + "transaction was rolled back)", "ReadyForQuery(I)");
             assertThat(client.isOpen()).isFalse();
             assertThat(proxy.metric("pgwarden_timeouts_total{kind=\"idle_in_transaction\"}")).isEqualTo(1.0);
             assertThat(proxy.metric("pgwarden_client_closes_total{reason=\"idle_in_transaction_timeout\"}"))
@@ -194,7 +194,8 @@ class JanitorTimeoutsTest {
             }
             sessions.tick(session.eventLoop(), due);
             assertThat(client.received()).containsExactly("ErrorResponse(FATAL 57P05: terminating connection due to "
-                    + "idle-session timeout (pgwarden client.idle_timeout 60000 ms))");
+                    + "idle-session timeout (pgwarden client.idle_timeout 60000 ms))",
+                    "ReadyForQuery(I)");
             assertThat(client.isOpen()).isFalse();
         }
     }

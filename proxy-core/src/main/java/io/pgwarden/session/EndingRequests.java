@@ -1,0 +1,90 @@
+package io.pgwarden.session;
+
+import io.netty.buffer.ByteBuf;
+import io.pgwarden.protocol.ExtendedQueryMessages;
+import io.pgwarden.protocol.Tags;
+import io.pgwarden.session.sql.TransactionEnd;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Which of the client's requests end its transaction: a Query that is only COMMIT or ROLLBACK (or END, ABORT), a
+ * Parse of such text, or a Bind of a statement prepared from it (drivers such as pgjdbc prepare COMMIT once and
+ * bind it by name). A lost backend means something else for those: the transaction is over either way.
+ */
+final class EndingRequests {
+
+    private static final byte[] UNNAMED = new byte[0];
+
+    private TransactionEnd unnamed = TransactionEnd.NONE;
+    /** The client's named statements whose text ends a transaction; null until it prepares one (most never do). */
+    private Map<String, TransactionEnd> named;
+    /** An ending request sent and not yet answered with ReadyForQuery. */
+    private TransactionEnd inFlight = TransactionEnd.NONE;
+
+    /** What {@code message} would do if it ran now, remembering nothing (it is answered without a backend). */
+    TransactionEnd of(ByteBuf message, byte tag) {
+        return switch (tag) {
+            case Tags.Frontend.QUERY, Tags.Frontend.PARSE -> TransactionEnd.ofMessage(message, tag);
+            case Tags.Frontend.BIND -> ofBind(message);
+            default -> TransactionEnd.NONE;
+        };
+    }
+
+    /** A client request on its way to the backend. */
+    void onSent(ByteBuf message, byte tag) {
+        switch (tag) {
+            case Tags.Frontend.QUERY -> {
+                // A simple query replaces the unnamed statement.
+                unnamed = TransactionEnd.NONE;
+                sent(TransactionEnd.ofMessage(message, tag));
+            }
+            case Tags.Frontend.PARSE -> remember(message);
+            case Tags.Frontend.BIND -> sent(ofBind(message));
+            default -> {
+            }
+        }
+    }
+
+    /** The client got a ReadyForQuery: whatever was in flight has been answered. */
+    void onReadyForQuery() {
+        inFlight = TransactionEnd.NONE;
+    }
+
+    /** The ending request in flight when the backend was lost (NONE if none), forgotten from now on. */
+    TransactionEnd takeInFlight() {
+        TransactionEnd end = inFlight;
+        inFlight = TransactionEnd.NONE;
+        return end;
+    }
+
+    private void sent(TransactionEnd end) {
+        if (end != TransactionEnd.NONE) {
+            inFlight = end;
+        }
+    }
+
+    private void remember(ByteBuf parse) {
+        TransactionEnd end = TransactionEnd.ofMessage(parse, Tags.Frontend.PARSE);
+        if (ExtendedQueryMessages.firstNameIsEmpty(parse)) {
+            unnamed = end;
+        } else if (end != TransactionEnd.NONE) {
+            if (named == null) {
+                named = new HashMap<>(4);
+            }
+            named.put(ExtendedQueryMessages.parseStatementName(parse), end);
+        } else if (named != null && !named.isEmpty()) {
+            named.remove(ExtendedQueryMessages.parseStatementName(parse));
+        }
+    }
+
+    private TransactionEnd ofBind(ByteBuf bind) {
+        if (ExtendedQueryMessages.bindNamesStatement(bind, UNNAMED)) {
+            return unnamed;
+        }
+        if (named == null || named.isEmpty()) {
+            return TransactionEnd.NONE;
+        }
+        return named.getOrDefault(ExtendedQueryMessages.bindStatementName(bind), TransactionEnd.NONE);
+    }
+}
