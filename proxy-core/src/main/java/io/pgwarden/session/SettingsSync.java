@@ -1,10 +1,13 @@
 package io.pgwarden.session;
 
+import io.netty.buffer.ByteBuf;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.ResultMessages;
 import io.pgwarden.protocol.Tags;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 
@@ -28,7 +31,9 @@ final class SettingsSync {
         if (b.settingsStamp() == stamp) {
             return null;
         }
-        String sql = settings.applyTo(b.settings());
+        String sql = settings.applyTo(b.settings(), b.settingsUnknown());
+        b.forgetSettings();
+        b.settings().putAll(settings.wanted());
         b.setSettingsStamp(stamp);
         return sql;
     }
@@ -41,16 +46,48 @@ final class SettingsSync {
         }
     }
 
-    /** The client's current settings, read from the server, become what it carries to its next backend. */
+    /** The client's statements set these custom settings, which are read back by name. */
+    void noteCustom(java.util.List<String> names) {
+        settings.noteCustom(names);
+    }
+
+    /**
+     * The client's current settings, read from the server, become what it carries to its next backend. Where
+     * the server did not keep what the client expects (a RESET of a startup setting), the backend gets it at once.
+     */
     void readBackOn(BackendLink link) {
         BackendConnection b = link.backend();
-        link.sendSettings(SessionSettings.readQuery(), message -> {
-            if (Frames.tag(message) == Tags.Backend.DATA_ROW) {
-                settings.fromServer(ResultMessages.dataRowValues(message));
+        Map<String, String> read = new HashMap<>();
+        boolean[] failed = new boolean[1];
+        java.util.Set<String> asked = settings.customNamesAsked();
+        link.sendSettings(settings.readQuery(), message -> {
+            byte tag = Frames.tag(message);
+            if (tag == Tags.Backend.DATA_ROW) {
+                readRows(message, read);
+            } else if (tag == Tags.Backend.ERROR_RESPONSE) {
+                failed[0] = true;
+            } else if (tag == Tags.Backend.READY_FOR_QUERY && !failed[0] && b == link.backend()) {
+                settings.fromServer(read, b.parameters(), asked);
                 b.forgetSettings();
-                b.settings().putAll(settings.wanted());
+                read.entrySet().removeIf(e -> e.getValue().equals(b.parameters().get(e.getKey())));
+                b.settings().putAll(read);
+                applyOn(link);
+                link.flushBackend();
             }
         });
+    }
+
+    /** Each name and value of a run of DataRows (the backend's decoder passes consecutive rows as one buffer). */
+    private static void readRows(ByteBuf run, Map<String, String> into) {
+        int at = run.readerIndex();
+        while (run.writerIndex() - at >= Frames.HEADER_LENGTH) {
+            int end = at + 1 + run.getInt(at + 1);
+            List<String> row = ResultMessages.dataRowValues(run.slice(at, end - at));
+            if (row.size() == 2 && row.get(0) != null && row.get(1) != null) {
+                into.put(SessionSettings.canonicalName(row.get(0)), row.get(1));
+            }
+            at = end;
+        }
     }
 
     /**
