@@ -109,6 +109,26 @@ class SettingsIsolationTest {
     }
 
     @Test
+    void sessionModeKeepsEverySettingWithItsBackendAndResetsItForTheNextClient() throws Exception {
+        try (TestProxy proxy = TestProxy.start("pool_mode: session\nmax_size: 1")) {
+            String backend;
+            try (Connection a = proxy.connect()) {
+                backend = single(a, "SELECT pg_backend_pid()::text");
+                execute(a, "SET default_transaction_read_only = on");
+                assertThat(single(a, "SELECT set_config('myapp.x', 'a', false)")).isEqualTo("a");
+                assertThat(single(a, "SHOW default_transaction_read_only")).isEqualTo("on");
+                assertThat(single(a, "SHOW myapp.x")).isEqualTo("a");
+                assertThat(single(a, "SELECT pg_backend_pid()::text")).isEqualTo(backend);
+            }
+            try (Connection b = proxy.connect()) {
+                assertThat(single(b, "SELECT pg_backend_pid()::text")).isEqualTo(backend);
+                assertThat(single(b, "SHOW default_transaction_read_only")).isEqualTo("off");
+                assertThat(single(b, "SELECT coalesce(current_setting('myapp.x', true), '')")).isEmpty();
+            }
+        }
+    }
+
+    @Test
     void aTableCreatedInPgTempPinsItsClientAndNeverReachesTheNextOne() throws Exception {
         try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 2")) {
             try (Connection a = proxy.connect()) {
