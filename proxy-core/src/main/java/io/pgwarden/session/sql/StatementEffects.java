@@ -63,6 +63,7 @@ public final class StatementEffects {
     private final StatementScanner scanner = new StatementScanner();
     private final IdentityMatcher identity = new IdentityMatcher();
     private final TemporaryMatcher temporary = new TemporaryMatcher();
+    private final CustomSettingMatcher customSetting = new CustomSettingMatcher();
     private final int depth;
     /** Reads DO bodies; made on the first one and kept, as this instance is. */
     private StatementEffects body;
@@ -83,8 +84,6 @@ public final class StatementEffects {
     private int dropStep;
     private int prepareStep;
     private int holdStep;
-    private int setNameStep;
-    private String setName;
 
     private StatementEffects(int depth) {
         this.depth = depth;
@@ -151,7 +150,7 @@ public final class StatementEffects {
         scanner.reset(text, from, to, backslashQuotes);
         // Nothing of the last text's final statement is left to end.
         position = 0;
-        setNameStep = -1;
+        customSetting.start(false);
         identity.start();
         boolean dropsOnly = (wanted & (PINNING | UNRESTORABLE | SETTINGS)) == 0;
         while (!done() && scanner.nextStatement()) {
@@ -178,8 +177,6 @@ public final class StatementEffects {
         dropStep = 0;
         prepareStep = 0;
         holdStep = 0;
-        setNameStep = 0;
-        setName = null;
         identity.start();
         temporary.start();
     }
@@ -197,9 +194,10 @@ public final class StatementEffects {
             } else if (w == Vocabulary.SET || w == Vocabulary.RESET) {
                 foundSettings(null);
             }
+            customSetting.start(w == Vocabulary.SET);
         } else {
             if (command == Vocabulary.SET) {
-                setNameRule(s, w);
+                foundCustom(customSetting.next(s, w, position));
             }
             if (command == Vocabulary.DROP) {
                 dropRule(s, w);
@@ -240,41 +238,7 @@ public final class StatementEffects {
         if (position > 0 && identity.setConfigLasts()) {
             foundSettings(null);
         }
-        if (setNameStep == 4) {
-            foundSettings(setName);
-        }
-        setNameStep = -1;
-    }
-
-    /** {@code SET [SESSION] a.b}: the name of a custom setting, which PostgreSQL lists nowhere. */
-    private void setNameRule(StatementScanner s, int w) {
-        boolean name = s.kind() == Kind.WORD || s.kind() == Kind.QUOTED_IDENTIFIER;
-        switch (setNameStep) {
-            case 0 -> {
-                if (w == Vocabulary.LOCAL) {
-                    setNameStep = -1;
-                } else if (w != Vocabulary.SESSION || position > 1) {
-                    setNameStep = name ? 1 : -1;
-                    setName = name ? s.text() : null;
-                }
-            }
-            case 1, 4 -> {
-                if (s.isPunctuation('.')) {
-                    setNameStep = 2;
-                } else if (setNameStep == 4) {
-                    foundSettings(setName);
-                    setNameStep = -1;
-                } else {
-                    setNameStep = -1;
-                }
-            }
-            case 2 -> {
-                setNameStep = name ? 4 : -1;
-                setName = name ? setName + "." + s.text() : null;
-            }
-            default -> {
-            }
-        }
+        foundCustom(customSetting.end());
     }
 
     private void dropRule(StatementScanner s, int w) {
@@ -358,6 +322,13 @@ public final class StatementEffects {
         }
     }
 
+    private void foundCustom(String name) {
+        if (name != null) {
+            foundSettings(name);
+        }
+    }
+
+    /** Settings change; {@code customName} names a custom one, or is null. */
     private void foundSettings(String customName) {
         if ((wanted & SETTINGS) == 0) {
             return;
