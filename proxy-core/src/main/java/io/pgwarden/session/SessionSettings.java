@@ -197,6 +197,11 @@ final class SessionSettings {
         return resets.append(sets).toString().trim();
     }
 
+    /** The custom settings {@link #readQuery()} asks for by name beyond those the client has; null when none. */
+    Set<String> customNamesAsked() {
+        return customNames == null ? null : Set.copyOf(customNames);
+    }
+
     /**
      * A query whose rows are the name and value of every setting the client changed at session level; custom
      * ones it has or set, by name, as a null value where the name was never defined. When the client has startup
