@@ -25,7 +25,17 @@ final class SessionSettings {
             + " WHERE source = 'session' AND name NOT IN ('transaction_isolation', 'transaction_read_only',"
             + " 'transaction_deferrable')";
 
+    /**
+     * Which of a VALUES list {@code v (name, setting)} joined to pg_settings {@code s} can be SET now: PostgreSQL
+     * accepts some only at connection start, some only from superusers, and refuses unknown names that are not
+     * custom ones. Skipping them is what lets the others apply.
+     */
+    private static final String SETTABLE = "s.context = 'user' OR s.context = 'superuser'"
+            + " AND pg_catalog.current_setting('is_superuser') = 'on'";
+
     private final Map<String, String> wanted = new HashMap<>();
+    /** What the client wants came from the server (a read-back), so each value is one the server accepted. */
+    private boolean verified = true;
     /** What the client's startup packet asked for beyond the login values: RESET and RESET ALL return to it. */
     private Map<String, String> startup = Map.of();
     /**
@@ -65,6 +75,7 @@ final class SessionSettings {
             }
         });
         startup = Map.copyOf(wanted);
+        verified = wanted.isEmpty();
     }
 
     /** The {@code -c name=value} and {@code --name=value} pairs of a startup {@code options} string. */
@@ -108,29 +119,28 @@ final class SessionSettings {
 
     /**
      * The client's settings as read back ({@link #readQuery()}), which replace what it had. Values a backend
-     * has at login anyway ({@code loginValues}, its ParameterStatus set) are left out of both, so clients that
-     * asked for them and clients that did not carry the same set, and no statement is spent switching a backend
-     * between the two. A startup setting missing from {@code read} was RESET, and PostgreSQL would have returned
-     * it to the startup value: it is wanted again, so then differs from {@code read}.
+     * has at login anyway ({@code loginValues}, its ParameterStatus set) are left out, so clients that asked for
+     * them and clients that did not carry the same set, and no statement is spent switching a backend between
+     * the two.
      */
     void fromServer(Map<String, String> read, Map<String, String> loginValues, Set<String> askedByName) {
         canonical = null;
+        verified = true;
         if (customNames != null && askedByName != null) {
             // Names the client set while the read-back was on its way are read the next time.
             customNames.removeAll(askedByName);
         }
         wanted.clear();
-        startup.forEach((name, value) -> {
-            if (!read.containsKey(name)) {
-                wanted.put(name, value);
-            }
-        });
         read.forEach((name, value) -> {
             if (!value.equals(loginValues.get(name))) {
                 wanted.put(name, value);
             }
         });
-        wanted.entrySet().removeIf(e -> e.getValue().equals(loginValues.get(e.getKey())));
+    }
+
+    /** Whether every value wanted is one the server accepted; until then applying them skips what it would not. */
+    boolean verified() {
+        return verified;
     }
 
     /** The client set custom settings with these names. */
@@ -174,6 +184,7 @@ final class SessionSettings {
         names.addAll(backendSettings.keySet());
         StringBuilder resets = new StringBuilder(unknown ? "RESET ALL; " : "");
         StringBuilder sets = new StringBuilder();
+        StringBuilder unverified = null;
         for (String name : names) {
             String want = wanted.get(name);
             if (Objects.equals(want, backendSettings.get(name))) {
@@ -182,6 +193,10 @@ final class SessionSettings {
             if (want == null) {
                 resets.append("RESET ").append(quoteIdentifier(name)).append("; ");
                 backendSettings.remove(name);
+            } else if (!verified) {
+                unverified = unverified == null ? new StringBuilder() : unverified.append(", ");
+                unverified.append('(').append(quoteLiteral(name)).append(", ").append(quoteLiteral(want)).append(')');
+                backendSettings.put(name, want);
             } else {
                 // set_config parses list settings such as search_path as SET ... TO would. Qualified: the
                 // search_path in force may be the previous client's.
@@ -190,6 +205,12 @@ final class SessionSettings {
                         .append(quoteLiteral(want)).append(", false)");
                 backendSettings.put(name, want);
             }
+        }
+        if (unverified != null) {
+            // Startup values the server has not yet shown it accepts: those it would refuse are left out.
+            sets.append("SELECT pg_catalog.set_config(v.name, v.setting, false) FROM (VALUES ").append(unverified)
+                    .append(") v (name, setting) LEFT JOIN pg_catalog.pg_settings s ON s.name = v.name WHERE ")
+                    .append(SETTABLE).append(" OR s.name IS NULL AND v.name LIKE '%.%'");
         }
         if (resets.length() == 0 && sets.length() == 0) {
             return null;
@@ -236,10 +257,10 @@ final class SessionSettings {
         if (values == null) {
             return null;
         }
-        return new StringBuilder("SELECT pg_catalog.set_config(s.name, v.setting, false) FROM (VALUES ").append(values)
-                .append(") v (name, setting) JOIN pg_catalog.pg_settings s ON s.name = v.name"
-                        // Settings no SET can change would fail the whole query: what cannot be set is skipped.
-                        + " WHERE s.source <> 'session' AND s.context IN ('user', 'superuser'); ").append(READ_QUERY);
+        // Its rows are read as settings too: what it set back is the client's.
+        return new StringBuilder("SELECT s.name, pg_catalog.set_config(s.name, v.setting, false) FROM (VALUES ")
+                .append(values).append(") v (name, setting) JOIN pg_catalog.pg_settings s ON s.name = v.name"
+                        + " WHERE s.source <> 'session' AND (" + SETTABLE + "); ").append(READ_QUERY);
     }
 
     private static StringBuilder custom(StringBuilder sql, String name) {

@@ -32,16 +32,30 @@ final class SettingsSync {
             return null;
         }
         String sql = settings.applyTo(b.settings(), b.settingsUnknown());
-        b.forgetSettings();
-        b.settings().putAll(settings.wanted());
+        if (settings.verified()) {
+            b.forgetSettings();
+            b.settings().putAll(settings.wanted());
+        } else {
+            // Some may have been skipped: the next client's settings start from RESET ALL.
+            b.loseSettings();
+        }
         b.setSettingsStamp(stamp);
         return sql;
     }
 
-    /** Before any of the client's own requests on a new link. */
+    /**
+     * Before any of the client's own requests on a new link. Settings the server has not yet shown it accepts
+     * (startup values) are read back in the same query, so the client carries only what the server took.
+     */
     void applyOn(BackendLink link) {
+        boolean verifying = !settings.verified();
         String sql = sqlFor(link.backend());
-        if (sql != null) {
+        if (sql == null) {
+            return;
+        }
+        if (verifying) {
+            sendReading(link, sql + "; " + settings.readQuery());
+        } else {
             link.sendSettings(sql, null);
         }
     }
@@ -51,16 +65,21 @@ final class SettingsSync {
         settings.noteCustom(names);
     }
 
-    /**
-     * The client's current settings, read from the server, become what it carries to its next backend. Where
-     * the server did not keep what the client expects (a RESET of a startup setting), the backend gets it at once.
-     */
+    /** The client's current settings, read from the server, become what it carries to its next backend. */
     void readBackOn(BackendLink link) {
+        sendReading(link, settings.readQuery());
+    }
+
+    /**
+     * Sends {@code sql}, which ends with {@link SessionSettings#readQuery()}; its rows become the client's
+     * settings and what the backend is known to carry.
+     */
+    private void sendReading(BackendLink link, String sql) {
         BackendConnection b = link.backend();
         Map<String, String> read = new HashMap<>();
         boolean[] failed = new boolean[1];
         java.util.Set<String> asked = settings.customNamesAsked();
-        link.sendSettings(settings.readQuery(), message -> {
+        link.sendSettings(sql, message -> {
             byte tag = Frames.tag(message);
             if (tag == Tags.Backend.DATA_ROW) {
                 readRows(message, read);
@@ -68,9 +87,10 @@ final class SettingsSync {
                 failed[0] = true;
             } else if (tag == Tags.Backend.READY_FOR_QUERY && !failed[0] && b == link.backend()) {
                 settings.fromServer(read, b.parameters(), asked);
-                b.forgetSettings();
                 read.entrySet().removeIf(e -> e.getValue().equals(b.parameters().get(e.getKey())));
+                b.forgetSettings();
                 b.settings().putAll(read);
+                // Custom settings read by name may differ from what the client wants: set them right at once.
                 applyOn(link);
                 link.flushBackend();
             }

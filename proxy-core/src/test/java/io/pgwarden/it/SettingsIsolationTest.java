@@ -152,8 +152,8 @@ class SettingsIsolationTest {
         String[][] cases = {
             {"PREPARE settings_it_p AS SELECT 1", "SELECT count(*)::text FROM pg_prepared_statements"
                 + " WHERE name = 'settings_it_p'"},
-            {"SELECT pg_advisory_lock(4242)", "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory'"
-                + " AND objid = 4242 AND pid = pg_backend_pid()"},
+            {"SELECT pg_advisory_lock(913013)", "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory'"
+                + " AND objid = 913013 AND pid = pg_backend_pid()"},
             {"BEGIN; DECLARE settings_it_c CURSOR WITH HOLD FOR SELECT 1; COMMIT",
                 "SELECT count(*)::text FROM pg_cursors WHERE name = 'settings_it_c'"},
         };

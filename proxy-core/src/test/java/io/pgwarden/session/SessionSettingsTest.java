@@ -34,9 +34,25 @@ class SessionSettingsTest {
     }
 
     @Test
-    void differingValuesAreSetAndForeignOnesReset() {
+    void startupValuesTheServerHasNotYetAcceptedAreSetSkippingWhatItWouldRefuse() {
         SessionSettings settings = new SessionSettings();
-        settings.fromStartup(Map.of("timezone", "Europe/Paris", "search_path", "\"$user\", public"), Map.of());
+        settings.fromStartup(Map.of("timezone", "Europe/Paris", "log_connections", "on"), Map.of());
+        assertThat(settings.verified()).isFalse();
+        String sql = settings.applyTo(new HashMap<>(), false);
+        assertThat(sql).startsWith("SELECT pg_catalog.set_config(v.name, v.setting, false) FROM (VALUES ")
+                .contains("('TimeZone', 'Europe/Paris')").contains("('log_connections', 'on')")
+                .endsWith("LEFT JOIN pg_catalog.pg_settings s ON s.name = v.name WHERE s.context = 'user' OR "
+                        + "s.context = 'superuser' AND pg_catalog.current_setting('is_superuser') = 'on' OR "
+                        + "s.name IS NULL AND v.name LIKE '%.%'");
+        settings.fromServer(new HashMap<>(Map.of("TimeZone", "Europe/Paris")), Map.of(), null);
+        assertThat(settings.verified()).isTrue();
+        assertThat(settings.wanted()).as("what the server refused is not carried")
+                .isEqualTo(Map.of("TimeZone", "Europe/Paris"));
+    }
+
+    @Test
+    void differingValuesAreSetAndForeignOnesReset() {
+        SessionSettings settings = verified(Map.of("TimeZone", "Europe/Paris", "search_path", "\"$user\", public"));
         Map<String, String> backend = new HashMap<>(Map.of("statement_timeout", "5s"));
         String sql = settings.applyTo(backend, false);
         assertThat(sql).startsWith("RESET \"statement_timeout\"; SELECT ")
@@ -48,8 +64,7 @@ class SessionSettingsTest {
 
     @Test
     void aBackendWhoseSettingsAreUnknownStartsFromResetAll() {
-        SessionSettings settings = new SessionSettings();
-        settings.fromStartup(Map.of("application_name", "a"), Map.of());
+        SessionSettings settings = verified(Map.of("application_name", "a"));
         Map<String, String> backend = new HashMap<>(Map.of("application_name", "a"));
         assertThat(settings.applyTo(backend, true))
                 .isEqualTo("RESET ALL; SELECT pg_catalog.set_config('application_name', 'a', false)");
@@ -58,43 +73,37 @@ class SessionSettingsTest {
 
     @Test
     void quotesAreEscapedInNamesAndValues() {
-        SessionSettings settings = new SessionSettings();
-        settings.fromStartup(Map.of("application_name", "it's"), null);
+        SessionSettings settings = verified(Map.of("application_name", "it's"));
         assertThat(settings.applyTo(new HashMap<>(), false))
                 .isEqualTo("SELECT pg_catalog.set_config('application_name', 'it''s', false)");
         assertThat(new SessionSettings().applyTo(new HashMap<>(Map.of("my\"app.x", "1")), false))
                 .isEqualTo("RESET \"my\"\"app.x\";");
-        SessionSettings backslash = new SessionSettings();
-        backslash.fromStartup(Map.of("application_name", "a\\b'c"), null);
+        SessionSettings backslash = verified(Map.of("application_name", "a\\b'c"));
         assertThat(backslash.applyTo(new HashMap<>(), false)).as("whatever standard_conforming_strings is")
                 .isEqualTo("SELECT pg_catalog.set_config('application_name', E'a\\\\b''c', false)");
     }
 
     @Test
-    void valuesReadBackFromTheServerReplaceWhatTheClientHad() {
-        SessionSettings settings = new SessionSettings();
-        settings.fromStartup(Map.of("TimeZone", "UTC", "lock_timeout", "1s"), null);
-        settings.fromServer(new HashMap<>(Map.of("TimeZone", "Asia/Tokyo", "default_transaction_read_only", "on")),
-                Map.of(), null);
-        // lock_timeout came from the startup packet and is gone: the client ran RESET, which returns to it.
-        assertThat(settings.wanted()).isEqualTo(Map.of("TimeZone", "Asia/Tokyo",
-                "default_transaction_read_only", "on", "lock_timeout", "1s"));
-        settings.fromServer(new HashMap<>(), Map.of(), null);
-        assertThat(settings.wanted()).isEqualTo(Map.of("TimeZone", "UTC", "lock_timeout", "1s"));
-    }
-
-    @Test
-    void valuesEqualToTheLoginValuesAreNotCarried() {
+    void valuesReadBackFromTheServerReplaceWhatTheClientHadLeavingOutLoginValues() {
         SessionSettings settings = new SessionSettings();
         // The pool's first login knows no login values yet, so keeps what it asked for until its first read-back.
         settings.fromStartup(Map.of("client_encoding", "UTF8", "TimeZone", "UTC"), null);
         assertThat(settings.wanted()).hasSize(2);
         Map<String, String> login = Map.of("client_encoding", "UTF8", "TimeZone", "Etc/UTC");
-        settings.fromServer(new HashMap<>(Map.of("client_encoding", "UTF8", "TimeZone", "UTC")), login, null);
-        assertThat(settings.wanted()).isEqualTo(Map.of("TimeZone", "UTC"));
-        settings.fromServer(new HashMap<>(Map.of("client_encoding", "UTF8")), login, null);
-        assertThat(settings.wanted()).as("TimeZone was RESET: back to its startup value")
-                .isEqualTo(Map.of("TimeZone", "UTC"));
+        settings.fromServer(new HashMap<>(Map.of("client_encoding", "UTF8", "TimeZone", "UTC",
+                "default_transaction_read_only", "on")), login, null);
+        assertThat(settings.wanted()).isEqualTo(Map.of("TimeZone", "UTC", "default_transaction_read_only", "on"));
+    }
+
+    @Test
+    void aResetStartupSettingIsSetBackByTheReadBackItself() {
+        SessionSettings settings = new SessionSettings();
+        settings.fromStartup(Map.of("lock_timeout", "1s", "myapp.x", "1"), Map.of());
+        assertThat(settings.readQuery()).startsWith("SELECT s.name, pg_catalog.set_config(s.name, v.setting, false) "
+                + "FROM (VALUES ('lock_timeout', '1s')) v (name, setting) JOIN pg_catalog.pg_settings s ON "
+                + "s.name = v.name WHERE s.source <> 'session' AND (s.context = 'user' OR ")
+                .contains("; SELECT name, pg_catalog.current_setting(name) FROM pg_catalog.pg_settings")
+                .endsWith(" UNION ALL SELECT 'myapp.x', pg_catalog.current_setting('myapp.x', true)");
     }
 
     @Test
@@ -111,6 +120,12 @@ class SessionSettingsTest {
         settings.fromServer(new HashMap<>(Map.of("myapp.x", "1")), Map.of(), java.util.Set.of("myapp.x", "it's.y"));
         assertThat(settings.readQuery()).as("still read: the client has it").contains("'myapp.x'")
                 .as("set while the read-back was under way").contains("'other.z'").doesNotContain("'it''s.y'");
+    }
+
+    private static SessionSettings verified(Map<String, String> wanted) {
+        SessionSettings settings = new SessionSettings();
+        settings.fromServer(new HashMap<>(wanted), Map.of(), null);
+        return settings;
     }
 
     @Test

@@ -91,18 +91,23 @@ class SettingsFollowTheClientTest {
             ScriptedBackend backend = proxy.backends().opened().get(0);
             ScriptedClient a = proxy.login(java.util.Map.of("application_name", "mine"));
 
-            a.send(Wire.query("RESET ALL"));
-            assertThat(backend.received()).containsExactly(
-                    "Query(SELECT pg_catalog.set_config('application_name', 'mine', false))", "Query(RESET ALL)");
-            backend.send(Wire.rowDescription("set_config"), Wire.dataRow("mine"), Wire.commandComplete("SELECT 1"),
-                    Wire.readyForQuery('I'), Wire.parameterStatus("application_name", ""),
-                    Wire.commandComplete("RESET"), Wire.readyForQuery('I'));
-            assertThat(a.received()).containsExactly("ParameterStatus(application_name=)", "CommandComplete(RESET)",
-                    "ReadyForQuery(I)");
             SessionSettings mine = new SessionSettings();
             mine.fromStartup(java.util.Map.of("application_name", "mine"), java.util.Map.of());
+            String apply = mine.applyTo(new java.util.HashMap<>(), false);
+            a.send(Wire.query("RESET ALL"));
+            // A startup value is set with what the server accepts, and read back in the same query.
+            assertThat(backend.received()).containsExactly("Query(" + apply + "; " + mine.readQuery() + ")",
+                    "Query(RESET ALL)");
+            backend.send(Wire.rowDescription("set_config"), Wire.dataRow("mine"), Wire.commandComplete("SELECT 1"),
+                    Wire.rowDescription("name", "set_config"), Wire.commandComplete("SELECT 0"),
+                    Wire.rowDescription("name", "current_setting"), Wire.dataRow("application_name", "mine"),
+                    Wire.commandComplete("SELECT 1"), Wire.readyForQuery('I'),
+                    Wire.parameterStatus("application_name", ""), Wire.commandComplete("RESET"),
+                    Wire.readyForQuery('I'));
+            assertThat(a.received()).containsExactly("ParameterStatus(application_name=)", "CommandComplete(RESET)",
+                    "ReadyForQuery(I)");
             assertThat(backend.received()).containsExactly("Query(" + mine.readQuery() + ")");
-            assertThat(mine.readQuery()).startsWith("SELECT pg_catalog.set_config(s.name, v.setting, false) FROM "
+            assertThat(mine.readQuery()).startsWith("SELECT s.name, pg_catalog.set_config(s.name, v.setting, false) FROM "
                     + "(VALUES ('application_name', 'mine')) v (name, setting) JOIN pg_catalog.pg_settings s ON ");
             // Set back ahead of the read, which then finds it as the client expects it.
             backend.send(Wire.parameterStatus("application_name", "mine"), Wire.rowDescription("set_config"),
