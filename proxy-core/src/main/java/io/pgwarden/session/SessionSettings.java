@@ -151,6 +151,13 @@ final class SessionSettings {
         customNames.addAll(names);
     }
 
+    /** Clients with the same startup settings share one copy of them ({@code intern}, the pool's): heap per client. */
+    void shareStartup(java.util.function.UnaryOperator<Map<String, String>> intern) {
+        if (!startup.isEmpty()) {
+            startup = intern.apply(startup);
+        }
+    }
+
     Map<String, String> wanted() {
         return wanted;
     }

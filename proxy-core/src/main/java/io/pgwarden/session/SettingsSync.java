@@ -23,6 +23,7 @@ final class SettingsSync {
         poolClients = clients;
         intern = clients::canonicalSettings;
         settings.fromStartup(startupParameters, serverParameters);
+        settings.shareStartup(intern);
     }
 
     /** The SQL that makes {@code b} carry this client's settings, or null when it already does. */

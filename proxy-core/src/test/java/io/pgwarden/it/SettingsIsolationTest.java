@@ -109,6 +109,22 @@ class SettingsIsolationTest {
     }
 
     @Test
+    void aStartupParameterNoSharedBackendCanTakeIsSkippedAndTheOthersStillApply() throws Exception {
+        Properties props = new Properties();
+        // ignore_system_indexes may be given only at connection start.
+        props.setProperty("options", "-c ignore_system_indexes=on -c lock_timeout=3s");
+        try (TestProxy proxy = TestProxy.start(ONE_BACKEND); Connection warm = proxy.connect()) {
+            single(warm, "SELECT 1");
+            try (Connection a = proxy.connect("appdb", "app", TestPostgres.APP_PASSWORD, props)) {
+                assertThat(single(a, "SHOW lock_timeout")).isEqualTo("3s");
+                assertThat(single(a, "SHOW lock_timeout")).isEqualTo("3s");
+                assertThat(single(warm, "SHOW lock_timeout")).isEqualTo("0");
+                assertThat(single(a, "SHOW lock_timeout")).isEqualTo("3s");
+            }
+        }
+    }
+
+    @Test
     void sessionModeKeepsEverySettingWithItsBackendAndResetsItForTheNextClient() throws Exception {
         try (TestProxy proxy = TestProxy.start("pool_mode: session\nmax_size: 1")) {
             String backend;
