@@ -152,6 +152,7 @@ public final class BackendConnection {
     }
 
     private Object settingsStamp;
+    private boolean settingsUnknown;
 
     public PreparedOnBackend prepared() {
         return prepared;
@@ -174,10 +175,22 @@ public final class BackendConnection {
         settingsStamp = stamp;
     }
 
-    /** The backend's settings are no longer known (reset, or a statement that set them failed). */
+    /** The backend is back at its login settings (DISCARD ALL ran), or about to be told what it carries. */
     public void forgetSettings() {
         settings.clear();
         settingsStamp = null;
+        settingsUnknown = false;
+    }
+
+    /** A statement that set or read the settings failed: the next client's must start from RESET ALL. */
+    public void loseSettings() {
+        forgetSettings();
+        settingsUnknown = true;
+    }
+
+    /** Since {@link #loseSettings()}: what {@link #settings()} says may not be what the backend carries. */
+    public boolean settingsUnknown() {
+        return settingsUnknown;
     }
 
     public int generation() {

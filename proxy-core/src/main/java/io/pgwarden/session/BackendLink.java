@@ -141,7 +141,7 @@ final class BackendLink implements BackendListener {
         BackendConnection b = backend;
         sendHidden(sql, observer, () -> {
             log.warn("event=hidden_statement_failed server={} statement=\"{}\"", b.id(), sql);
-            b.forgetSettings();
+            b.loseSettings();
         });
     }
 

@@ -98,6 +98,19 @@ abstract sealed class PoolingMode permits TransactionPooling, SessionPooling {
     void onListen(BackendLink link) {
     }
 
+    /**
+     * Settings a statement changes without a SET or RESET command tag (set_config in a query, SET in a DO
+     * block) are read back too, and custom ones by name, since the server lists them nowhere.
+     */
+    final void onSettingsEffects(StatementEffects.Found found, SettingsSync sync) {
+        if (found.settings()) {
+            settingsChanged = true;
+            if (found.customSettings() != null) {
+                sync.noteCustom(found.customSettings());
+            }
+        }
+    }
+
     /** Notes the commands whose effects outlive a transaction: settings, statements, LISTEN. */
     final void onCommandComplete(ByteBuf commandComplete, BackendLink link) {
         byte first = ResultMessages.commandTagFirstByte(commandComplete);

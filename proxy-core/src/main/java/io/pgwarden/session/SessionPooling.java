@@ -36,11 +36,13 @@ final class SessionPooling extends PoolingMode {
 
     @Override
     int effectsWanted() {
-        return state.unrestorableBecause() == null ? StatementEffects.UNRESTORABLE : 0;
+        // Settings are read back so that a replacement backend after a loss gets them.
+        return StatementEffects.SETTINGS | (state.unrestorableBecause() == null ? StatementEffects.UNRESTORABLE : 0);
     }
 
     @Override
     void onEffects(StatementEffects.Found found, BackendLink link, ClientSession who) {
+        onSettingsEffects(found, who.settingsSync);
         state.onEffects(found);
     }
 

@@ -64,11 +64,13 @@ final class TransactionPooling extends PoolingMode {
 
     @Override
     int effectsWanted() {
-        return pinned ? 0 : StatementEffects.PINNING;
+        // A pinned client keeps its backend and its settings with it.
+        return pinned ? 0 : StatementEffects.PINNING | StatementEffects.SETTINGS;
     }
 
     @Override
     void onEffects(StatementEffects.Found found, BackendLink link, ClientSession who) {
+        onSettingsEffects(found, who.settingsSync);
         if (found.pinning() != null && !pinned) {
             pin(found.pinning(), link, who);
         }

@@ -159,8 +159,15 @@ public final class ProxyHarness implements AutoCloseable {
      * one) and the pool dials for it, the dial is accepted. What the client got at login is checked and consumed.
      */
     public ScriptedClient login() {
+        return login(Map.of());
+    }
+
+    /** As {@link #login()}, with these startup parameters besides user and database. */
+    public ScriptedClient login(Map<String, String> parameters) {
         ScriptedClient client = connect();
-        client.send(Wire.startup(Map.of("user", USER, "database", DATABASE)));
+        Map<String, String> startup = new java.util.LinkedHashMap<>(Map.of("user", USER, "database", DATABASE));
+        startup.putAll(parameters);
+        client.send(Wire.startup(startup));
         assertThat(client.received()).containsExactly("Authentication(3)");
         client.send(Wire.password(PASSWORD));
         if (client.state() == ClientState.LOGIN_WAITING && backends.dialsPending() > 0) {

@@ -22,13 +22,36 @@ final class IdentityMatcher {
     private int configStep;
     private int configDepth;
     private boolean configRole;
+    private boolean configIdentity;
     private boolean configLocal;
     private boolean sawSetConfig;
+    /** A set_config call of this statement whose third argument is not plainly true is open or was made. */
+    private boolean configPending;
+    private boolean configLasting;
+    /** The custom setting ({@code myapp.x}) the open call names, and one a lasting call set, not yet taken. */
+    private String configCustom;
+    private String customSet;
 
     void start() {
         setStep = SET_START;
         configStep = 0;
         sawSetConfig = false;
+        configPending = false;
+        configLasting = false;
+        configCustom = null;
+        customSet = null;
+    }
+
+    /** The statement may change a setting beyond its transaction with set_config. */
+    boolean setConfigLasts() {
+        return configPending || configLasting;
+    }
+
+    /** The custom setting a lasting set_config of the statement just named, once; else null. */
+    String takeCustomSetting() {
+        String name = customSet;
+        customSet = null;
+        return name;
     }
 
     /** The statement called set_config, so its literals are setting values. */
@@ -84,7 +107,10 @@ final class IdentityMatcher {
             case 1 -> configStep = s.isPunctuation('(') ? 2 : 0;
             case 2 -> {
                 configRole = s.stringEqualsIgnoringCase("role");
-                configStep = configRole || s.stringEqualsIgnoringCase("session_authorization") ? 3 : 0;
+                configIdentity = configRole || s.stringEqualsIgnoringCase("session_authorization");
+                configCustom = !configIdentity && s.kind() == StatementScanner.Kind.STRING
+                        && s.stringContainsIgnoringCase(".") ? s.text() : null;
+                configStep = 3;
             }
             case 3 -> {
                 configStep = s.isPunctuation(',') ? 4 : 0;
@@ -93,8 +119,14 @@ final class IdentityMatcher {
             case 4 -> configStep = s.isPunctuation(',') && configDepth == 0 ? 5 : nest(s) ? 4 : 0;
             case 5, 6 -> {
                 if (s.isPunctuation(')') && configDepth == 0) {
+                    configPending = false;
                     if (configStep == 5 || !configLocal) {
-                        found = configRole ? ROLE : AUTHORIZATION;
+                        configLasting = true;
+                        if (configIdentity) {
+                            found = configRole ? ROLE : AUTHORIZATION;
+                        } else if (configCustom != null) {
+                            customSet = configCustom.toLowerCase(java.util.Locale.ROOT);
+                        }
                     }
                     configStep = 0;
                 } else {
@@ -109,6 +141,7 @@ final class IdentityMatcher {
         if (w == Vocabulary.SET_CONFIG) {
             configStep = 1;
             sawSetConfig = true;
+            configPending = true;
         }
         return found;
     }

@@ -16,11 +16,14 @@ import java.nio.charset.StandardCharsets;
  *   <li>{@link #PINNING}: session state another client must never see: {@code SET [SESSION] ROLE},
  *       {@code SET SESSION AUTHORIZATION} (not {@code SET LOCAL}, not back to NONE or DEFAULT),
  *       {@code set_config('role'|'session_authorization', …)} unless its third argument is plainly true,
- *       {@code CREATE [OR REPLACE] [LOCAL|GLOBAL] TEMP|TEMPORARY}, {@code SELECT … INTO TEMP…}, and any mention
- *       of the {@code pg_temp} schema (a name, or a literal in SET or after set_config).</li>
- *   <li>{@link #UNRESTORABLE}: the above, and LISTEN, session advisory locks, {@code DECLARE … WITH HOLD},
- *       SQL PREPARE (not PREPARE TRANSACTION) and lo_open.</li>
+ *       {@code CREATE [OR REPLACE] [LOCAL|GLOBAL] TEMP|TEMPORARY}, {@code SELECT … INTO TEMP…}, any mention
+ *       of the {@code pg_temp} schema (a name, or a literal in SET or after set_config), session advisory
+ *       locks, {@code DECLARE … WITH HOLD}, SQL PREPARE (not PREPARE TRANSACTION) and LOAD.</li>
+ *   <li>{@link #UNRESTORABLE}: the above, and LISTEN and lo_open.</li>
  *   <li>{@link #DROPPED_DATABASE}: the database of {@code DROP DATABASE [IF EXISTS] name}.</li>
+ *   <li>{@link #SETTINGS}: settings changed where no command tag says so: SET or RESET in a DO block, and
+ *       set_config unless its third argument is plainly true; with the names of the custom settings
+ *       ({@code myapp.x}) SET or set_config name, as PostgreSQL lists those nowhere.</li>
  * </ul>
  * A DO block's body is read as SQL too (its plpgsql statements also start after BEGIN, THEN, ELSE or LOOP);
  * EXECUTE strings inside it and the bodies of functions are not.
@@ -33,6 +36,7 @@ public final class StatementEffects {
     public static final int PINNING = 1;
     public static final int UNRESTORABLE = 2;
     public static final int DROPPED_DATABASE = 4;
+    public static final int SETTINGS = 8;
 
     /**
      * What was found first, null where nothing was.
@@ -40,8 +44,11 @@ public final class StatementEffects {
      * @param pinning what pins the client, as "it used X" ends: "SET ROLE", "a temporary table", …
      * @param unrestorable what cannot be rebuilt, as "the session used X" ends
      * @param droppedDatabase the name as PostgreSQL folds it
+     * @param settings the statements change session settings, or may
+     * @param customSettings the custom settings they change, in lower case; null when none
      */
-    public record Found(String pinning, String unrestorable, String droppedDatabase) {
+    public record Found(String pinning, String unrestorable, String droppedDatabase, boolean settings,
+            java.util.List<String> customSettings) {
     }
 
     private static final FastThreadLocal<StatementEffects> PER_THREAD = new FastThreadLocal<>() {
@@ -56,6 +63,7 @@ public final class StatementEffects {
     private final StatementScanner scanner = new StatementScanner();
     private final IdentityMatcher identity = new IdentityMatcher();
     private final TemporaryMatcher temporary = new TemporaryMatcher();
+    private final CustomSettingMatcher customSetting = new CustomSettingMatcher();
     private final int depth;
     /** Reads DO bodies; made on the first one and kept, as this instance is. */
     private StatementEffects body;
@@ -66,6 +74,8 @@ public final class StatementEffects {
     private String pinning;
     private String unrestorable;
     private String droppedDatabase;
+    private boolean settings;
+    private java.util.List<String> customSettings;
 
     // The statement being read: token position, first word, and how far each rule has matched.
     private int position;
@@ -118,6 +128,8 @@ public final class StatementEffects {
         pinning = null;
         unrestorable = null;
         droppedDatabase = null;
+        settings = false;
+        customSettings = null;
         run(text, from, to, false);
         // With standard_conforming_strings off such a literal ends elsewhere: read the text that way as well.
         if (!done() && scanner.sawBackslashInString()) {
@@ -128,15 +140,19 @@ public final class StatementEffects {
     }
 
     private Found found() {
-        return pinning == null && unrestorable == null && droppedDatabase == null ? null
-                : new Found(pinning, unrestorable, droppedDatabase);
+        return pinning == null && unrestorable == null && droppedDatabase == null && !settings ? null
+                : new Found(pinning, unrestorable, droppedDatabase, settings, customSettings);
     }
 
     private void run(ByteBuf text, int from, int to, boolean backslashQuotes) {
         this.text = text;
         this.backslashQuotes = backslashQuotes;
         scanner.reset(text, from, to, backslashQuotes);
-        boolean dropsOnly = (wanted & (PINNING | UNRESTORABLE)) == 0;
+        // Nothing of the last text's final statement is left to end.
+        position = 0;
+        customSetting.start(false);
+        identity.start();
+        boolean dropsOnly = (wanted & (PINNING | UNRESTORABLE | SETTINGS)) == 0;
         while (!done() && scanner.nextStatement()) {
             startStatement();
             do {
@@ -144,14 +160,17 @@ public final class StatementEffects {
                 // Only the first word of a statement can make it a DROP DATABASE.
             } while (!done() && !(dropsOnly && command != Vocabulary.DROP) && scanner.nextToken());
         }
+        endStatement();
     }
 
     private boolean done() {
+        // Every custom setting changed is wanted, so SETTINGS reads to the end.
         return ((wanted & PINNING) == 0 || pinning != null) && ((wanted & UNRESTORABLE) == 0 || unrestorable != null)
-                && ((wanted & DROPPED_DATABASE) == 0 || droppedDatabase != null);
+                && ((wanted & DROPPED_DATABASE) == 0 || droppedDatabase != null) && (wanted & SETTINGS) == 0;
     }
 
     private void startStatement() {
+        endStatement();
         position = 0;
         command = 0;
         previous = 0;
@@ -169,8 +188,17 @@ public final class StatementEffects {
             command = w;
             if (w == Vocabulary.LISTEN) {
                 foundUnrestorable("LISTEN");
+            } else if (w == Vocabulary.LOAD) {
+                // A library's hooks and settings stay in the backend for good.
+                lasting("LOAD");
+            } else if (w == Vocabulary.SET || w == Vocabulary.RESET) {
+                foundSettings(null);
             }
+            customSetting.start(w == Vocabulary.SET);
         } else {
+            if (command == Vocabulary.SET) {
+                foundCustom(customSetting.next(s, w, position));
+            }
             if (command == Vocabulary.DROP) {
                 dropRule(s, w);
             } else if (command == Vocabulary.PREPARE) {
@@ -182,6 +210,10 @@ public final class StatementEffects {
             }
         }
         lasting(identity.next(s, w, command == Vocabulary.SET && position > 0));
+        String custom = identity.takeCustomSetting();
+        if (custom != null) {
+            foundSettings(custom);
+        }
         lasting(temporary.next(s, w, previous));
         // Values of SET and set_config are where a search_path puts pg_temp first.
         boolean valuesAreNames = command == Vocabulary.SET || identity.sawSetConfig();
@@ -189,7 +221,7 @@ public final class StatementEffects {
                 || valuesAreNames && s.stringContainsIgnoringCase("pg_temp")) {
             lasting("the pg_temp schema");
         } else if (w >= Vocabulary.PG_ADVISORY_LOCK && w <= Vocabulary.PG_TRY_ADVISORY_LOCK_SHARED) {
-            foundUnrestorable("a session advisory lock");
+            lasting("a session advisory lock");
         } else if (w == Vocabulary.LO_OPEN) {
             foundUnrestorable("lo_open");
         }
@@ -199,6 +231,14 @@ public final class StatementEffects {
                 || w == Vocabulary.LOOP)) {
             startStatement();
         }
+    }
+
+    /** The end of the statement being read, or of the text: what its set_config calls left. */
+    private void endStatement() {
+        if (position > 0 && identity.setConfigLasts()) {
+            foundSettings(null);
+        }
+        foundCustom(customSetting.end());
     }
 
     private void dropRule(StatementScanner s, int w) {
@@ -226,13 +266,13 @@ public final class StatementEffects {
         if (prepareStep == 0) {
             prepareStep = 1;
             if (w != Vocabulary.TRANSACTION) {
-                foundUnrestorable("PREPARE");
+                lasting("PREPARE");
             }
         } else if (prepareStep == 1) {
             prepareStep = 2;
             // PREPARE TRANSACTION 'gid' hands the transaction to two-phase commit; it leaves the session.
             if (s.kind() != Kind.STRING) {
-                foundUnrestorable("PREPARE");
+                lasting("PREPARE");
             }
         }
     }
@@ -245,22 +285,24 @@ public final class StatementEffects {
             // The cursor's options are over; the query that follows may have a WITH of its own.
             holdStep = -1;
         } else if (holdStep == 1 && w == Vocabulary.HOLD) {
-            foundUnrestorable("a WITH HOLD cursor");
+            lasting("a WITH HOLD cursor");
         } else {
             holdStep = w == Vocabulary.WITH ? 1 : 0;
         }
     }
 
     private void doBody(StatementScanner s) {
-        if (s.kind() != Kind.STRING || depth >= MAX_DEPTH || (wanted & (PINNING | UNRESTORABLE)) == 0) {
+        if (s.kind() != Kind.STRING || depth >= MAX_DEPTH || (wanted & (PINNING | UNRESTORABLE | SETTINGS)) == 0) {
             return;
         }
         if (body == null) {
             body = new StatementEffects(depth + 1);
         }
-        body.wanted = wanted & (PINNING | UNRESTORABLE);
+        body.wanted = wanted & (PINNING | UNRESTORABLE | SETTINGS);
         body.pinning = null;
         body.unrestorable = null;
+        body.settings = false;
+        body.customSettings = null;
         if (s.isEscaped()) {
             // A body in '…' doubles its quotes: read it as PostgreSQL hands it to the language.
             byte[] unescaped = s.text().getBytes(StandardCharsets.UTF_8);
@@ -272,6 +314,35 @@ public final class StatementEffects {
         body.text = null;
         foundPinning(body.pinning);
         foundUnrestorable(body.unrestorable);
+        if (body.settings) {
+            foundSettings(null);
+            if (body.customSettings != null) {
+                body.customSettings.forEach(this::foundSettings);
+            }
+        }
+    }
+
+    private void foundCustom(String name) {
+        if (name != null) {
+            foundSettings(name);
+        }
+    }
+
+    /** Settings change; {@code customName} names a custom one, or is null. */
+    private void foundSettings(String customName) {
+        if ((wanted & SETTINGS) == 0) {
+            return;
+        }
+        settings = true;
+        if (customName != null) {
+            if (customSettings == null) {
+                customSettings = new java.util.ArrayList<>(2);
+            }
+            String lower = customName.toLowerCase(java.util.Locale.ROOT);
+            if (!customSettings.contains(lower)) {
+                customSettings.add(lower);
+            }
+        }
     }
 
     /** State both of another client's concern and beyond rebuilding. */

@@ -11,11 +11,11 @@ import java.util.List;
 final class Vocabulary {
 
     private static final String[] WORDS = {
-        "set", "local", "session", "authorization", "to", "default",
+        "set", "reset", "local", "session", "authorization", "to", "default",
         "create", "or", "replace", "global", "temp", "temporary", "view", "recursive", "sequence",
         "into", "insert", "merge", "from", "using",
         "drop", "database", "if", "exists",
-        "listen", "prepare", "transaction", "declare", "with", "hold", "for",
+        "listen", "load", "prepare", "transaction", "declare", "with", "hold", "for",
         "do", "begin", "then", "else", "loop", "true",
         // Names from here on.
         "set_config", "lo_open", "pg_temp",
@@ -23,6 +23,7 @@ final class Vocabulary {
     };
 
     static final int SET = code("set");
+    static final int RESET = code("reset");
     static final int LOCAL = code("local");
     static final int SESSION = code("session");
     static final int AUTHORIZATION = code("authorization");
@@ -47,6 +48,7 @@ final class Vocabulary {
     static final int IF = code("if");
     static final int EXISTS = code("exists");
     static final int LISTEN = code("listen");
+    static final int LOAD = code("load");
     static final int PREPARE = code("prepare");
     static final int TRANSACTION = code("transaction");
     static final int DECLARE = code("declare");

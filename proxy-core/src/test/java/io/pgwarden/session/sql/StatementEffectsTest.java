@@ -154,6 +154,51 @@ class StatementEffectsTest {
     }
 
     @Test
+    void sessionStateOtherClientsWouldInheritPinsToo() {
+        assertThat(pinning("SELECT pg_advisory_lock(1)")).isEqualTo("a session advisory lock");
+        assertThat(pinning("SELECT 1; SELECT pg_try_advisory_lock_shared(1, 2)")).isEqualTo("a session advisory lock");
+        assertThat(pinning("BEGIN; DECLARE c CURSOR WITH HOLD FOR SELECT 1; COMMIT")).isEqualTo("a WITH HOLD cursor");
+        assertThat(pinning("PREPARE p (int) AS SELECT $1")).isEqualTo("PREPARE");
+        assertThat(pinning("LOAD 'auto_explain'")).isEqualTo("LOAD");
+        assertThat(pinning("CREATE TABLE pg_temp.t AS SELECT 1")).isEqualTo("the pg_temp schema");
+        assertThat(pinning("CREATE TABLE \"pg_temp\".t (v int)")).isEqualTo("the pg_temp schema");
+        assertThat(pinning("SELECT 1; CREATE VIEW PG_TEMP.v AS SELECT 1")).isEqualTo("the pg_temp schema");
+        assertThat(pinning("CREATE SEQUENCE pg_temp.s")).isEqualTo("the pg_temp schema");
+        assertThat(pinning("CREATE TEMP TABLE t AS SELECT 1 WITH NO DATA")).isEqualTo("a temporary table");
+        for (String sql : new String[] {"SELECT pg_advisory_xact_lock(1)", "PREPARE TRANSACTION 'g'",
+            "DECLARE c CURSOR FOR SELECT 1", "SELECT 'LOAD x'", "SELECT load FROM t", "EXECUTE p (1)"}) {
+            assertThat(pinning(sql)).as(sql).isNull();
+        }
+    }
+
+    @Test
+    void settingsChangedWithoutASetCommandTagAreSeenWithTheirCustomNames() {
+        for (String sql : new String[] {"SELECT set_config('work_mem', '1MB', false)",
+            "SELECT pg_catalog.set_config('work_mem', $1, $2)", "SELECT 1, set_config('a', 'b', 'off')",
+            "SELECT set_config('work_mem', '1' || 'MB', false)", "DO $$BEGIN SET work_mem = '1MB'; END$$",
+            "DO $$BEGIN RESET ALL; END$$", "DO $$BEGIN PERFORM set_config('x', 'y', false); END$$"}) {
+            StatementEffects.Found found = found(sql, StatementEffects.SETTINGS);
+            assertThat(found).as(sql).isNotNull();
+            assertThat(found.settings()).as(sql).isTrue();
+            assertThat(found.customSettings()).as(sql).isNull();
+        }
+        for (String sql : new String[] {"SELECT set_config('work_mem', '1MB', true)", "SELECT current_setting('a.b')",
+            "SELECT 'set_config(''a.b'', ''1'', false)'", "UPDATE t SET a = 1", "SELECT 1"}) {
+            assertThat(found(sql, StatementEffects.SETTINGS)).as(sql).isNull();
+        }
+        assertThat(custom("SET myapp.x = 1")).containsExactly("myapp.x");
+        assertThat(custom("SET myapp.x = 'it''s A'")).containsExactly("myapp.x");
+        assertThat(custom("SET myapp.x = 'a\\'")).containsExactly("myapp.x");
+        assertThat(custom("SET SESSION MyApp.\"Y\" TO 'v'; SET a.b.c = 2")).containsExactly("myapp.y", "a.b.c");
+        assertThat(custom("SELECT set_config('MyApp.z', 'v', false), set_config('w.v', 'v', true)"))
+                .containsExactly("myapp.z");
+        assertThat(custom("DO $$BEGIN SET inner.x = 1; END$$")).containsExactly("inner.x");
+        assertThat(custom("SET LOCAL myapp.x = 1")).isNull();
+        assertThat(custom("SET statement_timeout = 1")).isNull();
+        assertThat(found("SET LOCAL myapp.x = 1", StatementEffects.PINNING)).as("not wanted").isNull();
+    }
+
+    @Test
     void aPlainSelectAllocatesNothing() {
         assertAllocatesNothing(query("SELECT a.id, b.name FROM accounts a JOIN branches b USING (bid) WHERE a.aid = $1 "
                 + "AND b.note <> 'SET ROLE x' -- the usual\n; SELECT 2"));
@@ -162,7 +207,8 @@ class StatementEffectsTest {
 
     private static void assertAllocatesNothing(ByteBuf query) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        int wanted = StatementEffects.PINNING | StatementEffects.UNRESTORABLE | StatementEffects.DROPPED_DATABASE;
+        int wanted = StatementEffects.PINNING | StatementEffects.UNRESTORABLE | StatementEffects.DROPPED_DATABASE
+                | StatementEffects.SETTINGS;
         for (int i = 0; i < 20_000; i++) {
             assertThat(StatementEffects.of(query, Tags.Frontend.QUERY, wanted)).isNull();
         }
@@ -195,6 +241,12 @@ class StatementEffectsTest {
     private static String unrestorable(String sql) {
         StatementEffects.Found found = found(sql, StatementEffects.UNRESTORABLE);
         return found == null ? null : found.unrestorable();
+    }
+
+    private static java.util.List<String> custom(String sql) {
+        StatementEffects.Found found = found(sql, StatementEffects.SETTINGS);
+        assertThat(found).as(sql).isNotNull();
+        return found.customSettings();
     }
 
     private static String dropped(String sql) {
