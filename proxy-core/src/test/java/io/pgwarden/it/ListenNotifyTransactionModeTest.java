@@ -65,6 +65,26 @@ class ListenNotifyTransactionModeTest {
     }
 
     @Test
+    void aListenerInsideATransactionGetsItsNotificationsRightAfterItEnds() throws Exception {
+        try (TestProxy proxy = TestProxy.start(MODE); Connection busy = proxy.connect();
+             Connection idle = proxy.connect(); Connection direct = direct()) {
+            run(busy, "LISTEN tx_later");
+            run(idle, "LISTEN tx_later");
+            busy.setAutoCommit(false);
+            run(busy, "SELECT 1");
+            run(direct, "NOTIFY tx_later, 'one'");
+            run(direct, "NOTIFY tx_later, 'two'");
+            // The idle one has them at once, so the hub has handed them on to both.
+            assertThat(awaitUntil(idle, "two")).extracting(PGNotification::getParameter).containsExactly("one", "two");
+            run(busy, "SELECT 2");
+            assertThat(busy.unwrap(PGConnection.class).getNotifications())
+                    .as("as PostgreSQL does, nothing while the transaction is open").isEmpty();
+            busy.commit();
+            assertThat(awaitUntil(busy, "two")).extracting(PGNotification::getParameter).containsExactly("one", "two");
+        }
+    }
+
+    @Test
     void unlistenStopsDeliveryOfThatChannelOnly() throws Exception {
         try (TestProxy proxy = TestProxy.start(MODE); Connection listener = proxy.connect();
              Connection direct = direct()) {

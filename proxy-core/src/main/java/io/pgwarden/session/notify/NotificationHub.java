@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -80,7 +81,7 @@ public final class NotificationHub implements BackendListener {
      */
     public void subscribe(Subscriber subscriber, Collection<String> names, Runnable whenListening) {
         List<String> copy = List.copyOf(names);
-        loop.execute(() -> {
+        onOwnLoop(() -> {
             int[] owed = {0};
             Runnable one = () -> {
                 if (--owed[0] == 0) {
@@ -108,7 +109,7 @@ public final class NotificationHub implements BackendListener {
     /** Removes {@code subscriber} from {@code names}, or from every channel when null. */
     public void unsubscribe(Subscriber subscriber, Collection<String> names) {
         List<String> copy = names == null ? null : List.copyOf(names);
-        loop.execute(() -> {
+        onOwnLoop(() -> {
             for (Channel channel : copy == null ? channels.values() : copy.stream().map(channels::get).toList()) {
                 if (channel != null) {
                     channel.subscribers.remove(subscriber);
@@ -177,7 +178,7 @@ public final class NotificationHub implements BackendListener {
             return;
         }
         opening = true;
-        opener.apply(loop).whenComplete((b, error) -> loop.execute(() -> opened(b, error)));
+        opener.apply(loop).whenComplete((b, error) -> onOwnLoop(() -> opened(b, error)));
     }
 
     private void opened(BackendConnection b, Throwable error) {
@@ -198,8 +199,7 @@ public final class NotificationHub implements BackendListener {
         log.info("event=notification_server_open pool={} server={} pid={} channels={}", pool, b.id(),
                 b.processId(), channels.size());
         // Tells operators in pg_stat_activity what this session is.
-        send("SET application_name = '" + APPLICATION_NAME + "'", () -> {
-        });
+        send("SET application_name = '" + APPLICATION_NAME + "'", this::reconcile);
         reconcile();
     }
 
@@ -270,7 +270,7 @@ public final class NotificationHub implements BackendListener {
     @Override
     public void onBackendClosed(BackendConnection from, String reason) {
         if (!loop.inEventLoop()) {
-            loop.execute(() -> onBackendClosed(from, reason));
+            onOwnLoop(() -> onBackendClosed(from, reason));
             return;
         }
         if (from != backend) {
@@ -289,9 +289,22 @@ public final class NotificationHub implements BackendListener {
         retryLater();
     }
 
+    /** A proxy shutting down has stopped the loop, and everything on it is going anyway. */
+    private void onOwnLoop(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            log.debug("event=notification_hub_stopped pool={}", pool);
+        }
+    }
+
     /** Runs on the subscriber's loop. */
     private static void onLoopOf(Subscriber subscriber, Runnable task) {
-        subscriber.eventLoop().execute(task);
+        try {
+            subscriber.eventLoop().execute(task);
+        } catch (RejectedExecutionException e) {
+            // Its loop has stopped: the client is gone with it.
+        }
     }
 
     /** A channel name as a quoted identifier: exactly as pg_listening_channels() reported it. */
