@@ -85,6 +85,31 @@ class ListenNotifyTransactionModeTest {
     }
 
     @Test
+    void aListenerThatKeepsItsTransactionOpenHasAtMostAMegabyteKeptAndIsWarnedOfTheRest() throws Exception {
+        try (TestProxy proxy = TestProxy.start(MODE); Connection busy = proxy.connect();
+             Connection watcher = proxy.connect(); Connection direct = direct()) {
+            run(busy, "LISTEN tx_flood");
+            run(watcher, "LISTEN tx_flood_done");
+            busy.setAutoCommit(false);
+            run(busy, "SELECT 1");
+            String filler = "x".repeat(7_900);
+            for (int i = 0; i < 200; i++) {
+                run(direct, "NOTIFY tx_flood, '" + i + " " + filler + "'");
+            }
+            run(direct, "NOTIFY tx_flood_done, 'done'");
+            // The hub hands notifications on in the order they came: the busy client's are all in by now.
+            assertThat(await(watcher, 1)).extracting(PGNotification::getParameter).containsExactly("done");
+            busy.commit();
+            run(direct, "NOTIFY tx_flood, 'after'");
+            List<PGNotification> got = awaitUntil(busy, "after");
+            assertThat(got.size() - 1).as("kept while the transaction was open").isBetween(100, 135);
+            assertThat(got.get(0).getParameter()).startsWith("0 ");
+            assertThat(busy.getWarnings()).isNotNull();
+            assertThat(busy.getWarnings().getMessage()).contains("notifications for this connection were dropped");
+        }
+    }
+
+    @Test
     void unlistenStopsDeliveryOfThatChannelOnly() throws Exception {
         try (TestProxy proxy = TestProxy.start(MODE); Connection listener = proxy.connect();
              Connection direct = direct()) {
