@@ -113,7 +113,8 @@ final class TransactionPooling extends PoolingMode {
 
     @Override
     boolean holdsReadyForQuery(ByteBuf readyForQuery) {
-        return listening != null && listening.holdsReadyForQuery(readyForQuery);
+        // A pinned client's LISTEN stays on its own backend: nothing to hand over.
+        return !pinned && listening != null && listening.holdsReadyForQuery(readyForQuery);
     }
 
     @Override

@@ -188,6 +188,21 @@ class ListenNotifyTransactionModeTest {
     }
 
     @Test
+    void aPinnedClientListensOnItsOwnBackend() throws Exception {
+        try (TestProxy proxy = TestProxy.start(MODE); Connection pinned = proxy.connect();
+             Connection direct = direct()) {
+            Timestamp since = TestPostgres.shared().clock();
+            run(pinned, "CREATE TEMP TABLE pins_me (v int)");
+            run(pinned, "LISTEN tx_pinned");
+            run(direct, "NOTIFY tx_pinned, 'to the pinned one'");
+            assertThat(await(pinned, 1)).extracting(PGNotification::getPID)
+                    .as("sent by the notifying backend").containsExactly(direct.unwrap(PGConnection.class)
+                            .getBackendPID());
+            assertThat(listeningBackends(since)).isZero();
+        }
+    }
+
+    @Test
     void aKilledListeningBackendIsReplacedAndItsChannelsListenedToAgain() throws Exception {
         try (TestProxy proxy = TestProxy.start(MODE); Connection listener = proxy.connect();
              Connection direct = direct(); Connection su = TestPostgres.shared().superuser()) {
