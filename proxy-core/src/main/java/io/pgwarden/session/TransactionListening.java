@@ -185,7 +185,7 @@ final class TransactionListening {
     private void readBack(ClientSession s, BackendConnection from) {
         phase = Phase.READING_BACK;
         List<String> channels = new ArrayList<>();
-        s.link.sendHidden("SELECT pg_listening_channels()", message -> {
+        s.link.sendHidden("SELECT pg_catalog.pg_listening_channels()", message -> {
             byte tag = Frames.tag(message);
             if (tag == Tags.Backend.DATA_ROW) {
                 // Consecutive DataRows come as one run.
@@ -242,8 +242,9 @@ final class TransactionListening {
 
     /** The client is quiet outside a transaction: its UNLISTENs take effect, and what was kept for it is written. */
     void afterIdle(ClientSession s) {
+        // Nothing is in flight: an UNLISTEN still listed here failed, and must not be matched to a later one.
+        unlistensSent.clear();
         if (delivery == null) {
-            unlistensSent.clear();
             onRollback();
             return;
         }
