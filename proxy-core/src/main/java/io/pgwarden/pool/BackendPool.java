@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,6 +111,14 @@ public final class BackendPool {
     public synchronized String cancelWaitDescribing(PoolWaiter waiter) {
         String picture = describe();
         return waiters.remove(waiter) ? picture : null;
+    }
+
+    /**
+     * A backend logged in as this pool's are, but outside max_size and never handed to a client: the holder
+     * keeps it for its own use (the pool's notification hub) and closes it.
+     */
+    public CompletableFuture<BackendConnection> openUnpooled(EventLoop loop) {
+        return dialer.openUnpooled(loop);
     }
 
     /** Removes a waiter that gave up; false if it was already handed a backend. */

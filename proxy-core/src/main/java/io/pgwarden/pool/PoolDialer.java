@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -74,6 +75,10 @@ final class PoolDialer {
                 onOpenFailed(loop, error);
             }
         });
+    }
+
+    CompletableFuture<BackendConnection> openUnpooled(EventLoop loop) {
+        return opener.connect(loop, target);
     }
 
     private void onOpened(BackendConnection backend) {

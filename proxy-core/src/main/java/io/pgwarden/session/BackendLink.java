@@ -33,6 +33,9 @@ final class BackendLink implements BackendListener {
 
         void onCommandComplete(ByteBuf commandComplete);
 
+        /** True when the session keeps the client's last ReadyForQuery for now (and so owns it). */
+        boolean holdsReadyForQuery(ByteBuf readyForQuery);
+
         void onApplicationName(String value);
 
         void onBackendLost(BackendConnection from, String reason);
@@ -286,7 +289,7 @@ final class BackendLink implements BackendListener {
                 head.observer().onMessage(message);
             }
             message.release();
-        } else {
+        } else if (tag != Tags.Backend.READY_FOR_QUERY || !pending.isQuiet() || !events.holdsReadyForQuery(message)) {
             toClient(from, message, tag);
         }
         if (from != backend) {

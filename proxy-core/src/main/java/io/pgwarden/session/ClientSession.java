@@ -206,6 +206,9 @@ public final class ClientSession {
 
     public void onClientWritabilityChanged(boolean writable) {
         link.onClientWritabilityChanged(writable);
+        if (writable && mode != null) {
+            mode.onClientWritable();
+        }
     }
 
     public void onProtocolViolation(ErrorResponse error) {
@@ -298,6 +301,9 @@ public final class ClientSession {
         BackendConnection b = link.unbind();
         if (b != null) {
             wait.returnBackend(b);
+        }
+        if (mode != null) {
+            mode.onClose();
         }
         context.cancelRegistry().unregister(key);
         context.sessions().remove(this);

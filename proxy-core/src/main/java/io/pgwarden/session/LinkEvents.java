@@ -56,18 +56,25 @@ final class LinkEvents implements BackendLink.Events {
                 s.link.flushBackend();
             }
             case UNLISTEN -> {
-                s.link.sendHidden("UNLISTEN *", null, null);
-                s.link.flushBackend();
+                if (!s.mode.tidyListening(s, from)) {
+                    s.wait.releaseBackend(from);
+                }
             }
             case RELEASE -> s.wait.releaseBackend(from);
             case KEEP -> {
             }
         }
+        s.mode.afterIdle(s);
     }
 
     @Override
     public void onCommandComplete(ByteBuf commandComplete) {
         s.mode.onCommandComplete(commandComplete, s.link);
+    }
+
+    @Override
+    public boolean holdsReadyForQuery(ByteBuf readyForQuery) {
+        return s.mode.holdsReadyForQuery(readyForQuery);
     }
 
     @Override
@@ -77,6 +84,7 @@ final class LinkEvents implements BackendLink.Events {
 
     @Override
     public void onBackendLost(BackendConnection from, String reason) {
+        s.mode.onBackendLost(s);
         s.link.unbind();
         s.pool().discard(from, reason);
         String loss = ServerLossRecovery.describe(from);

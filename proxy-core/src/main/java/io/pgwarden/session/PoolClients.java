@@ -1,5 +1,8 @@
 package io.pgwarden.session;
 
+import io.netty.channel.EventLoop;
+import io.pgwarden.pool.BackendPool;
+import io.pgwarden.session.notify.NotificationHub;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +27,8 @@ public final class PoolClients {
     private final ConcurrentMap<String, String> spellings = new ConcurrentHashMap<>();
     private final ConcurrentMap<Map<String, String>, Map<String, String>> settingsSets = new ConcurrentHashMap<>();
     private volatile DistributionDataPoint waitHistogram;
+    /** Made when the pool's first client LISTENs in transaction mode. */
+    private NotificationHub notifications;
 
     PoolClients() {
         for (int i = 0; i < byState.length; i++) {
@@ -71,6 +76,14 @@ public final class PoolClients {
         Map<String, String> copy = Map.copyOf(settings);
         known = settingsSets.putIfAbsent(copy, copy);
         return known != null ? known : copy;
+    }
+
+    /** The pool's listening backend's hub; {@code loop}, the first asker's, becomes its loop. */
+    synchronized NotificationHub notifications(BackendPool pool, EventLoop loop) {
+        if (notifications == null) {
+            notifications = new NotificationHub(pool.key().toString(), loop, pool::openUnpooled);
+        }
+        return notifications;
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
+import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.config.PoolMode;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.protocol.Frames;
@@ -20,7 +21,10 @@ abstract sealed class PoolingMode permits TransactionPooling, SessionPooling {
         KEEP,
         /** Read the client's settings back first, so they follow it to its next backend. */
         READ_BACK_SETTINGS,
-        /** Run UNLISTEN * first: no other client may receive this one's notifications. */
+        /**
+         * Hand the client's LISTENs over to the pool's notification hub first ({@link TransactionListening}): no
+         * other client may receive this one's notifications.
+         */
         UNLISTEN,
         /** Give it back to the pool. */
         RELEASE
@@ -53,8 +57,6 @@ abstract sealed class PoolingMode permits TransactionPooling, SessionPooling {
         AtIdle next = atIdle(keepsBackend(), settingsChanged, listening());
         if (next == AtIdle.READ_BACK_SETTINGS) {
             settingsChanged = false;
-        } else if (next == AtIdle.UNLISTEN) {
-            unlistened();
         }
         return next;
     }
@@ -88,7 +90,34 @@ abstract sealed class PoolingMode permits TransactionPooling, SessionPooling {
         return false;
     }
 
-    void unlistened() {
+    /** At idle with {@link AtIdle#UNLISTEN}: false when the backend may go back to the pool now. */
+    boolean tidyListening(ClientSession who, BackendConnection from) {
+        return false;
+    }
+
+    /** After every ReadyForQuery that leaves the client quiet outside a transaction. */
+    void afterIdle(ClientSession who) {
+    }
+
+    void onClientWritable() {
+    }
+
+    /** The client is gone (its backend has already been given back). */
+    void onClose() {
+    }
+
+    void onUnlisten() {
+    }
+
+    /** Whether the client's ReadyForQuery waits (the mode then owns it): a LISTEN is being handed over. */
+    boolean holdsReadyForQuery(ByteBuf readyForQuery) {
+        return false;
+    }
+
+    void onBackendLost(ClientSession who) {
+    }
+
+    void onRollback() {
     }
 
     abstract void onDiscardAll(BackendLink link);
@@ -114,13 +143,14 @@ abstract sealed class PoolingMode permits TransactionPooling, SessionPooling {
     /** Notes the commands whose effects outlive a transaction: settings, statements, LISTEN. */
     final void onCommandComplete(ByteBuf commandComplete, BackendLink link) {
         byte first = ResultMessages.commandTagFirstByte(commandComplete);
-        if (first != 'S' && first != 'R' && first != 'D' && first != 'L') {
+        if (first != 'S' && first != 'R' && first != 'D' && first != 'L' && first != 'U') {
             return;
         }
-        // Only SET, RESET, LISTEN, DISCARD ALL and DEALLOCATE ALL matter: by length, "SELECT 1" (every pgbench
-        // transaction) is ruled out without decoding its tag.
+        // Only SET, RESET, LISTEN, UNLISTEN, ROLLBACK, DISCARD ALL and DEALLOCATE ALL matter: by length,
+        // "SELECT 1" (every pgbench transaction) is ruled out without decoding its tag.
         int tagLength = commandComplete.readableBytes() - Frames.HEADER_LENGTH - 1;
-        if (tagLength != 3 && tagLength != 5 && tagLength != 6 && tagLength != 11 && tagLength != 14) {
+        if (tagLength != 3 && tagLength != 5 && tagLength != 6 && tagLength != 8 && tagLength != 11
+                && tagLength != 14) {
             return;
         }
         switch (ResultMessages.commandTag(commandComplete)) {
@@ -131,6 +161,8 @@ abstract sealed class PoolingMode permits TransactionPooling, SessionPooling {
             }
             case "DEALLOCATE ALL" -> onDeallocateAll(link);
             case "LISTEN" -> onListen(link);
+            case "UNLISTEN" -> onUnlisten();
+            case "ROLLBACK" -> onRollback();
             default -> {
             }
         }

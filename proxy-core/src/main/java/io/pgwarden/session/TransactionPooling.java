@@ -1,6 +1,7 @@
 package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
+import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.session.sql.StatementEffects;
 import org.slf4j.Logger;
@@ -18,8 +19,8 @@ final class TransactionPooling extends PoolingMode {
     private final int maxPreparedStatements;
     /** Made at the client's first statement message: many clients never prepare one (heap per client counts). */
     private PreparedStatementRelay statements;
-    /** The client ran LISTEN, which must not outlive its transaction on a shared backend. */
-    private boolean listening;
+    /** Made at the client's first LISTEN: most clients never run one. */
+    private TransactionListening listening;
     private volatile boolean pinned;
 
     TransactionPooling(StatementNames names, int maxPreparedStatements) {
@@ -34,7 +35,8 @@ final class TransactionPooling extends PoolingMode {
 
     @Override
     boolean resetsWithQuery() {
-        return pinned;
+        // A backend left listening (its client gone mid-handover) is cleared by the reset query too.
+        return pinned || listening != null && listening.busyWithBackend();
     }
 
     @Override
@@ -49,6 +51,9 @@ final class TransactionPooling extends PoolingMode {
 
     @Override
     void relay(ByteBuf message, byte tag, BackendLink link) {
+        if (listening != null) {
+            listening.beforeRelay(message, tag, link);
+        }
         if (PreparedStatementRelay.isStatementMessage(tag)) {
             link.countIn(message);
             if (statements == null) {
@@ -90,25 +95,68 @@ final class TransactionPooling extends PoolingMode {
 
     @Override
     boolean listening() {
-        return listening;
-    }
-
-    @Override
-    void unlistened() {
-        listening = false;
+        return listening != null && listening.busyWithBackend();
     }
 
     @Override
     void onListen(BackendLink link) {
-        if (listening) {
-            return;
+        if (listening == null) {
+            listening = new TransactionListening();
         }
-        listening = true;
-        ByteBuf out = link.clientAlloc().buffer();
-        new ErrorResponse("WARNING", "0A000", "pgwarden: LISTEN has no lasting effect in transaction pooling mode; "
-                + "notifications are delivered only until this transaction ends", null,
-                "Use a database with pool_mode: session for LISTEN/NOTIFY.").encodeAsNotice(out);
-        link.writeToClient(out);
+        listening.onListen(link);
+    }
+
+    @Override
+    void onUnlisten() {
+        if (listening != null) {
+            listening.onUnlisten();
+        }
+    }
+
+    @Override
+    boolean holdsReadyForQuery(ByteBuf readyForQuery) {
+        // A pinned client's LISTEN stays on its own backend: nothing to hand over.
+        return !pinned && listening != null && listening.holdsReadyForQuery(readyForQuery);
+    }
+
+    @Override
+    void onBackendLost(ClientSession who) {
+        if (listening != null) {
+            listening.onBackendLost(who);
+        }
+    }
+
+    @Override
+    void onRollback() {
+        if (listening != null) {
+            listening.onRollback();
+        }
+    }
+
+    @Override
+    boolean tidyListening(ClientSession who, BackendConnection from) {
+        return listening != null && listening.tidy(who, from);
+    }
+
+    @Override
+    void afterIdle(ClientSession who) {
+        if (listening != null) {
+            listening.afterIdle(who);
+        }
+    }
+
+    @Override
+    void onClientWritable() {
+        if (listening != null) {
+            listening.onClientWritable();
+        }
+    }
+
+    @Override
+    void onClose() {
+        if (listening != null) {
+            listening.onClose();
+        }
     }
 
     @Override

@@ -35,23 +35,6 @@ class SessionFeaturesTest {
     }
 
     @Test
-    void listenInTransactionModeWarnsAndDoesNotLeakToTheNextClient() throws Exception {
-        try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 1")) {
-            try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
-                s.execute("LISTEN pgwarden_tx_channel");
-                SQLWarning warning = s.getWarnings();
-                assertThat((Object) warning).isNotNull();
-                assertThat(warning.getMessage()).contains("LISTEN has no lasting effect in transaction pooling mode");
-            }
-            try (Connection c = proxy.connect(); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_listening_channels()")) {
-                rs.next();
-                assertThat(rs.getInt(1)).as("the shared backend listens to nothing").isZero();
-            }
-        }
-    }
-
-    @Test
     void noticesReachTheClient() throws Exception {
         try (TestProxy proxy = TestProxy.start("pool_mode: transaction");
              Connection c = proxy.connect(); Statement s = c.createStatement()) {
