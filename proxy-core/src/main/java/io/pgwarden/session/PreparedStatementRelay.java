@@ -248,8 +248,8 @@ final class PreparedStatementRelay {
                 link.writeToClient(error.retainedDuplicate());
             }
         };
-        link.pending().add(new PendingResponses.Pending(PendingResponses.Kind.DESCRIBE, PendingResponses.Route.HIDDEN,
-                (byte) 0, false, answer, null));
+        link.pending().add(new PendingResponses.Pending(PendingResponses.Kind.DESCRIBE,
+                PendingResponses.Route.SUBSTITUTED, (byte) 0, false, answer, null));
     }
 
     private static void writeCachedPlanError(ByteBuf out) {

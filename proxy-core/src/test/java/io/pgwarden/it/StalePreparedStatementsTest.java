@@ -2,6 +2,12 @@ package io.pgwarden.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -129,6 +135,133 @@ class StalePreparedStatementsTest {
             System.out.println("directly: " + directly + "\nthrough pgwarden: " + proxied);
             assertThat(proxied.subList(0, 3)).isEqualTo(directly.subList(0, 3))
                     .containsExactly("A text 1", "B text 2", "B text 1");
+        }
+    }
+
+    /** The few extended-protocol messages the raw cases need, logged in as the cleartext user. */
+    private static final class Wire implements AutoCloseable {
+        private final Socket socket;
+        private final DataInputStream in;
+        private final DataOutputStream out;
+
+        Wire(int port) throws IOException {
+            socket = new Socket("127.0.0.1", port);
+            socket.setSoTimeout(10_000);
+            in = new DataInputStream(socket.getInputStream());
+            out = new DataOutputStream(socket.getOutputStream());
+            StartupPacket.send(out, 3 << 16, "user", "trustuser", "database", "appdb");
+            until('R');
+            send('p', cString("trust-secret"));
+            until('Z');
+        }
+
+        void parse(String name, String sql) throws IOException {
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            body.writeBytes(cString(name));
+            body.writeBytes(cString(sql));
+            body.write(0);
+            body.write(0);
+            send('P', body.toByteArray());
+        }
+
+        void bindExecute(String statement) throws IOException {
+            ByteArrayOutputStream bind = new ByteArrayOutputStream();
+            bind.writeBytes(cString(""));
+            bind.writeBytes(cString(statement));
+            bind.writeBytes(new byte[6]);
+            send('B', bind.toByteArray());
+            ByteArrayOutputStream execute = new ByteArrayOutputStream();
+            execute.writeBytes(cString(""));
+            execute.writeBytes(new byte[4]);
+            send('E', execute.toByteArray());
+        }
+
+        void describeStatement(String name) throws IOException {
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            body.write('S');
+            body.writeBytes(cString(name));
+            send('D', body.toByteArray());
+        }
+
+        void send(char type, byte[] body) throws IOException {
+            out.writeByte(type);
+            out.writeInt(4 + body.length);
+            out.write(body);
+            out.flush();
+        }
+
+        /** Reads up to and including a message of {@code type}, returning the types read and that one's body. */
+        String until(char type, StringBuilder types) throws IOException {
+            while (true) {
+                char t = (char) in.readByte();
+                byte[] body = new byte[in.readInt() - 4];
+                in.readFully(body);
+                types.append(t);
+                if (t == type) {
+                    return new String(body, StandardCharsets.UTF_8);
+                }
+            }
+        }
+
+        String until(char type) throws IOException {
+            return until(type, new StringBuilder());
+        }
+
+        private static byte[] cString(String s) {
+            byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+            byte[] withNul = new byte[bytes.length + 1];
+            System.arraycopy(bytes, 0, withNul, 0, bytes.length);
+            return withNul;
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    @Test
+    void anOutdatedStatementsErrorKeepsTheBackendUntilTheClientsSync() throws Exception {
+        ddl("DROP TABLE IF EXISTS stale_raw", "CREATE TABLE stale_raw (d date)",
+                "INSERT INTO stale_raw VALUES ('2024-05-06')",
+                "GRANT SELECT ON stale_raw TO trustuser");
+        try (TestProxy proxy = TestProxy.start(POOL); Wire a = new Wire(proxy.port()); Wire b = new Wire(proxy.port())) {
+            a.parse("s1", "SELECT d FROM stale_raw");
+            a.bindExecute("s1");
+            a.send('S', new byte[0]);
+            StringBuilder types = new StringBuilder();
+            a.until('Z', types);
+            assertThat(types.toString()).isEqualTo("12DCZ");
+            ddl("ALTER TABLE stale_raw ALTER d TYPE time USING time '12:34:56'");
+            b.parse("s1", "SELECT d FROM stale_raw");
+            b.send('S', new byte[0]);
+            types.setLength(0);
+            b.until('Z', types);
+            assertThat(types.toString()).isEqualTo("1Z");
+
+            // A's s1 is outdated; the backend, whose server now skips to Sync, stays A's until A sends it.
+            a.describeStatement("s1");
+            a.send('H', new byte[0]);
+            types.setLength(0);
+            String error = a.until('E', types);
+            assertThat(types.toString()).isEqualTo("E");
+            assertThat(error).contains("C0A000", "Mcached plan must not change result type",
+                    "RRevalidateCachedQuery");
+            b.send('Q', Wire.cString("SELECT 42"));
+            a.send('S', new byte[0]);
+            assertThat(a.until('Z')).isEqualTo("I");
+            types.setLength(0);
+            assertThat(b.until('D', types)).contains("42");
+            b.until('Z');
+
+            // Prepared again, as drivers do after that error, A's statement is the current one.
+            a.send('C', new byte[] {'S', 's', '1', 0});
+            a.parse("s1", "SELECT d FROM stale_raw");
+            a.bindExecute("s1");
+            a.send('S', new byte[0]);
+            types.setLength(0);
+            assertThat(a.until('D', types)).contains("12:34:56");
+            a.until('Z');
         }
     }
 }
