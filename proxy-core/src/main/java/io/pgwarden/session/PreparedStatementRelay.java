@@ -22,9 +22,17 @@ import java.util.Map;
  */
 final class PreparedStatementRelay {
 
-    /** Never created on any server: a Describe of it fails, which makes the server skip to Sync as for any error. */
-    private static final String NONEXISTENT = "pgwarden_none";
-    private static final String UNDEFINED_STATEMENT = "26000";
+    /**
+     * Sent in place of the Bind or Describe of an outdated statement: a Parse that fails, so the server skips to
+     * Sync as after any error. It fails only at analysis, which an aborted transaction refuses first (25P02),
+     * as it would the client's request; its text is what the server's log shows. Named, so the client's unnamed
+     * statement stays.
+     */
+    private static final byte[] FAILING_PARSE =
+            "SELECT \"pgwarden: outdated prepared statement, answered with 0A000\"\0\0\0"
+                    .getBytes(StandardCharsets.UTF_8);
+    private static final String FAILING_PARSE_NAME = "pgwarden_outdated";
+    private static final String UNDEFINED_COLUMN = "42703";
 
     /** Names also as UTF-8, so that the Bind of every transaction is matched and renamed without encoding. */
     private static final class Statement {
@@ -231,24 +239,23 @@ final class PreparedStatementRelay {
      */
     private static void failAsOutdated(BackendLink link) {
         BackendConnection backend = link.backend();
-        ByteBuf describe = backend.channel().alloc().buffer();
-        ExtendedQueryMessages.writeTarget(describe, Tags.Frontend.DESCRIBE, ExtendedQueryMessages.STATEMENT,
-                NONEXISTENT);
-        backend.write(describe);
+        ByteBuf parse = backend.channel().alloc().buffer();
+        ExtendedQueryMessages.writeParse(parse, FAILING_PARSE_NAME, FAILING_PARSE);
+        backend.write(parse);
         PendingResponses.Observer answer = error -> {
             if (Frames.tag(error) != Tags.Backend.ERROR_RESPONSE) {
                 return;
             }
-            if (UNDEFINED_STATEMENT.equals(io.pgwarden.protocol.ErrorResponse.decode(error).sqlstate())) {
+            if (UNDEFINED_COLUMN.equals(io.pgwarden.protocol.ErrorResponse.decode(error).sqlstate())) {
                 ByteBuf out = link.clientAlloc().buffer();
                 writeCachedPlanError(out);
                 link.writeToClient(out);
             } else {
-                // Something came first (an aborted transaction): PostgreSQL would have said that instead.
+                // The transaction had failed already: PostgreSQL says that first.
                 link.writeToClient(error.retainedDuplicate());
             }
         };
-        link.pending().add(new PendingResponses.Pending(PendingResponses.Kind.DESCRIBE,
+        link.pending().add(new PendingResponses.Pending(PendingResponses.Kind.PARSE,
                 PendingResponses.Route.SUBSTITUTED, (byte) 0, false, answer, null));
     }
 
