@@ -275,4 +275,49 @@ class StalePreparedStatementsTest {
             a.until('Z');
         }
     }
+
+    @Test
+    void aCopyOlderThanTheClientsOwnParseIsPreparedAgainNotReportedAsOutdated() throws Exception {
+        ddl("DROP TABLE IF EXISTS stale_two", "CREATE TABLE stale_two (d date)",
+                "INSERT INTO stale_two VALUES ('2024-05-06')",
+                "GRANT SELECT ON stale_two TO trustuser");
+        String sql = "SELECT d FROM stale_two";
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 2");
+             Wire a = new Wire(proxy.port()); Wire b = new Wire(proxy.port());
+             Wire holder = new Wire(proxy.port()); Wire other = new Wire(proxy.port())) {
+            // A leaves a copy of the date version on the first backend, then holder keeps that backend.
+            a.parse("s1", sql);
+            a.bindExecute("s1");
+            a.send('S', new byte[0]);
+            assertThat(a.until('D')).contains("2024-05-06");
+            a.until('Z');
+            holder.send('Q', Wire.cString("BEGIN; SELECT pg_backend_pid()::text"));
+            String firstBackend = holder.until('D');
+            assertThat(holder.until('Z')).isEqualTo("T");
+            ddl("ALTER TABLE stale_two ALTER d TYPE time USING time '12:34:56'");
+            // B prepares the time version on the second backend, which other then keeps.
+            b.parse("s1", sql);
+            b.bindExecute("s1");
+            b.send('S', new byte[0]);
+            assertThat(b.until('D')).contains("12:34:56");
+            b.until('Z');
+            other.send('Q', Wire.cString("BEGIN"));
+            assertThat(other.until('Z')).isEqualTo("T");
+            holder.send('Q', Wire.cString("COMMIT"));
+            holder.until('Z');
+
+            // B on the first backend: A's copy there is older than B's statement, so B's statement is current.
+            b.bindExecute("s1");
+            b.parse("", "SELECT pg_backend_pid()::text");
+            b.bindExecute("");
+            b.send('S', new byte[0]);
+            StringBuilder types = new StringBuilder();
+            assertThat(b.until('D', types)).contains("12:34:56");
+            assertThat(types.toString()).isEqualTo("2D");
+            assertThat(b.until('D')).isEqualTo(firstBackend);
+            b.until('Z');
+            other.send('Q', Wire.cString("COMMIT"));
+            other.until('Z');
+        }
+    }
 }
