@@ -6,8 +6,8 @@ import java.util.ArrayDeque;
 /**
  * What the backend still owes for everything written to it on one link, in order: one entry per request
  * message. Each entry says where its responses go: to the client, nowhere (requests pgwarden injected),
- * or nowhere because pgwarden answers the client itself (a Parse served from cache, a Close of a shared
- * statement). Matching responses to requests this way is what keeps pipelining and statement emulation in
+ * or nowhere because pgwarden answers the client itself (a Close of a shared statement, a request it answers
+ * from the responses to another). Matching responses to requests this way is what keeps pipelining and statement emulation in
  * the exact order the server would have used.
  */
 final class PendingResponses {
@@ -21,7 +21,12 @@ final class PendingResponses {
         /** pgwarden sent the request; its responses are swallowed (errors may still be shown to the client). */
         HIDDEN,
         /** Never sent to the server; when it reaches the head, pgwarden writes {@link Pending#syntheticTag()}. */
-        SYNTHETIC
+        SYNTHETIC,
+        /**
+         * pgwarden sent it in place of a client request it answers itself from the responses, through the
+         * {@link Pending#observer()}: owed to the client like the request it stands for, but nothing is relayed.
+         */
+        SUBSTITUTED
     }
 
     /** Receives the messages of a hidden request before they are dropped. */

@@ -2,7 +2,9 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.backend.PreparedOnBackend;
 import io.pgwarden.protocol.ExtendedQueryMessages;
+import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.Tags;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -10,18 +12,49 @@ import java.util.Map;
 
 /**
  * Transaction mode: makes a client's named prepared statements follow it from backend to backend.
- * The client's names map to proxy-wide names; a statement missing on the current backend is prepared there
- * just before the Bind or Describe that needs it, in the same round trip; Parse and Close are answered from
- * pgwarden's own bookkeeping when the server need not be asked.
+ * The client's names map to proxy-wide names, so clients preparing the same query share server-side copies.
+ * A client's own Parse always reaches the server, so what it is told (parameter and result types, errors) is
+ * what a Parse directly against PostgreSQL tells. A statement missing on the current backend is prepared there
+ * just before the Bind or Describe that needs it, in the same round trip. A copy some other client prepared is
+ * used only where the client cannot tell it from its own: same parameter and result types, or, when the copy is
+ * newer and differs (the schema changed since the client's Parse), the client gets the error PostgreSQL gives for
+ * a statement prepared under the old schema, which drivers answer by preparing it again.
  */
 final class PreparedStatementRelay {
 
+    /**
+     * Sent in place of the Bind or Describe of an outdated statement: a Parse that fails, so the server skips to
+     * Sync as after any error. It fails only at analysis, which an aborted transaction refuses first (25P02),
+     * as it would the client's request; its text is what the server's log shows. Named, so the client's unnamed
+     * statement stays.
+     */
+    private static final byte[] FAILING_PARSE =
+            "SELECT \"pgwarden: outdated prepared statement, answered with 0A000\"\0\0\0"
+                    .getBytes(StandardCharsets.UTF_8);
+    private static final String FAILING_PARSE_NAME = "pgwarden_outdated";
+    private static final String UNDEFINED_COLUMN = "42703";
+
     /** Names also as UTF-8, so that the Bind of every transaction is matched and renamed without encoding. */
-    private record Statement(String clientName, byte[] clientNameBytes, String serverName, byte[] serverNameBytes,
-                             byte[] parseBody) {
-        Statement(String clientName, String serverName, byte[] parseBody) {
-            this(clientName, clientName.getBytes(StandardCharsets.UTF_8), serverName,
-                    serverName.getBytes(StandardCharsets.UTF_8), parseBody);
+    private static final class Statement {
+        final String clientName;
+        final byte[] clientNameBytes;
+        final String serverName;
+        final byte[] serverNameBytes;
+        final byte[] parseBody;
+        /** The stamp of the copy the client's own Parse made. */
+        final long parseStamp;
+        /** Taken once the server had parsed it: a copy whose Parse was sent later is at least as new. */
+        long parsedBy = Long.MAX_VALUE;
+        /** As the client's Parse was described; 0 until known. */
+        long shape;
+
+        Statement(String clientName, String serverName, byte[] parseBody, long parseStamp) {
+            this.clientName = clientName;
+            this.clientNameBytes = clientName.getBytes(StandardCharsets.UTF_8);
+            this.serverName = serverName;
+            this.serverNameBytes = serverName.getBytes(StandardCharsets.UTF_8);
+            this.parseBody = parseBody;
+            this.parseStamp = parseStamp;
         }
     }
 
@@ -40,57 +73,60 @@ final class PreparedStatementRelay {
     }
 
     /**
-     * Relays one Parse, Bind, Describe or Close to {@code backend}, recording the responses owed.
+     * Relays one Parse, Bind, Describe or Close to the link's backend, recording the responses owed.
      * Takes ownership of {@code message}.
      */
-    void relay(ByteBuf message, byte tag, BackendConnection backend, PendingResponses pending) {
+    void relay(ByteBuf message, byte tag, BackendLink link) {
         switch (tag) {
-            case Tags.Frontend.PARSE -> relayParse(message, backend, pending);
-            case Tags.Frontend.BIND -> relayBind(message, backend, pending);
-            default -> relayDescribeOrClose(message, tag, backend, pending);
+            case Tags.Frontend.PARSE -> relayParse(message, link);
+            case Tags.Frontend.BIND -> relayBind(message, link);
+            default -> relayDescribeOrClose(message, tag, link);
         }
     }
 
-    private void relayParse(ByteBuf message, BackendConnection backend, PendingResponses pending) {
+    private void relayParse(ByteBuf message, BackendLink link) {
+        BackendConnection backend = link.backend();
         if (ExtendedQueryMessages.firstNameIsEmpty(message)) {
-            passThrough(message, Tags.Frontend.PARSE, backend, pending);
+            passThrough(message, Tags.Frontend.PARSE, backend, link.pending());
             return;
         }
         String clientName = ExtendedQueryMessages.parseStatementName(message);
         byte[] body = ExtendedQueryMessages.parseBody(message);
         message.release();
-        Statement statement = new Statement(clientName, names.nameFor(body), body);
+        Statement statement = new Statement(clientName, names.nameFor(body), body, names.nextStamp());
         clientStatements.put(clientName, statement);
-        if (backend.prepared().use(statement.serverName())) {
-            pending.addSynthetic(PendingResponses.Kind.PARSE, Tags.Backend.PARSE_COMPLETE);
-            return;
-        }
-        prepare(statement, backend, pending, false, () -> clientStatements.remove(clientName, statement));
+        prepare(statement, backend, link.pending(), false);
     }
 
-    private void relayBind(ByteBuf message, BackendConnection backend, PendingResponses pending) {
+    private void relayBind(ByteBuf message, BackendLink link) {
         Statement statement = lastBound;
-        if (statement == null || !ExtendedQueryMessages.bindNamesStatement(message, statement.clientNameBytes())
-                || clientStatements.get(statement.clientName()) != statement) {
+        if (statement == null || !ExtendedQueryMessages.bindNamesStatement(message, statement.clientNameBytes)
+                || clientStatements.get(statement.clientName) != statement) {
             String clientName = ExtendedQueryMessages.bindStatementName(message);
             statement = clientName.isEmpty() ? null : clientStatements.get(clientName);
             lastBound = statement;
         }
+        BackendConnection backend = link.backend();
         if (statement == null) {
             // Unnamed, or unknown to us: the server gives the answer PostgreSQL would.
-            passThrough(message, Tags.Frontend.BIND, backend, pending);
+            passThrough(message, Tags.Frontend.BIND, backend, link.pending());
             return;
         }
-        ensurePrepared(statement, backend, pending);
+        if (!ensurePrepared(statement, backend, link.pending())) {
+            message.release();
+            failAsOutdated(link);
+            return;
+        }
         ByteBuf renamed = ExtendedQueryMessages.renameBindStatement(backend.channel().alloc(), message,
-                statement.serverNameBytes());
+                statement.serverNameBytes);
         message.release();
         backend.write(renamed);
-        pending.clientSent(Tags.Frontend.BIND);
+        link.pending().clientSent(Tags.Frontend.BIND);
     }
 
-    private void relayDescribeOrClose(ByteBuf message, byte tag, BackendConnection backend,
-                                      PendingResponses pending) {
+    private void relayDescribeOrClose(ByteBuf message, byte tag, BackendLink link) {
+        BackendConnection backend = link.backend();
+        PendingResponses pending = link.pending();
         String clientName = ExtendedQueryMessages.targetKind(message) == ExtendedQueryMessages.STATEMENT
                 ? ExtendedQueryMessages.targetName(message) : "";
         Statement statement = clientName.isEmpty() ? null : clientStatements.get(clientName);
@@ -105,43 +141,142 @@ final class PreparedStatementRelay {
             pending.addSynthetic(PendingResponses.Kind.CLOSE, Tags.Backend.CLOSE_COMPLETE);
             return;
         }
-        ensurePrepared(statement, backend, pending);
+        if (!ensurePrepared(statement, backend, pending)) {
+            failAsOutdated(link);
+            return;
+        }
         ByteBuf describe = backend.channel().alloc().buffer();
         ExtendedQueryMessages.writeTarget(describe, Tags.Frontend.DESCRIBE, ExtendedQueryMessages.STATEMENT,
-                statement.serverName());
+                statement.serverName);
         backend.write(describe);
         pending.clientSent(Tags.Frontend.DESCRIBE);
     }
 
-    private void ensurePrepared(Statement statement, BackendConnection backend, PendingResponses pending) {
-        if (!backend.prepared().use(statement.serverName())) {
-            prepare(statement, backend, pending, true, null);
+    /**
+     * Makes sure the backend holds a copy of {@code statement} the client cannot tell from its own.
+     * @return false when the backend's copy is newer and differs: the client's statement is outdated
+     */
+    private boolean ensurePrepared(Statement statement, BackendConnection backend, PendingResponses pending) {
+        PreparedOnBackend.Copy copy = backend.prepared().use(statement.serverName);
+        if (copy != null) {
+            if (copy.stamp() == statement.parseStamp
+                    || (statement.shape != 0 && copy.shape() == statement.shape)) {
+                return true;
+            }
+            if (statement.shape != 0 && copy.shape() != 0 && copy.stamp() > statement.parsedBy) {
+                return false;
+            }
         }
+        // Missing, or older than the client's Parse: the current schema is the nearest to the client's.
+        prepare(statement, backend, pending, true);
+        return true;
     }
 
-    /** Sends a Parse under the shared name, first closing the backend's least recently used statement if full. */
-    private void prepare(Statement statement, BackendConnection backend, PendingResponses pending, boolean hidden,
-                         Runnable onClientParseError) {
-        String evicted = backend.prepared().add(statement.serverName(), maxPerBackend);
+    /**
+     * Sends a Parse under the shared name, replacing the backend's copy of that name or, if the backend is full,
+     * first closing its least recently used statement; then a Describe, whose answer gives the copy's shape.
+     * {@code implicit}: pgwarden's own, for a Bind or Describe; otherwise the client's Parse, answered to it.
+     */
+    private void prepare(Statement statement, BackendConnection backend, PendingResponses pending,
+                         boolean implicit) {
+        PreparedOnBackend prepared = backend.prepared();
+        String name = statement.serverName;
+        PreparedOnBackend.Copy replaced = prepared.use(name);
+        PreparedOnBackend.Copy copy = new PreparedOnBackend.Copy(implicit ? names.nextStamp() : statement.parseStamp);
+        Map.Entry<String, PreparedOnBackend.Copy> evicted = prepared.add(name, copy, maxPerBackend);
+        if (replaced != null) {
+            closeHidden(name, replaced, backend, pending);
+        }
         if (evicted != null) {
-            ByteBuf close = backend.channel().alloc().buffer();
-            ExtendedQueryMessages.writeTarget(close, Tags.Frontend.CLOSE, ExtendedQueryMessages.STATEMENT, evicted);
-            backend.write(close);
-            pending.addHidden(PendingResponses.Kind.CLOSE, false, null);
+            closeHidden(evicted.getKey(), evicted.getValue(), backend, pending);
         }
         ByteBuf parse = backend.channel().alloc().buffer();
-        ExtendedQueryMessages.writeParse(parse, statement.serverName(), statement.parseBody());
+        ExtendedQueryMessages.writeParse(parse, name, statement.parseBody);
         backend.write(parse);
         // A Parse the server rejects (syntax error, missing table) must not be believed prepared.
         Runnable forget = () -> {
-            backend.prepared().remove(statement.serverName());
-            if (onClientParseError != null) {
-                onClientParseError.run();
+            prepared.remove(name, copy);
+            if (!implicit) {
+                clientStatements.remove(statement.clientName, statement);
             }
         };
         pending.add(new PendingResponses.Pending(PendingResponses.Kind.PARSE,
-                hidden ? PendingResponses.Route.HIDDEN : PendingResponses.Route.CLIENT, (byte) 0, true, null,
+                implicit ? PendingResponses.Route.HIDDEN : PendingResponses.Route.CLIENT, (byte) 0, true, null,
                 forget));
+        ByteBuf describe = backend.channel().alloc().buffer();
+        ExtendedQueryMessages.writeTarget(describe, Tags.Frontend.DESCRIBE, ExtendedQueryMessages.STATEMENT, name);
+        backend.write(describe);
+        StatementShape shape = new StatementShape(value -> {
+            copy.shape(value);
+            if (!implicit) {
+                statement.shape = value;
+                statement.parsedBy = names.nextStamp();
+            } else if (statement.shape == 0) {
+                // The client's own Parse was never described (its backend was lost): this is the nearest.
+                statement.shape = value;
+            }
+        });
+        // Errors are shown: one here would otherwise make the server skip the client's requests unanswered.
+        pending.add(new PendingResponses.Pending(PendingResponses.Kind.DESCRIBE, PendingResponses.Route.HIDDEN,
+                (byte) 0, true, shape, null));
+    }
+
+    private static void closeHidden(String name, PreparedOnBackend.Copy copy, BackendConnection backend,
+                                    PendingResponses pending) {
+        ByteBuf close = backend.channel().alloc().buffer();
+        ExtendedQueryMessages.writeTarget(close, Tags.Frontend.CLOSE, ExtendedQueryMessages.STATEMENT, name);
+        backend.write(close);
+        PreparedOnBackend prepared = backend.prepared();
+        pending.add(new PendingResponses.Pending(PendingResponses.Kind.CLOSE, PendingResponses.Route.HIDDEN,
+                (byte) 0, false, null, () -> prepared.restore(name, copy)));
+    }
+
+    /**
+     * The client's statement was prepared under a schema that has changed since: it gets what PostgreSQL answers
+     * a Bind or Describe of such a statement, and the server skips the rest of the batch as after any error. The
+     * routine name is part of the answer because drivers (pgjdbc, asyncpg) recognise the error by it and then
+     * prepare the statement again.
+     */
+    private static void failAsOutdated(BackendLink link) {
+        BackendConnection backend = link.backend();
+        ByteBuf parse = backend.channel().alloc().buffer();
+        ExtendedQueryMessages.writeParse(parse, FAILING_PARSE_NAME, FAILING_PARSE);
+        backend.write(parse);
+        PendingResponses.Observer answer = error -> {
+            if (Frames.tag(error) != Tags.Backend.ERROR_RESPONSE) {
+                return;
+            }
+            if (UNDEFINED_COLUMN.equals(io.pgwarden.protocol.ErrorResponse.decode(error).sqlstate())) {
+                ByteBuf out = link.clientAlloc().buffer();
+                writeCachedPlanError(out);
+                link.writeToClient(out);
+            } else {
+                // The transaction had failed already: PostgreSQL says that first.
+                link.writeToClient(error.retainedDuplicate());
+            }
+        };
+        link.pending().add(new PendingResponses.Pending(PendingResponses.Kind.PARSE,
+                PendingResponses.Route.SUBSTITUTED, (byte) 0, false, answer, null));
+    }
+
+    private static void writeCachedPlanError(ByteBuf out) {
+        out.writeByte(Tags.Backend.ERROR_RESPONSE);
+        int length = out.writerIndex();
+        out.writeInt(0);
+        field(out, 'S', "ERROR");
+        field(out, 'V', "ERROR");
+        field(out, 'C', "0A000");
+        field(out, 'M', "cached plan must not change result type");
+        field(out, 'F', "plancache.c");
+        field(out, 'R', "RevalidateCachedQuery");
+        out.writeByte(0);
+        out.setInt(length, out.writerIndex() - length);
+    }
+
+    private static void field(ByteBuf out, char type, String value) {
+        out.writeByte(type);
+        out.writeCharSequence(value, StandardCharsets.US_ASCII);
+        out.writeByte(0);
     }
 
     private static void passThrough(ByteBuf message, byte tag, BackendConnection backend, PendingResponses pending) {

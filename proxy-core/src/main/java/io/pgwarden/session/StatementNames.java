@@ -17,6 +17,7 @@ public final class StatementNames {
 
     private final ConcurrentMap<ByteBuffer, String> names = new ConcurrentHashMap<>();
     private final AtomicLong counter = new AtomicLong();
+    private final AtomicLong clock = new AtomicLong();
 
     /** {@code parseBody}: a Parse after its name (query text and parameter types); must not be modified later. */
     public String nameFor(byte[] parseBody) {
@@ -24,5 +25,13 @@ public final class StatementNames {
             names.clear();
         }
         return names.computeIfAbsent(ByteBuffer.wrap(parseBody), k -> "pgwarden_" + counter.incrementAndGet());
+    }
+
+    /**
+     * A proxy-wide order of the Parses sent to servers and answered by them: a copy of a statement whose Parse
+     * was sent after another's was answered was parsed after it, on whichever backends they were.
+     */
+    public long nextStamp() {
+        return clock.incrementAndGet();
     }
 }

@@ -59,7 +59,7 @@ final class TransactionPooling extends PoolingMode {
             if (statements == null) {
                 statements = new PreparedStatementRelay(names, maxPreparedStatements);
             }
-            statements.relay(message, tag, link.backend(), link.pending());
+            statements.relay(message, tag, link);
             link.writeSyntheticResponses();
             link.relayed();
         } else {
