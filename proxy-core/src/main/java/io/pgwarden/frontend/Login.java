@@ -159,7 +159,9 @@ final class Login {
             loginToAdminConsole(config);
             return;
         }
-        DatabaseConfig database = config.database(startup.database()).orElse(null);
+        String replicationMode = startup.parameters().get("replication");
+        DatabaseConfig database = config.database(startup.database())
+                .or(() -> ReplicationRelay.physicalTarget(config, replicationMode)).orElse(null);
         if (database == null) {
             refuse(ErrorResponse.fatal("3D000", "database \"" + startup.database() + "\" does not exist"));
             return;
@@ -167,7 +169,7 @@ final class Login {
         Keepalive keepalive = database.pool().client().keepalive();
         SocketOptions.apply(channel, keepalive.idle(), keepalive.interval(), keepalive.count(), Duration.ZERO);
         decoder.setMaxMessageLength(context.maxMessageLength());
-        if (ReplicationRelay.isRequested(startup.parameters().get("replication"))) {
+        if (ReplicationRelay.isRequested(replicationMode)) {
             replication = ReplicationRelay.open(session, channel, context.proxy(), database, user,
                     startup.parameters());
             return;

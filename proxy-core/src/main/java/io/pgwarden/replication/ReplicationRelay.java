@@ -9,6 +9,7 @@ import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendListener;
 import io.pgwarden.backend.BackendLoginException;
 import io.pgwarden.config.DatabaseConfig;
+import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.config.UserConfig;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
@@ -19,7 +20,9 @@ import io.pgwarden.session.ClientState;
 import io.pgwarden.session.DedicatedLogin;
 import io.pgwarden.session.ProxyContext;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -71,6 +74,23 @@ public final class ReplicationRelay implements BackendListener {
         boolean isFalse = v.equals("0") || (!v.isEmpty() && ("false".startsWith(v) || "no".startsWith(v)))
                 || (v.length() >= 2 && "off".startsWith(v));
         return !isFalse;
+    }
+
+    /**
+     * Where a physical replication connection whose database name is not configured goes. PostgreSQL ignores that
+     * name (a physical walsender serves the whole cluster), and libpq's tools and psycopg2 send "replication"; so
+     * when every configured database is on one server, that server is meant. Empty otherwise, and for logical
+     * replication, which streams one database and must name it.
+     */
+    public static Optional<DatabaseConfig> physicalTarget(ProxyConfig config,
+                                                                     String replication) {
+        if (!isRequested(replication) || replication.trim().equalsIgnoreCase("database")) {
+            return Optional.empty();
+        }
+        List<DatabaseConfig> all = config.databases().values().stream().toList();
+        boolean oneServer = !all.isEmpty() && all.stream()
+                .allMatch(d -> d.host().equals(all.get(0).host()) && d.port() == all.get(0).port());
+        return oneServer ? Optional.of(all.get(0)) : Optional.empty();
     }
 
     /** The authenticated client's backend login starts now; the client hears AuthenticationOk once it succeeds. */

@@ -151,7 +151,14 @@ final class PoolWait implements PoolWaiter {
     /** A message while the client has no backend: queued until one comes, or answered without one. */
     void withoutBackend(ByteBuf message, byte tag) {
         if (s.queue.isDiscarding()) {
+            if (s.transactionStatus == TransactionStatus.FAILED_TRANSACTION
+                    && s.recovery.skipsEndOfLostTransaction(message, tag)) {
+                // A pipeline that went on to COMMIT or ROLLBACK its lost transaction asked to end it, and it has
+                // ended: the client is out of it when its Sync is answered, as it would be had the batch run.
+                leaveTransaction();
+            }
             if (s.queue.skip(message, tag)) {
+                s.transition(ClientState.quietIn(s.transactionStatus));
                 ByteBuf out = s.channel().alloc().buffer(6);
                 BackendMessages.readyForQuery(out, s.transactionStatus.wireByte());
                 s.channel().writeAndFlush(out, s.channel().voidPromise());
@@ -162,9 +169,7 @@ final class PoolWait implements PoolWaiter {
         ServerLossRecovery.LostAnswer lost = waiting ? null : s.recovery.onRequestAfterLoss(message, tag);
         if (lost != null && lost.error() != null) {
             if (lost.status() == TransactionStatus.IDLE) {
-                s.transactionStatus = TransactionStatus.IDLE;
-                s.times.transactionStart = 0;
-                s.notes.onIdle();
+                leaveTransaction();
             }
             s.queue.add(message);
             answerQueued(lost.error());
@@ -182,6 +187,12 @@ final class PoolWait implements PoolWaiter {
             // A client that pipelines while it waits must not make us queue without bound.
             s.gate.pause(ReadGate.Reason.QUEUE_FULL);
         }
+    }
+
+    private void leaveTransaction() {
+        s.transactionStatus = TransactionStatus.IDLE;
+        s.times.transactionStart = 0;
+        s.notes.onIdle();
     }
 
     /**

@@ -150,6 +150,18 @@ final class ServerLossRecovery {
     }
 
     /**
+     * A request skipped after the lost transaction's error (the rest of the client's batch): true when it is the
+     * client's COMMIT or ROLLBACK, which ends the transaction, so none is recreated for it.
+     */
+    boolean skipsEndOfLostTransaction(ByteBuf message, byte tag) {
+        if (!failedTransactionToRestore || ending.of(message, tag) == TransactionEnd.NONE) {
+            return false;
+        }
+        failedTransactionToRestore = false;
+        return true;
+    }
+
+    /**
      * On a new backend after a loss: the session's prepared statements (session mode), then a transaction that
      * has already failed, so the client's ROLLBACK (or anything else) gets exactly PostgreSQL's answer; or, when
      * the client's first request was its ROLLBACK, an open transaction for it to end.

@@ -114,13 +114,47 @@ class LostTransactionEndTest {
     }
 
     @Test
+    void aPipelineThatGoesOnToCommitItsLostTransactionLeavesTheClientOutOfIt() {
+        // psycopg 3's pipeline mode: the INSERT and the COMMIT behind it in one batch.
+        try (ProxyHarness proxy = ProxyHarness.start("pool_mode: transaction")) {
+            ScriptedClient client = proxy.login();
+            loseWhileIdleInTransaction(proxy, client);
+
+            client.send(parse("", "INSERT INTO t VALUES (1)"), bind(""), execute(), parse("", "COMMIT"), bind(""),
+                    execute(), sync());
+            assertThat(client.received()).containsExactly(LOST_TRANSACTION, "ReadyForQuery(I)");
+            assertThat(client.state()).isEqualTo(ClientState.IDLE);
+
+            client.send(parse("", "INSERT INTO t VALUES (2)"), bind(""), execute(), sync());
+            ScriptedBackend next = proxy.backends().accept();
+            assertThat(next.received()).as("a new transaction, no failed one recreated")
+                    .containsExactly("Parse", "Bind", "Execute", "Sync");
+        }
+    }
+
+    @Test
+    void aPipelineThatDoesNotEndItsLostTransactionLeavesItFailed() {
+        try (ProxyHarness proxy = ProxyHarness.start("pool_mode: transaction")) {
+            ScriptedClient client = proxy.login();
+            loseWhileIdleInTransaction(proxy, client);
+
+            client.send(parse("", "INSERT INTO t VALUES (1)"), bind(""), execute(), parse("", "SELECT 1"), bind(""),
+                    execute(), sync());
+            assertThat(client.received()).containsExactly(LOST_TRANSACTION, "ReadyForQuery(E)");
+            assertThat(client.state()).isEqualTo(ClientState.FAILED_TRANSACTION);
+        }
+    }
+
+    @Test
     void aCommitPreparedUnderANameAndBoundLaterIsRecognisedToo() {
         try (ProxyHarness proxy = ProxyHarness.start("pool_mode: transaction")) {
             ScriptedClient client = proxy.login();
             ScriptedBackend first = proxy.backends().opened().get(0);
             client.send(parse("S_1", "COMMIT"), sync());
-            assertThat(first.received()).containsExactly("Parse", "Sync");
-            first.send(encode('1', new byte[0]), Wire.readyForQuery('I'));
+            // pgwarden describes each statement it prepares for a client, hidden, to know its shape later.
+            assertThat(first.received()).containsExactly("Parse", "Describe", "Sync");
+            first.send(encode('1', new byte[0]), encode('t', new byte[2]), encode('n', new byte[0]),
+                    Wire.readyForQuery('I'));
             assertThat(client.received()).containsExactly("ParseComplete", "ReadyForQuery(I)");
             loseWhileIdleInTransaction(proxy, client);
 
