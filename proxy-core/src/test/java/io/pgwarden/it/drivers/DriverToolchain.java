@@ -48,8 +48,16 @@ final class DriverToolchain {
     }
 
     List<String> command(Driver driver, String testCase) {
-        String runtime = driver.isNode() ? "node" : venv().resolve("bin").resolve("python").toString();
+        String runtime = driver.isNode() ? "node" : python().toString();
         return List.of(runtime, programs().resolve(driver.program).toString(), testCase);
+    }
+
+    /**
+     * The venv's interpreter, for a program outside the case contract; what it may import is what
+     * {@link #unavailable} does not name.
+     */
+    Path python() {
+        return venv().resolve("bin").resolve("python");
     }
 
     Path nodeModules() {
@@ -62,7 +70,7 @@ final class DriverToolchain {
 
     private void installPython() {
         List<Driver> python = List.of(Driver.PSYCOPG2, Driver.PSYCOPG3, Driver.ASYNCPG, Driver.PG8000);
-        Path pythonBin = venv().resolve("bin").resolve("python");
+        Path pythonBin = python();
         if (!Files.isExecutable(pythonBin)) {
             Result venv = run(List.of("python3", "-m", "venv", venv().toString()), 120);
             if (!venv.ok()) {

@@ -1,11 +1,10 @@
-package io.pgwarden.it;
+package io.pgwarden.it.drivers;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.pgwarden.it.TestPostgres;
+import io.pgwarden.it.TestProxy;
 import java.io.BufferedReader;
-import java.io.File;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,20 +12,17 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * Issue 13 item 11 with psycopg2, the driver of the application the project started from: a listener idle in
  * autocommit, polling with {@code conn.poll()} as psycopg2's documentation shows, gets notifications sent while
- * it sits between transactions in transaction mode. Skipped, with the reason printed, when the wheel cannot be
- * installed.
+ * it sits between transactions in transaction mode, from a client directly and from one through pgwarden.
+ * Skipped, with the reason printed, when psycopg2 cannot be installed ({@link DriverToolchain}).
  */
 class ListenNotifyPsycopg2Test {
 
-    private static final Path VENV = Path.of("target", "psycopg2-venv");
     private static final String LISTENER = """
             import select, sys, psycopg2
             conn = psycopg2.connect(host='127.0.0.1', port=int(sys.argv[1]), dbname='appdb', user='app',
@@ -52,7 +48,8 @@ class ListenNotifyPsycopg2Test {
 
     @Test
     void psycopg2ListenerReceivesNotificationsBetweenTransactions() throws Exception {
-        Path python = venvPython();
+        DriverCases.assumeInstalled(Driver.PSYCOPG2);
+        Path python = DriverToolchain.get().python();
         Path script = Files.writeString(Files.createTempFile("listen", ".py"), LISTENER);
         try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 2");
              Connection direct = DriverManager.getConnection(TestPostgres.shared().directUrl("appdb"), "app",
@@ -79,36 +76,5 @@ class ListenNotifyPsycopg2Test {
         } finally {
             Files.deleteIfExists(script);
         }
-    }
-
-    /** The venv's python with psycopg2 installed from the local wheelhouse, or the test is skipped. */
-    private static Path venvPython() throws IOException, InterruptedException {
-        Path python = VENV.resolve("bin").resolve("python");
-        if (!Files.isExecutable(python) || run(List.of(python.toString(), "-c", "import psycopg2")) != 0) {
-            int made = run(List.of("python3", "-m", "venv", VENV.toString()));
-            int installed = made != 0 ? made : run(List.of(python.toString(), "-m", "pip", "install", "-q",
-                    "--no-index", "--find-links", "/opt/pypi/files", "psycopg2-binary"));
-            if (installed != 0) {
-                System.out.println("ListenNotifyPsycopg2Test skipped: could not install psycopg2-binary from "
-                        + "/opt/pypi/files into " + VENV.toAbsolutePath());
-            }
-            assumeTrue(installed == 0, "psycopg2-binary could not be installed from /opt/pypi/files");
-        }
-        return python;
-    }
-
-    private static int run(List<String> command) throws IOException, InterruptedException {
-        Process p;
-        try {
-            p = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
-                    .redirectOutput(new File(System.getProperty("java.io.tmpdir"), "pgwarden-venv.log")).start();
-        } catch (IOException e) {
-            return -1;
-        }
-        if (!p.waitFor(180, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue();
     }
 }
