@@ -3,6 +3,7 @@ package io.pgwarden.it;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
@@ -18,13 +19,28 @@ final class RawClient implements AutoCloseable {
     private byte[] cancelKey;
 
     RawClient(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(10_000);
+        this(port, 0, 10_000, "trust-secret", "user", "trustuser", "database", "appdb");
+    }
+
+    /**
+     * Logs in with the {@code startup} parameters (name, value, ...), answering the request for a cleartext
+     * password with {@code password}.
+     *
+     * @param receiveBuffer the socket's receive buffer, or 0 for the system's
+     */
+    RawClient(int port, int receiveBuffer, int readTimeoutMillis, String password, String... startup)
+            throws IOException {
+        socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+        socket.setSoTimeout(readTimeoutMillis);
         in = new DataInputStream(socket.getInputStream());
         out = new DataOutputStream(socket.getOutputStream());
-        StartupPacket.send(out, 3 << 16, "user", "trustuser", "database", "appdb");
+        StartupPacket.send(out, 3 << 16, startup);
         expect('R');
-        message('p', cString("trust-secret"));
+        message('p', cString(password));
         char type;
         while ((type = (char) in.readByte()) != 'Z') {
             // AuthenticationOk, ParameterStatus, BackendKeyData
@@ -51,7 +67,7 @@ final class RawClient implements AutoCloseable {
         message('d', data);
     }
 
-    /** Reads messages until one of type {@code type}; returns its body. */
+    /** Reads messages until one of type {@code type}; returns its body. Another ErrorResponse fails. */
     byte[] expect(char type) throws IOException {
         while (true) {
             char t = (char) in.readByte();

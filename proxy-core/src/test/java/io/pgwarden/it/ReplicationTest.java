@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -218,7 +215,7 @@ class ReplicationTest {
     @Test
     void replicationOffIsAnOrdinaryConnection() throws Exception {
         String app = "pgw-repl-off";
-        try (RawReplicationClient raw = new RawReplicationClient(proxy.port(), app, 0, "off")) {
+        try (RawClient raw = rawReplication(app, 0, "off")) {
             raw.query("SELECT 1");
             raw.expect('Z');
             assertThat(walsenderPid(app)).isZero();
@@ -234,7 +231,7 @@ class ReplicationTest {
     @Test
     void aClientVanishingMidStreamTakesItsWalsenderWithIt() throws Exception {
         String app = "pgw-repl-raw";
-        try (RawReplicationClient raw = new RawReplicationClient(proxy.port(), app, 0)) {
+        try (RawClient raw = rawReplication(app, 0)) {
             raw.query("CREATE_REPLICATION_SLOT pgw_raw_slot TEMPORARY LOGICAL test_decoding");
             raw.expect('Z');
             raw.query("START_REPLICATION SLOT pgw_raw_slot LOGICAL 0/0");
@@ -243,7 +240,7 @@ class ReplicationTest {
                 s.execute("INSERT INTO repl_items (name) VALUES ('raw')");
             }
             // XLogData ('w' inside CopyData) with the change arrives.
-            assertThat(raw.copyDataUntil("'raw'")).contains("INSERT");
+            assertThat(copyDataUntil(raw, "'raw'")).contains("INSERT");
             assertThat(walsenderPid(app)).isPositive();
         }
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
@@ -259,13 +256,13 @@ class ReplicationTest {
     @Test
     void aWalsenderEndedByPostgresEndsItsClientWithPostgresError() throws Exception {
         String app = "pgw-repl-terminated";
-        try (RawReplicationClient raw = new RawReplicationClient(proxy.port(), app, 0)) {
+        try (RawClient raw = rawReplication(app, 0)) {
             raw.query("IDENTIFY_SYSTEM");
             raw.expect('Z');
             try (Connection c = TestPostgres.shared().superuser(); Statement s = c.createStatement()) {
                 s.execute("SELECT pg_terminate_backend(" + walsenderPid(app) + ")");
             }
-            assertThat(new String(raw.expect('E', true), StandardCharsets.UTF_8)).contains("C57P01");
+            assertThat(new String(raw.expect('E'), StandardCharsets.UTF_8)).contains("C57P01");
             assertThat(raw.atEnd()).as("pgwarden closes the client after PostgreSQL's FATAL").isTrue();
         }
         try (Connection admin = admin()) {
@@ -280,7 +277,7 @@ class ReplicationTest {
         try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS repl_bulk (id int, payload text)");
         }
-        try (RawReplicationClient raw = new RawReplicationClient(proxy.port(), app, 32 * 1024)) {
+        try (RawClient raw = rawReplication(app, 32 * 1024)) {
             raw.query("CREATE_REPLICATION_SLOT pgw_slow_slot TEMPORARY LOGICAL test_decoding");
             raw.expect('Z');
             raw.query("START_REPLICATION SLOT pgw_slow_slot LOGICAL 0/0");
@@ -297,7 +294,7 @@ class ReplicationTest {
             java.util.concurrent.atomic.AtomicLong previous = new java.util.concurrent.atomic.AtomicLong(-1);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
                 // The client still answers (wal_sender_timeout), while it reads nothing.
-                raw.standbyStatus();
+                standbyStatus(raw);
                 long sent = sentLsn(app);
                 return sent == previous.getAndSet(sent);
             });
@@ -306,7 +303,7 @@ class ReplicationTest {
             long behind = end - sentLsn(app);
             assertThat(behind).as("WAL not yet sent while the client reads nothing").isGreaterThan(10L << 20);
             // Reading again, the client gets all of it.
-            assertThat(raw.copyDataUntil("'slow-end'")).isNotEmpty();
+            assertThat(copyDataUntil(raw, "'slow-end'")).isNotEmpty();
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                     assertThat(sentLsn(app)).isGreaterThanOrEqualTo(end));
         }
@@ -383,34 +380,28 @@ class ReplicationTest {
 
     /** The pid of the walsender serving {@code applicationName}, or 0 when there is none. */
     private static int walsenderPid(String applicationName) throws SQLException {
-        try (Connection c = TestPostgres.shared().superuser();
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT pid FROM pg_stat_replication WHERE application_name = ?")) {
-            ps.setString(1, applicationName);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getInt(1) : 0;
-            }
-        }
+        String pid = replicationStat("pid::text", applicationName);
+        return pid == null ? 0 : Integer.parseInt(pid);
     }
 
     private static long flushLsn(String applicationName) throws SQLException {
-        try (Connection c = TestPostgres.shared().superuser();
-             PreparedStatement ps = c.prepareStatement(
-                     "SELECT flush_lsn::text FROM pg_stat_replication WHERE application_name = ?")) {
-            ps.setString(1, applicationName);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getString(1) != null ? LogSequenceNumber.valueOf(rs.getString(1)).asLong() : 0;
-            }
-        }
+        String lsn = replicationStat("flush_lsn::text", applicationName);
+        return lsn == null ? 0 : LogSequenceNumber.valueOf(lsn).asLong();
     }
 
     private static long sentLsn(String applicationName) throws SQLException {
+        String lsn = replicationStat("sent_lsn::text", applicationName);
+        return lsn == null ? 0 : LogSequenceNumber.valueOf(lsn).asLong();
+    }
+
+    /** {@code column} of pg_stat_replication for the walsender serving {@code applicationName}, or null. */
+    private static String replicationStat(String column, String applicationName) throws SQLException {
         try (Connection c = TestPostgres.shared().superuser();
              PreparedStatement ps = c.prepareStatement(
-                     "SELECT sent_lsn::text FROM pg_stat_replication WHERE application_name = ?")) {
+                     "SELECT " + column + " FROM pg_stat_replication WHERE application_name = ?")) {
             ps.setString(1, applicationName);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() && rs.getString(1) != null ? LogSequenceNumber.valueOf(rs.getString(1)).asLong() : 0;
+                return rs.next() ? rs.getString(1) : null;
             }
         }
     }
@@ -494,100 +485,42 @@ class ReplicationTest {
     }
 
     /** A walsender client speaking the protocol by hand, as the cleartext user repl_raw; closes with a reset. */
-    private static final class RawReplicationClient implements AutoCloseable {
+    private static RawClient rawReplication(String applicationName, int receiveBuffer) throws IOException {
+        return rawReplication(applicationName, receiveBuffer, "database");
+    }
 
-        private final Socket socket;
-        private final DataInputStream in;
-        private final DataOutputStream out;
+    /** @param receiveBuffer the socket's receive buffer, or 0 for the system's */
+    private static RawClient rawReplication(String applicationName, int receiveBuffer, String replication)
+            throws IOException {
+        return new RawClient(proxy.port(), receiveBuffer, 20_000, RAW_PASSWORD, "user", "repl_raw",
+                "database", "appdb", "replication", replication, "application_name", applicationName);
+    }
 
-        /** @param receiveBuffer the socket's receive buffer, or 0 for the system's */
-        RawReplicationClient(int port, String applicationName, int receiveBuffer) throws IOException {
-            this(port, applicationName, receiveBuffer, "database");
-        }
-
-        RawReplicationClient(int port, String applicationName, int receiveBuffer, String replication)
-                throws IOException {
-            socket = new Socket();
-            if (receiveBuffer > 0) {
-                socket.setReceiveBufferSize(receiveBuffer);
-            }
-            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
-            socket.setSoTimeout(20_000);
-            in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream()));
-            out = new DataOutputStream(socket.getOutputStream());
-            StartupPacket.send(out, 3 << 16, "user", "repl_raw", "database", "appdb", "replication", replication,
-                    "application_name", applicationName);
-            expect('R');
-            message('p', (RAW_PASSWORD + "\0").getBytes(StandardCharsets.UTF_8));
-            expect('Z');
-        }
-
-        void query(String sql) throws IOException {
-            message('Q', (sql + "\0").getBytes(StandardCharsets.UTF_8));
-        }
-
-        /** Reads messages until one of {@code type}; an ErrorResponse fails. */
-        byte[] expect(char type) throws IOException {
-            return expect(type, false);
-        }
-
-        byte[] expect(char type, boolean errorsToo) throws IOException {
-            while (true) {
-                char t = (char) in.readByte();
-                byte[] body = new byte[in.readInt() - 4];
-                in.readFully(body);
-                if (t == type) {
-                    return body;
+    /**
+     * Reads CopyData until an XLogData message contains {@code marker} (bounded by the socket timeout);
+     * returns the first changes seen (up to 64 KiB) and the marker's.
+     */
+    private static String copyDataUntil(RawClient raw, String marker) throws IOException {
+        StringBuilder kept = new StringBuilder();
+        while (true) {
+            byte[] body = raw.expect('d');
+            if (body.length > 25 && body[0] == 'w') {
+                // 'w', start, end, send time (8 bytes each), then the plugin's output.
+                String change = new String(body, 25, body.length - 25, StandardCharsets.UTF_8);
+                if (kept.length() < 64 * 1024) {
+                    kept.append(change).append('\n');
                 }
-                if (t == 'E' && !errorsToo) {
-                    throw new IOException("server error: " + new String(body, StandardCharsets.UTF_8));
+                if (change.contains(marker)) {
+                    return kept.append(change).toString();
                 }
             }
         }
+    }
 
-        /**
-         * Reads CopyData until an XLogData message contains {@code marker} (bounded by the socket timeout);
-         * returns the first changes seen (up to 64 KiB) and the marker's.
-         */
-        String copyDataUntil(String marker) throws IOException {
-            StringBuilder kept = new StringBuilder();
-            while (true) {
-                byte[] body = expect('d');
-                if (body.length > 25 && body[0] == 'w') {
-                    // 'w', start, end, send time (8 bytes each), then the plugin's output.
-                    String change = new String(body, 25, body.length - 25, StandardCharsets.UTF_8);
-                    if (kept.length() < 64 * 1024) {
-                        kept.append(change).append('\n');
-                    }
-                    if (change.contains(marker)) {
-                        return kept.append(change).toString();
-                    }
-                }
-            }
-        }
-
-        /** A standby status update saying nothing is confirmed yet: keeps the walsender from timing out. */
-        void standbyStatus() throws IOException {
-            ByteBuffer update = ByteBuffer.allocate(34);
-            update.put((byte) 'r').putLong(0).putLong(0).putLong(0).putLong(0).put((byte) 0);
-            message('d', update.array());
-        }
-
-        boolean atEnd() throws IOException {
-            return in.read() == -1;
-        }
-
-        private void message(char type, byte[] body) throws IOException {
-            out.writeByte(type);
-            out.writeInt(4 + body.length);
-            out.write(body);
-            out.flush();
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.setSoLinger(true, 0);
-            socket.close();
-        }
+    /** A standby status update saying nothing is confirmed yet: keeps the walsender from timing out. */
+    private static void standbyStatus(RawClient raw) throws IOException {
+        ByteBuffer update = ByteBuffer.allocate(34);
+        update.put((byte) 'r').putLong(0).putLong(0).putLong(0).putLong(0).put((byte) 0);
+        raw.copyData(update.array());
     }
 }
