@@ -1,7 +1,8 @@
 """pg8000 (pure-Python protocol implementation) cases; see drivercase.py for the contract."""
 import pg8000.dbapi
 
-from drivercase import ADMIN_DSN, DSN, TAG, err, message, parts, run, wait_until
+import drivercase
+from drivercase import ADMIN_DSN, DSN, TAG, attempt, parts, run
 
 TABLE = "drv_p8_" + TAG
 
@@ -35,15 +36,6 @@ def drop_table():
     a.close()
 
 
-def attempt(obs, key, fn):
-    try:
-        fn()
-        obs[key] = "ok"
-    except Exception as e:
-        obs[key] = err(e)
-        obs["_" + key] = message(e)
-
-
 def smoke(obs):
     setup_table()
     conn = connect()
@@ -66,9 +58,7 @@ def lost_transaction(obs, end):
     execute(conn, "INSERT INTO " + TABLE + " VALUES (1)")
     pid = one(conn, "SELECT pg_backend_pid()")
     a = connect(ADMIN_DSN, autocommit=True)
-    one(a, "SELECT pg_terminate_backend(%s)", (pid,))
-    wait_until(lambda: one(a, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)) == 0,
-               "backend to exit")
+    drivercase.terminate(one, a, pid)
     attempt(obs, end, getattr(conn, end))
 
     def next_transaction():

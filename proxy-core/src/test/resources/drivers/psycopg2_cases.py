@@ -8,7 +8,8 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.pool
 
-from drivercase import ADMIN_DSN, DSN, SERVER_IDLE_TIMEOUT, TAG, err, message, run, wait_until
+import drivercase
+from drivercase import ADMIN_DSN, DSN, TAG, attempt, err, message, run
 
 TABLE = "drv_p2_" + TAG
 
@@ -40,21 +41,9 @@ def drop_table():
 
 
 def terminate(pid):
-    """What a DBA or a failover does to the client's backend: it ends, and the client learns at its next call."""
     a = admin()
-    one(a, "SELECT pg_terminate_backend(%s)", (pid,))
-    wait_until(lambda: one(a, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)) == 0,
-               "backend %s to exit" % pid)
+    drivercase.terminate(one, a, pid)
     a.close()
-
-
-def attempt(obs, key, fn):
-    try:
-        fn()
-        obs[key] = "ok"
-    except Exception as e:
-        obs[key] = err(e)
-        obs["_" + key] = message(e)
 
 
 def smoke(obs):
@@ -135,46 +124,15 @@ def lost_commit_pool(obs):
 
 
 def terminated_statement(obs):
-    """Case 8: the next statement of a transaction whose backend was terminated raises AdminShutdown."""
-    conn = psycopg2.connect(DSN)
-    pid = one(conn, "SELECT pg_backend_pid()")
-    terminate(pid)
-    attempt(obs, "statement", lambda: one(conn, "SELECT 1"))
-    attempt(obs, "rollback", conn.rollback)
-    attempt(obs, "after", lambda: one(conn, "SELECT 1"))
+    drivercase.terminated_statement(obs, psycopg2.connect(DSN), one, admin)
 
 
 def terminated_during_query(obs):
-    """Case 8: a backend terminated while it runs the client's statement: AdminShutdown (57P01) directly."""
-    conn = psycopg2.connect(DSN)
-    pid = one(conn, "SELECT pg_backend_pid()")
-    a = admin()
-    killer = threading.Thread(target=lambda: kill_when_sleeping(a, pid))
-    killer.start()
-    attempt(obs, "statement", lambda: one(conn, "SELECT pg_sleep(30)"))
-    killer.join()
-    a.close()
-    attempt(obs, "rollback", conn.rollback)
-    attempt(obs, "after", lambda: one(conn, "SELECT 1"))
-
-
-def kill_when_sleeping(a, pid):
-    wait_until(lambda: one(a, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event = 'PgSleep'",
-                           (pid,)) == 1, "backend %s to sleep" % pid)
-    one(a, "SELECT pg_terminate_backend(%s)", (pid,))
+    drivercase.terminated_during_query(obs, psycopg2.connect(DSN), one, admin)
 
 
 def idle_timeout(obs):
-    """Case 8: idle in a transaction past the timeout; the next statement raises IdleInTransactionSessionTimeout."""
-    conn = psycopg2.connect(DSN)
-    if SERVER_IDLE_TIMEOUT:
-        conn.autocommit = True
-        one(conn, "SELECT set_config('idle_in_transaction_session_timeout', %s, false)", (SERVER_IDLE_TIMEOUT,))
-        conn.autocommit = False
-    one(conn, "SELECT 1")
-    # The idling is the behaviour under test: the timeout is 1s on either side.
-    time.sleep(2.5)
-    attempt(obs, "statement", lambda: one(conn, "SELECT 1"))
+    drivercase.idle_in_transaction_past_timeout(obs, psycopg2.connect(DSN), one)
 
 
 def settings_do_not_leak(obs):

@@ -1,10 +1,9 @@
 """psycopg 3 (libpq) cases; see drivercase.py for the contract."""
-import threading
-import time
 
 import psycopg
 
-from drivercase import ADMIN_DSN, DSN, SERVER_IDLE_TIMEOUT, TAG, err, message, run, wait_until
+import drivercase
+from drivercase import ADMIN_DSN, DSN, TAG, attempt, run
 
 TABLE = "drv_p3_" + TAG
 
@@ -30,18 +29,7 @@ def drop_table():
 
 def terminate(pid):
     with admin() as a:
-        one(a, "SELECT pg_terminate_backend(%s)", (pid,))
-        wait_until(lambda: one(a, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)) == 0,
-                   "backend %s to exit" % pid)
-
-
-def attempt(obs, key, fn):
-    try:
-        fn()
-        obs[key] = "ok"
-    except Exception as e:
-        obs[key] = err(e)
-        obs["_" + key] = message(e)
+        drivercase.terminate(one, a, pid)
 
 
 def smoke(obs):
@@ -110,29 +98,11 @@ def lost_commit_pipeline(obs):
 
 
 def terminated_statement(obs):
-    conn = psycopg.connect(DSN)
-    terminate(one(conn, "SELECT pg_backend_pid()"))
-    attempt(obs, "statement", lambda: one(conn, "SELECT 1"))
-    attempt(obs, "rollback", conn.rollback)
-    attempt(obs, "after", lambda: one(conn, "SELECT 1"))
+    drivercase.terminated_statement(obs, psycopg.connect(DSN), one, admin)
 
 
 def terminated_during_query(obs):
-    conn = psycopg.connect(DSN)
-    pid = one(conn, "SELECT pg_backend_pid()")
-    a = admin()
-
-    def kill():
-        wait_until(lambda: one(a, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event = 'PgSleep'",
-                               (pid,)) == 1, "backend to sleep")
-        one(a, "SELECT pg_terminate_backend(%s)", (pid,))
-    killer = threading.Thread(target=kill)
-    killer.start()
-    attempt(obs, "statement", lambda: one(conn, "SELECT pg_sleep(30)"))
-    killer.join()
-    a.close()
-    attempt(obs, "rollback", conn.rollback)
-    attempt(obs, "after", lambda: one(conn, "SELECT 1"))
+    drivercase.terminated_during_query(obs, psycopg.connect(DSN), one, admin)
 
 
 def stale_prepared(obs):
@@ -155,16 +125,7 @@ def stale_prepared(obs):
 
 
 def idle_timeout(obs):
-    """Case 8: idle in a transaction past the timeout; the next statement raises IdleInTransactionSessionTimeout."""
-    conn = psycopg.connect(DSN)
-    if SERVER_IDLE_TIMEOUT:
-        conn.autocommit = True
-        one(conn, "SELECT set_config('idle_in_transaction_session_timeout', %s, false)", (SERVER_IDLE_TIMEOUT,))
-        conn.autocommit = False
-    one(conn, "SELECT 1")
-    # The idling is the behaviour under test: the timeout is 1s on either side.
-    time.sleep(2.5)
-    attempt(obs, "statement", lambda: one(conn, "SELECT 1"))
+    drivercase.idle_in_transaction_past_timeout(obs, psycopg.connect(DSN), one)
 
 
 def settings_do_not_leak(obs):

@@ -48,6 +48,20 @@ final class DriverCases {
         assumeTrue(reason.isEmpty(), () -> driver + " is not installed, skipping: " + reason.orElse(""));
     }
 
+    /** The pool a case goes through pgwarden with, unless it needs another. */
+    static String poolFor(Target target) {
+        return target == Target.TRANSACTION ? TRANSACTION_POOL_OF_ONE : SESSION_POOL;
+    }
+
+    /** Asserts that {@code testCase} sees through pgwarden with {@code pool} what it sees directly; returns that. */
+    Map<String, Object> sameAsDirect(Driver driver, Target target, String testCase, String pool) {
+        assumeInstalled(driver);
+        Map<String, Object> direct = direct(driver, testCase, Map.of());
+        Map<String, Object> via = through(driver, testCase, target, pool, Map.of());
+        assertSameOutcome(driver, target, direct, via, Set.of(), Set.of());
+        return direct;
+    }
+
     /** What {@code testCase} sees against PostgreSQL directly (run once per driver and case). */
     Map<String, Object> direct(Driver driver, String testCase, Map<String, String> env) {
         return directOutcomes.computeIfAbsent(driver + "/" + testCase, k -> {

@@ -1,9 +1,8 @@
 package io.pgwarden.it.drivers;
 
-import static io.pgwarden.it.drivers.DriverCases.SESSION_POOL;
-import static io.pgwarden.it.drivers.DriverCases.TRANSACTION_POOL_OF_ONE;
 import static io.pgwarden.it.drivers.DriverCases.assertSameOutcome;
 import static io.pgwarden.it.drivers.DriverCases.assumeInstalled;
+import static io.pgwarden.it.drivers.DriverCases.poolFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
@@ -115,7 +114,7 @@ class LostConnectionDriversTest {
         Map<String, Object> direct = CASES.direct(driver, "idle_timeout", DriverCases.env("SERVER_IDLE_TIMEOUT", "1s"));
         String timeout = "\nclient:\n  idle_in_transaction_timeout: 1s";
         Map<String, Object> via = CASES.through(driver, "idle_timeout", target,
-                (target == Target.TRANSACTION ? TRANSACTION_POOL_OF_ONE : SESSION_POOL) + timeout, Map.of());
+                poolFor(target) + timeout, Map.of());
         if (driver == Driver.PSYCOPG2) {
             assertThat(direct.get("statement")).isEqualTo("ERR:OperationalError/OperationalError:");
             assertSameOutcome(driver, target, direct, via, Set.of(), Set.of("statement"));
@@ -148,7 +147,6 @@ class LostConnectionDriversTest {
     }
 
     private static Map<String, Object> through(Driver driver, String testCase, Target target) {
-        return CASES.through(driver, testCase, target,
-                target == Target.TRANSACTION ? TRANSACTION_POOL_OF_ONE : SESSION_POOL, Map.of());
+        return CASES.through(driver, testCase, target, poolFor(target), Map.of());
     }
 }

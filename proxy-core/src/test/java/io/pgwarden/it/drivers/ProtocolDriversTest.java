@@ -1,14 +1,12 @@
 package io.pgwarden.it.drivers;
 
 import static io.pgwarden.it.drivers.DriverCases.SESSION_POOL;
-import static io.pgwarden.it.drivers.DriverCases.TRANSACTION_POOL_OF_ONE;
-import static io.pgwarden.it.drivers.DriverCases.assertSameOutcome;
 import static io.pgwarden.it.drivers.DriverCases.assumeInstalled;
+import static io.pgwarden.it.drivers.DriverCases.poolFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -39,7 +37,7 @@ class ProtocolDriversTest {
     @ParameterizedTest(name = "{0} via {1}")
     @MethodSource("allDrivers")
     void smoke(Driver driver, Target target) {
-        Map<String, Object> direct = sameAsDirect(driver, target, "smoke", poolFor(target));
+        Map<String, Object> direct = CASES.sameAsDirect(driver, target, "smoke", poolFor(target));
         assertThat(direct).containsEntry("count_after_recovery", 2);
     }
 
@@ -50,7 +48,7 @@ class ProtocolDriversTest {
     @ParameterizedTest(name = "{0} via {1}")
     @MethodSource("psycopg2")
     void aCancelNeverHitsTheNextQuery(Driver driver, Target target) {
-        Map<String, Object> direct = sameAsDirect(driver, target, "cancel", poolFor(target));
+        Map<String, Object> direct = CASES.sameAsDirect(driver, target, "cancel", poolFor(target));
         assertThat(direct).containsEntry("next_query_cancelled", 0);
     }
 
@@ -58,7 +56,7 @@ class ProtocolDriversTest {
     @ParameterizedTest(name = "{0} via {1}")
     @MethodSource("nodePg")
     void aQuickDisconnectLeavesNoError(Driver driver, Target target) {
-        Map<String, Object> direct = sameAsDirect(driver, target, "quick_disconnect", poolFor(target));
+        Map<String, Object> direct = CASES.sameAsDirect(driver, target, "quick_disconnect", poolFor(target));
         assertThat(direct).containsEntry("error_events", List.of());
     }
 
@@ -70,7 +68,7 @@ class ProtocolDriversTest {
     @MethodSource("listeningDrivers")
     void aListenerReceivesNotificationsBetweenTransactions(Driver driver, Target target) {
         String pool = target == Target.TRANSACTION ? "pool_mode: transaction\nmax_size: 2\nquery_wait_timeout: 5s" : SESSION_POOL;
-        Map<String, Object> direct = sameAsDirect(driver, target, "listen", pool);
+        Map<String, Object> direct = CASES.sameAsDirect(driver, target, "listen", pool);
         assertThat(direct).containsEntry("received", List.of("one", "two"));
     }
 
@@ -83,19 +81,7 @@ class ProtocolDriversTest {
     void replicationConnectionsPassThrough(Driver driver, Target target) throws Exception {
         assumeInstalled(driver);
         ReplicationAccess.allow();
-        Map<String, Object> direct = sameAsDirect(driver, target, "replication", poolFor(target));
+        Map<String, Object> direct = CASES.sameAsDirect(driver, target, "replication", poolFor(target));
         assertThat(direct).containsEntry("streamed_wal", true);
-    }
-
-    private static String poolFor(Target target) {
-        return target == Target.TRANSACTION ? TRANSACTION_POOL_OF_ONE : SESSION_POOL;
-    }
-
-    private static Map<String, Object> sameAsDirect(Driver driver, Target target, String testCase, String pool) {
-        assumeInstalled(driver);
-        Map<String, Object> direct = CASES.direct(driver, testCase, Map.of());
-        Map<String, Object> via = CASES.through(driver, testCase, target, pool, Map.of());
-        assertSameOutcome(driver, target, direct, via, Set.of(), Set.of());
-        return direct;
     }
 }

@@ -1,13 +1,9 @@
 package io.pgwarden.it.drivers;
 
 import static io.pgwarden.it.drivers.DriverCases.SESSION_POOL;
-import static io.pgwarden.it.drivers.DriverCases.TRANSACTION_POOL_OF_ONE;
-import static io.pgwarden.it.drivers.DriverCases.assertSameOutcome;
-import static io.pgwarden.it.drivers.DriverCases.assumeInstalled;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -59,7 +55,7 @@ class SessionStateDriversTest {
     @MethodSource("allDrivers")
     void aPgTempTableIsNotSeenByAnotherClient(Driver driver, Target target) {
         // Two backends: once the client that created the table holds its backend, the other needs a second one.
-        Map<String, Object> direct = sameAsDirect(driver, target, "temp_table",
+        Map<String, Object> direct = CASES.sameAsDirect(driver, target, "temp_table",
                 target == Target.TRANSACTION ? "pool_mode: transaction\nmax_size: 2\nquery_wait_timeout: 5s"
                         : SESSION_POOL);
         assertThat(direct).containsEntry("b_sees", false).containsEntry("a_sees", true);
@@ -77,15 +73,6 @@ class SessionStateDriversTest {
     }
 
     private static Map<String, Object> sameAsDirect(Driver driver, Target target, String testCase) {
-        return sameAsDirect(driver, target, testCase, target == Target.TRANSACTION ? TRANSACTION_POOL_OF_ONE
-                : SESSION_POOL);
-    }
-
-    private static Map<String, Object> sameAsDirect(Driver driver, Target target, String testCase, String pool) {
-        assumeInstalled(driver);
-        Map<String, Object> direct = CASES.direct(driver, testCase, Map.of());
-        Map<String, Object> via = CASES.through(driver, testCase, target, pool, Map.of());
-        assertSameOutcome(driver, target, direct, via, Set.of(), Set.of());
-        return direct;
+        return CASES.sameAsDirect(driver, target, testCase, DriverCases.poolFor(target));
     }
 }
