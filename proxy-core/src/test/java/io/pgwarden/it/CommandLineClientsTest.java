@@ -109,7 +109,9 @@ class CommandLineClientsTest {
         } catch (IOException | InterruptedException e) {
             // fall through to the skip below
         }
-        assumeTrue(false, name + " is not installed (PostgreSQL client binaries absent): skipping");
+        String reason = name + " is not installed (PostgreSQL client binaries absent): skipping";
+        System.out.println("SKIPPED: " + reason);
+        assumeTrue(false, reason);
         return null;
     }
 }

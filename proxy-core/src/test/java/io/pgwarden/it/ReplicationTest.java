@@ -3,7 +3,6 @@ package io.pgwarden.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -311,7 +310,7 @@ class ReplicationTest {
 
     @Test
     void pgRecvlogicalStreamsThroughPgwarden() throws Exception {
-        Path bin = clientBinary("pg_recvlogical");
+        Path bin = CommandLineClientsTest.clientBinary("pg_recvlogical");
         List<String> connection = List.of("-h", "127.0.0.1", "-p", String.valueOf(proxy.port()), "-U", "repl",
                 "-d", "appdb", "--slot", "pgw_recv_slot");
         Result create = run(concat(List.of(bin.toString(), "--create-slot", "-P", "test_decoding"), connection));
@@ -454,25 +453,6 @@ class ReplicationTest {
         } finally {
             process.destroyForcibly();
         }
-    }
-
-    private static Path clientBinary(String name) throws IOException, InterruptedException {
-        Process pgConfig;
-        try {
-            pgConfig = new ProcessBuilder("pg_config", "--bindir").redirectErrorStream(true).start();
-        } catch (IOException e) {
-            System.out.println("SKIPPED: pg_config not found, so no " + name + ": " + e.getMessage());
-            assumeTrue(false, "pg_config not found");
-            throw e;
-        }
-        String dir = new String(pgConfig.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        pgConfig.waitFor(10, TimeUnit.SECONDS);
-        Path binary = Path.of(dir, name);
-        if (!Files.isExecutable(binary)) {
-            System.out.println("SKIPPED: " + name + " is not installed in " + dir);
-        }
-        assumeTrue(Files.isExecutable(binary), name + " is not installed in " + dir);
-        return binary;
     }
 
     @SafeVarargs
