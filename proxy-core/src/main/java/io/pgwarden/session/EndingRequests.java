@@ -66,6 +66,13 @@ final class EndingRequests {
 
     private void remember(ByteBuf parse) {
         TransactionEnd end = TransactionEnd.ofMessage(parse, Tags.Frontend.PARSE);
+        if (end == TransactionEnd.ROLLBACK) {
+            // pg8000 parses and describes its ROLLBACK in a batch of its own before it binds it: lost there, the
+            // client meant to end the transaction all the same, and a ROLLBACK is safe to have asked for twice.
+            // A COMMIT only parsed is not taken as ending: the client may yet bind it, and must not be told its
+            // transaction was over before it asked for that.
+            sent(end);
+        }
         if (ExtendedQueryMessages.firstNameIsEmpty(parse)) {
             unnamed = end;
         } else if (end != TransactionEnd.NONE) {

@@ -237,6 +237,27 @@ class LostTransactionEndTest {
     }
 
     @Test
+    void aBackendLostWhileARollbackIsBeingParsedLeavesTheClientIdle() {
+        // pg8000 parses and describes its ROLLBACK (Parse, Describe, Sync) before it binds and executes it.
+        try (ProxyHarness proxy = ProxyHarness.start("pool_mode: transaction")) {
+            ScriptedClient client = proxy.login();
+            ScriptedBackend first = begin(proxy, client);
+            client.send(parse("", "ROLLBACK"), describeStatement(), sync());
+            assertThat(first.received()).containsExactly("Parse", "Describe", "Sync");
+
+            first.terminate("57P01", "terminating connection due to administrator command");
+            assertThat(client.received()).containsExactly(
+                    "ErrorResponse(ERROR 57P01: terminating connection due to administrator command)",
+                    "ReadyForQuery(I)");
+            assertThat(client.state()).isEqualTo(ClientState.IDLE);
+
+            client.send(Wire.query("SELECT 1"));
+            assertThat(proxy.backends().accept().received()).as("no failed transaction recreated")
+                    .containsExactly("Query(SELECT 1)");
+        }
+    }
+
+    @Test
     void inSessionModeACommitThatFindsItsTransactionLostLeavesTheClientIdleToo() {
         try (ProxyHarness proxy = ProxyHarness.start("pool_mode: session")) {
             ScriptedClient client = proxy.login();
@@ -315,6 +336,10 @@ class LostTransactionEndTest {
         cString(body, statement);
         body.writeBytes(new byte[6]);
         return encode('B', body.toByteArray());
+    }
+
+    private static byte[] describeStatement() {
+        return encode('D', new byte[] {'S', 0});
     }
 
     private static byte[] describePortal() {
