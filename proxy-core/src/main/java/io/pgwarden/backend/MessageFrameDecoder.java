@@ -3,6 +3,7 @@ package io.pgwarden.backend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.pgwarden.net.Cumulation;
 import io.pgwarden.protocol.Frames;
 import java.util.List;
 
@@ -19,6 +20,7 @@ public final class MessageFrameDecoder extends ByteToMessageDecoder {
 
     public MessageFrameDecoder(int maxMessageLength) {
         this.maxMessageLength = maxMessageLength;
+        setCumulator(Cumulation.COMPACTING);
     }
 
     @Override

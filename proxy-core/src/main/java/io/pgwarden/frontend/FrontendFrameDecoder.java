@@ -3,6 +3,7 @@ package io.pgwarden.frontend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.pgwarden.net.Cumulation;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.StartupRequest;
@@ -42,6 +43,10 @@ public final class FrontendFrameDecoder extends ByteToMessageDecoder {
 
     private Phase phase = Phase.STARTUP;
     private int maxMessageLength = MAX_MESSAGE_BEFORE_LOGIN;
+
+    public FrontendFrameDecoder() {
+        setCumulator(Cumulation.COMPACTING);
+    }
 
     /** Raises the size limit once the client has proved who it is. */
     public void setMaxMessageLength(int maxMessageLength) {

@@ -2,10 +2,9 @@ package io.pgwarden.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
 
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetric;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,8 +13,16 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,6 +36,8 @@ class CopyAndLargeResultsTest {
     private static final long COPY_BYTES = 200L * 1024 * 1024;
     /** The proxy relays through Netty's buffers only; this is the most they may hold at once during the copies. */
     private static final long PROXY_BUFFER_LIMIT = 32L * 1024 * 1024;
+    /** 10-15 s alone, a few times that on a loaded machine: far beyond it, the relay has stalled. */
+    private static final Duration COPY_DEADLINE = Duration.ofMinutes(4);
 
     @Test
     void twoHundredMegabytesCopyInAndOutWithTheProxysBuffersBounded() throws Exception {
@@ -39,14 +48,24 @@ class CopyAndLargeResultsTest {
                 s.execute("CREATE UNLOGGED TABLE copy_big (id bigint, payload text)");
             }
             CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+            GeneratedRows rows = new GeneratedRows(COPY_BYTES);
+            CountingStream counted = new CountingStream();
+            long[] rowsInOut = new long[2];
             BufferWatcher watcher = new BufferWatcher();
             watcher.start();
-            long rowsIn = copy.copyIn("COPY copy_big FROM STDIN", new GeneratedRows(COPY_BYTES));
-            CountingStream counted = new CountingStream();
-            long rowsOut = copy.copyOut("COPY copy_big TO STDOUT", counted);
-            watcher.stop();
+            try {
+                // A stalled relay blocks the driver in a socket write no interrupt ends; abort() closes that socket.
+                withinOrAbort(c, COPY_DEADLINE, () -> {
+                    rowsInOut[0] = copy.copyIn("COPY copy_big FROM STDIN", rows);
+                    rowsInOut[1] = copy.copyOut("COPY copy_big TO STDOUT", counted);
+                }, () -> String.format("COPY of %d MB in and out did not finish within %s: the client had handed"
+                        + " %d MB to the driver and read %d MB back (a stalled relay, or a machine many times slower than usual)",
+                        COPY_BYTES >> 20, COPY_DEADLINE, rows.produced() >> 20, counted.bytes.get() >> 20));
+            } finally {
+                watcher.stop();
+            }
 
-            assertThat(rowsOut).isEqualTo(rowsIn);
+            assertThat(rowsInOut[1]).isEqualTo(rowsInOut[0]);
             assertThat(counted.bytes.get()).isGreaterThanOrEqualTo(COPY_BYTES);
             System.out.printf("COPY %d MB in and out: peak %.1f MB in the proxy's buffers%n", COPY_BYTES >> 20,
                     watcher.peak.get() / 1048576.0);
@@ -56,6 +75,34 @@ class CopyAndLargeResultsTest {
                 s.execute("DROP TABLE copy_big");
             }
         }
+    }
+
+    /** Runs {@code work}; past the deadline, aborts the connection (so the work ends) and fails with the message. */
+    private static void withinOrAbort(Connection c, Duration deadline, Work work, Supplier<String> message)
+            throws Exception {
+        ExecutorService runner = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> done = runner.submit(() -> {
+                work.run();
+                return null;
+            });
+            try {
+                done.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException stalled) {
+                String why = message.get();
+                c.abort(Runnable::run);
+                fail(why);
+            } catch (ExecutionException failed) {
+                throw failed.getCause() instanceof Exception e ? e : failed;
+            }
+        } finally {
+            runner.shutdownNow();
+        }
+    }
+
+    @FunctionalInterface
+    private interface Work {
+        void run() throws Exception;
     }
 
     @Test
@@ -160,17 +207,26 @@ class CopyAndLargeResultsTest {
         }
     }
 
-    /** Rows generated on the fly, so the test itself holds no 200 MB either. */
+    /**
+     * Rows generated on the fly, so the test itself holds no 200 MB either. Each read fills the driver's whole
+     * buffer, as a file would: one row per read made a CopyData message of every ~100-byte row (two million of
+     * them), which under paranoid leak detection took the proxy's loop a minute of CPU, and many minutes on a
+     * loaded machine.
+     */
     private static final class GeneratedRows extends InputStream {
         private static final byte[] PAYLOAD = "x".repeat(90).getBytes(StandardCharsets.US_ASCII);
         private final long limit;
-        private long produced;
+        private volatile long produced;
         private long id;
         private byte[] row = new byte[0];
         private int position;
 
         GeneratedRows(long limit) {
             this.limit = limit;
+        }
+
+        long produced() {
+            return produced;
         }
 
         @Override
@@ -181,22 +237,30 @@ class CopyAndLargeResultsTest {
 
         @Override
         public int read(byte[] buffer, int offset, int length) {
-            if (position == row.length) {
-                if (produced >= limit) {
-                    return -1;
+            int filled = 0;
+            while (filled < length) {
+                if (position == row.length) {
+                    if (produced >= limit) {
+                        break;
+                    }
+                    nextRow();
                 }
-                byte[] prefix = (++id + "\t").getBytes(StandardCharsets.US_ASCII);
-                row = new byte[prefix.length + PAYLOAD.length + 1];
-                System.arraycopy(prefix, 0, row, 0, prefix.length);
-                System.arraycopy(PAYLOAD, 0, row, prefix.length, PAYLOAD.length);
-                row[row.length - 1] = '\n';
-                position = 0;
+                int n = Math.min(length - filled, row.length - position);
+                System.arraycopy(row, position, buffer, offset + filled, n);
+                position += n;
+                filled += n;
+                produced += n;
             }
-            int n = Math.min(length, row.length - position);
-            System.arraycopy(row, position, buffer, offset, n);
-            position += n;
-            produced += n;
-            return n;
+            return filled == 0 && length > 0 ? -1 : filled;
+        }
+
+        private void nextRow() {
+            byte[] prefix = (++id + "\t").getBytes(StandardCharsets.US_ASCII);
+            row = new byte[prefix.length + PAYLOAD.length + 1];
+            System.arraycopy(prefix, 0, row, 0, prefix.length);
+            System.arraycopy(PAYLOAD, 0, row, prefix.length, PAYLOAD.length);
+            row[row.length - 1] = '\n';
+            position = 0;
         }
     }
 
@@ -214,27 +278,27 @@ class CopyAndLargeResultsTest {
         }
     }
 
-    /** Samples how much memory Netty's allocator (the proxy's only buffers) has handed out. */
+    /**
+     * Samples, every millisecond, the memory the proxy's allocator (pooled, see {@code Transport}) has pinned
+     * under live buffers. A timer, not a spin: a spinning sampler took a core's share from the proxy's loop.
+     */
     private static final class BufferWatcher {
         final AtomicLong peak = new AtomicLong();
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private Thread thread;
+        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "buffer-watcher");
+            t.setDaemon(true);
+            return t;
+        });
 
         void start() {
-            ByteBufAllocatorMetric metric = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();
-            thread = new Thread(() -> {
-                while (running.get()) {
-                    peak.accumulateAndGet(metric.usedDirectMemory() + metric.usedHeapMemory(), Math::max);
-                    Thread.onSpinWait();
-                }
-            });
-            thread.setDaemon(true);
-            thread.start();
+            PooledByteBufAllocator pooled = PooledByteBufAllocator.DEFAULT;
+            timer.scheduleAtFixedRate(() -> peak.accumulateAndGet(
+                    pooled.pinnedDirectMemory() + pooled.pinnedHeapMemory(), Math::max), 0, 1, TimeUnit.MILLISECONDS);
         }
 
         void stop() throws InterruptedException {
-            running.set(false);
-            thread.join();
+            timer.shutdownNow();
+            timer.awaitTermination(10, TimeUnit.SECONDS);
         }
     }
 
