@@ -7,6 +7,7 @@ import io.netty.handler.codec.DecoderException;
 import io.pgwarden.admin.AdminConnection;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
+import io.pgwarden.protocol.FrontendMessageCheck;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.Tags;
 import io.pgwarden.replication.ReplicationRelay;
@@ -76,6 +77,8 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
                 admin = login.admin();
                 login = null;
             }
+        } else if (refused(message)) {
+            return;
         } else if (replication != null) {
             replication.onClientMessage(message);
         } else if (admin != null && session.state() != ClientState.CLOSED) {
@@ -88,6 +91,25 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         } else {
             session.onClientMessage(message);
         }
+    }
+
+    /**
+     * After authentication, a message of a type PostgreSQL does not take, or a Parse, Bind, Describe or Close it
+     * could not read, ends this client here: forwarded, it would end a backend other clients share, and nothing
+     * behind this point reads such a message safely. What the client sent before it is still answered.
+     */
+    private boolean refused(ByteBuf message) {
+        if (session.state() == ClientState.CLOSED || session.isRefused()) {
+            message.release();
+            return true;
+        }
+        ErrorResponse problem = session.state() == ClientState.STARTUP ? null : FrontendMessageCheck.problem(message);
+        if (problem == null) {
+            return false;
+        }
+        message.release();
+        session.refuse(problem);
+        return true;
     }
 
     @Override

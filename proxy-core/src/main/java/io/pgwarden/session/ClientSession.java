@@ -49,6 +49,7 @@ public final class ClientSession {
     /** While logging in only. */
     SessionLogin login;
     final StatementNotes notes = new StatementNotes();
+    private final Refusal refusal = new Refusal(this);
     private final Watchlist watchlist;
     /** In {@link #watchlist}, which the janitor visits every round. */
     boolean watched;
@@ -111,6 +112,7 @@ public final class ClientSession {
         if (next.isWaiting()) {
             times.waitBegins(now);
         }
+        refusal.onTransition(next);
     }
 
     // ---- login (driven by frontend.Login) ---------------------------------------------------------
@@ -209,6 +211,16 @@ public final class ClientSession {
         if (writable && mode != null) {
             mode.onClientWritable();
         }
+    }
+
+    /** A message the client may not send: FATAL once what it sent before has been answered (see {@link Refusal}). */
+    public void refuse(ErrorResponse error) {
+        refusal.refuse(error);
+    }
+
+    /** True once a message was refused: whatever the client sends after it is dropped unread. */
+    public boolean isRefused() {
+        return refusal.isPending();
     }
 
     public void onProtocolViolation(ErrorResponse error) {

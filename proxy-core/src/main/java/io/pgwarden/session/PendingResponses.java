@@ -190,6 +190,11 @@ final class PendingResponses {
         return queue.isEmpty() && !extendedBatchOpen;
     }
 
+    /** An extended batch was begun and no Sync has ended it yet. */
+    boolean extendedBatchOpen() {
+        return extendedBatchOpen;
+    }
+
     void clear() {
         if (queue != NOTHING) {
             queue.clear();
