@@ -2,6 +2,7 @@ package io.pgwarden.metrics;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -35,14 +36,13 @@ import java.util.function.Supplier;
 public final class HttpEndpoints implements AutoCloseable {
 
     private final EventLoopGroup group;
-    private final Channel listener;
+    private volatile Channel listener;
     // Touched only on the group's single thread: the child initializer and close listeners run there.
     private final Set<Channel> connections = new LinkedHashSet<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private HttpEndpoints(EventLoopGroup group, Channel listener) {
+    private HttpEndpoints(EventLoopGroup group) {
         this.group = group;
-        this.listener = listener;
     }
 
     /** Starts with the default limits and no token on /metrics. */
@@ -68,7 +68,8 @@ public final class HttpEndpoints implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pgwarden-http", true),
                 NioIoHandler.newFactory());
         MonitoringHandler handler = new MonitoringHandler(new MonitoringRoutes(metrics, pools, metricsToken));
-        HttpEndpoints[] self = new HttpEndpoints[1];
+        // Exists before the bind, so a connection accepted the moment the port opens finds it.
+        HttpEndpoints self = new HttpEndpoints(group);
         ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -79,17 +80,23 @@ public final class HttpEndpoints implements AutoCloseable {
                                         .setMaxHeaderSize(limits.maxRequestBytes())),
                                 new HttpObjectAggregator(limits.maxRequestBytes()),
                                 handler);
-                        self[0].admit(ch, limits.maxConnections());
+                        self.admit(ch, limits.maxConnections());
                     }
                 });
+        ChannelFuture bound;
         try {
-            Channel listener = bootstrap.bind(host, port).syncUninterruptibly().channel();
-            self[0] = new HttpEndpoints(group, listener);
-            return self[0];
+            bound = bootstrap.bind(host, port).awaitUninterruptibly();
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            throw new IOException("cannot serve HTTP on " + host + ":" + port + ": " + e.getMessage(), e);
+            throw e;
         }
+        if (!bound.isSuccess()) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw new IOException("cannot serve HTTP on " + host + ":" + port + ": " + bound.cause().getMessage(),
+                    bound.cause());
+        }
+        self.listener = bound.channel();
+        return self;
     }
 
     /**

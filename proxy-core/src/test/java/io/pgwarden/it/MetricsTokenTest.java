@@ -31,7 +31,9 @@ class MetricsTokenTest {
 
     @Test
     void metricsWantTheConfiguredTokenAndTheEndpointBindsLoopback() throws Exception {
+        int httpPort;
         try (TestProxy proxy = TestProxy.fromYaml(() -> YAML, TestPostgres.shared().port())) {
+            httpPort = proxy.application().httpAddress().getPort();
             assertThat(proxy.application().httpAddress().getAddress().isLoopbackAddress()).isTrue();
 
             assertThat(get(proxy, "/metrics", null).statusCode()).isEqualTo(401);
@@ -40,6 +42,10 @@ class MetricsTokenTest {
             assertThat(scrape.statusCode()).isEqualTo(200);
             assertThat(scrape.body()).contains("pgwarden_config_reloads_total");
             assertThat(get(proxy, "/health", null).statusCode()).isEqualTo(200);
+        }
+        // Closing the proxy stops the HTTP server and frees its port.
+        try (java.net.ServerSocket again = new java.net.ServerSocket()) {
+            again.bind(new java.net.InetSocketAddress("127.0.0.1", httpPort));
         }
     }
 

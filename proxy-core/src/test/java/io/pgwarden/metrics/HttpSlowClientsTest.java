@@ -129,6 +129,25 @@ class HttpSlowClientsTest {
         assertThat(get("/health").statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void anOversizedBodyIsRefused() throws Exception {
+        endpoints = HttpEndpoints.start("127.0.0.1", 0, metrics(), List::of);
+        try (Socket s = new Socket("127.0.0.1", endpoints.address().getPort())) {
+            s.setSoTimeout(5000);
+            String big = "POST /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 100000\r\n\r\n";
+            s.getOutputStream().write(big.getBytes(StandardCharsets.US_ASCII));
+            assertThat(readUntilClosed(s)).startsWith("HTTP/1.1 413");
+        }
+    }
+
+    @Test
+    void aTakenPortIsAnIOException() throws Exception {
+        endpoints = HttpEndpoints.start("127.0.0.1", 0, metrics(), List::of);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HttpEndpoints.start("127.0.0.1",
+                        endpoints.address().getPort(), metrics(), List::of))
+                .isInstanceOf(IOException.class).hasMessageContaining("cannot serve HTTP on 127.0.0.1:");
+    }
+
     private void openSlowConnections(int n) throws IOException {
         for (int i = 0; i < n; i++) {
             Socket s = new Socket("127.0.0.1", endpoints.address().getPort());
