@@ -26,7 +26,7 @@ final class ConfigBinder {
             Stream.concat(Stream.of("host", "port", "dbname"), POOL_KEYS.stream()).toList();
     private static final List<String> USER_KEYS = List.of("password", "auth");
     private static final List<String> ADMIN_KEYS = List.of("database", "users", "http");
-    private static final List<String> HTTP_KEYS = List.of("host", "port");
+    private static final List<String> HTTP_KEYS = List.of("host", "port", "metrics_token");
 
     private static final Map<String, PoolMode> POOL_MODES = spellings(PoolMode.values(), mode -> mode.name().toLowerCase());
     private static final Map<String, AuthMethod> AUTH_METHODS = spellings(AuthMethod.values(), AuthMethod::yamlName);
@@ -209,7 +209,8 @@ final class ConfigBinder {
             HttpConfig httpDefaults = HttpConfig.defaults();
             http = new HttpConfig(
                     read(path, httpMap, "host", httpDefaults.host(), reader::nonEmptyString),
-                    read(path, httpMap, "port", httpDefaults.port(), (p, v) -> reader.integer(p, v, 0, 65535)));
+                    read(path, httpMap, "port", httpDefaults.port(), (p, v) -> reader.integer(p, v, 0, 65535)),
+                    read(path, httpMap, "metrics_token", httpDefaults.metricsToken(), reader::secret));
         }
         return new AdminConfig(database, users, http);
     }
