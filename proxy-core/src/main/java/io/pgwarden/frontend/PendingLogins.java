@@ -71,6 +71,12 @@ public final class PendingLogins {
         }
     }
 
+    /** With the limits of {@code listen:} in the configuration in force. */
+    public static PendingLogins configuredBy(FrontendContext context) {
+        return new PendingLogins(() -> context.proxy().config().listen().maxPendingLogins(),
+                () -> context.proxy().config().listen().maxPendingLoginsPerAddress());
+    }
+
     /** Connections now counted, for tests and metrics. */
     public int count() {
         return total.get();

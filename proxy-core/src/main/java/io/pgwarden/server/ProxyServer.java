@@ -30,8 +30,7 @@ public final class ProxyServer {
         this.loops = loops;
         this.context = context;
         this.waterMark = waterMark;
-        this.pending = new PendingLogins(() -> context.proxy().config().listen().maxPendingLogins(),
-                () -> context.proxy().config().listen().maxPendingLoginsPerAddress());
+        this.pending = PendingLogins.configuredBy(context);
     }
 
     public InetSocketAddress bind(String host, int port) throws InterruptedException {
