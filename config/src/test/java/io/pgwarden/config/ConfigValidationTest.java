@@ -63,7 +63,8 @@ class ConfigValidationTest {
                 .containsExactly("logging: unknown key; expected one of listen, defaults, databases, users,"
                         + " admin");
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {bind_address: x}\n"))
-                .containsExactly("listen.bind_address: unknown key; expected one of host, port, max_client_connections, worker_threads");
+                .containsExactly("listen.bind_address: unknown key; expected one of host, port, max_client_connections, worker_threads,"
+                        + " max_pending_logins, max_pending_logins_per_address");
     }
 
     @Test

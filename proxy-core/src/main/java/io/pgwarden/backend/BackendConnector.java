@@ -111,7 +111,8 @@ public final class BackendConnector implements BackendOpener {
             BackendConnection backend = new BackendConnection(id, connect.channel(), address);
             handler.attach(backend);
             BackendLogin login = new BackendLogin(target.user(), target.password(), target.database(),
-                    target.startupParameters(), result);
+                    target.startupParameters(), target.server().allowCleartextPassword(),
+                    target.server().allowMd5Password(), result);
             backend.toAuthenticating(login);
             ScheduledFuture<?> deadline = loop.schedule(() -> {
                 if (result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001",

@@ -9,6 +9,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.pgwarden.frontend.ClientHandler;
 import io.pgwarden.frontend.FrontendFrameDecoder;
 import io.pgwarden.frontend.FrontendContext;
+import io.pgwarden.frontend.PendingLogins;
 import io.pgwarden.net.Transport;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,6 +22,7 @@ public final class ProxyServer {
     private final FrontendContext context;
     private final WriteBufferWaterMark waterMark;
     private final AtomicLong clientIds = new AtomicLong();
+    private final PendingLogins pending;
     private Channel serverChannel;
 
     public ProxyServer(Transport transport, EventLoopGroup loops, FrontendContext context, WriteBufferWaterMark waterMark) {
@@ -28,6 +30,7 @@ public final class ProxyServer {
         this.loops = loops;
         this.context = context;
         this.waterMark = waterMark;
+        this.pending = PendingLogins.configuredBy(context);
     }
 
     public InetSocketAddress bind(String host, int port) throws InterruptedException {
@@ -46,7 +49,7 @@ public final class ProxyServer {
                     protected void initChannel(Channel ch) {
                         FrontendFrameDecoder frames = new FrontendFrameDecoder();
                         ch.pipeline().addLast("frames", frames);
-                        ch.pipeline().addLast("client", new ClientHandler(context, clientIds, frames));
+                        ch.pipeline().addLast("client", new ClientHandler(context, clientIds, frames, pending));
                     }
                 });
         serverChannel = bootstrap.bind(host, port).sync().channel();
