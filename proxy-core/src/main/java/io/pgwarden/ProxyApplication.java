@@ -13,6 +13,7 @@ import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.frontend.Credentials;
 import io.pgwarden.frontend.FrontendContext;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.metrics.HttpEndpoints;
 import io.pgwarden.metrics.PoolView;
 import io.pgwarden.metrics.ProxyMetrics;
@@ -156,7 +157,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         } catch (ConfigException e) {
             context.metrics().configReload(false);
             log.warn("event=config_reload result=rejected problems={}", e.problems().size());
-            e.problems().forEach(p -> log.warn("event=config_problem detail=\"{}\"", p));
+            e.problems().forEach(p -> log.warn("event=config_problem detail={}", LogValues.quote(p)));
             return e.problems();
         }
         if (!next.listen().equals(context.config().listen())) {

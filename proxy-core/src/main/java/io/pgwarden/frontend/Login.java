@@ -8,6 +8,7 @@ import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.config.UserConfig;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.net.SocketOptions;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.CancelRequest;
@@ -143,8 +144,8 @@ final class Login {
                 channel.flush();
             }
         } catch (AuthenticationException | RuntimeException e) {
-            log.info("event=auth_failed client={} addr={} user={} reason=\"{}\"", session.id(),
-                    channel.remoteAddress(), startup.user(), e.getMessage());
+            log.info("event=auth_failed client={} addr={} user={} reason={}", session.id(),
+                    channel.remoteAddress(), LogValues.quote(startup.user()), LogValues.quote(e.getMessage()));
             session.fatal(ErrorResponse.fatal("28P01", "password authentication failed for user \""
                     + startup.user() + "\""), ClientCloseReason.AUTHENTICATION_FAILED);
         } finally {
@@ -187,7 +188,7 @@ final class Login {
         }
         admin = new AdminConnection(context.adminConsole().get());
         log.info("event=client_login client={} addr={} user={} database={} mode=admin", session.id(),
-                channel.remoteAddress(), user.name(), startup.database());
+                channel.remoteAddress(), LogValues.quote(user.name()), LogValues.quote(startup.database()));
         session.startAdmin(AdminConnection.loginParameters(context.proxy().pools().pools()));
     }
 
