@@ -13,6 +13,7 @@ import io.pgwarden.net.SocketOptions;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.CancelRequest;
 import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.protocol.SslRequest;
 import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.auth.AuthenticationException;
@@ -48,6 +49,11 @@ final class Login {
     /** A CancelRequest came: this connection only waits for its delivery now. */
     private boolean cancelling;
     private ReplicationRelay replication;
+    /**
+     * The SSLRequest or GSSENCRequest answered last. As in PostgreSQL's ProcessStartupPacket, either may follow
+     * the other (libpq tries GSS, then SSL), but one repeated right after itself is refused.
+     */
+    private Class<?> lastNegotiation;
 
     Login(ClientSession session, Channel channel, FrontendContext context, FrontendFrameDecoder decoder) {
         this.session = session;
@@ -75,8 +81,14 @@ final class Login {
             onStartupMessage(message);
         } else if (request instanceof CancelRequest cancel) {
             onCancelRequest(cancel);
+        } else if (request.getClass() == lastNegotiation) {
+            // PostgreSQL takes the same request twice in a row for a protocol version, and refuses it as one.
+            int code = request instanceof SslRequest ? StartupRequest.SSL_REQUEST_CODE
+                    : StartupRequest.GSSENC_REQUEST_CODE;
+            refuse(unsupportedProtocol(code >>> 16, code & 0xffff));
         } else {
             // SSLRequest or GSSENCRequest: no encryption yet, and the client may go on in plain text.
+            lastNegotiation = request.getClass();
             ByteBuf out = channel.alloc().buffer(1);
             out.writeByte('N');
             channel.writeAndFlush(out, channel.voidPromise());
@@ -101,8 +113,7 @@ final class Login {
     private void onStartupMessage(StartupMessage message) {
         startup = message;
         if (message.majorVersion() != 3) {
-            refuse(ErrorResponse.fatal("0A000", "unsupported frontend protocol " + message.majorVersion() + "."
-                    + message.minorVersion() + ": server supports 3.0 to 3." + NEWEST_MINOR));
+            refuse(unsupportedProtocol(message.majorVersion(), message.minorVersion()));
             return;
         }
         List<String> unsupportedOptions = message.parameters().keySet().stream()
@@ -190,6 +201,11 @@ final class Login {
         log.info("event=client_login client={} addr={} user={} database={} mode=admin", session.id(),
                 channel.remoteAddress(), LogValues.quote(user.name()), LogValues.quote(startup.database()));
         session.startAdmin(AdminConnection.loginParameters(context.proxy().pools().pools()));
+    }
+
+    private static ErrorResponse unsupportedProtocol(int major, int minor) {
+        return ErrorResponse.fatal("0A000", "unsupported frontend protocol " + major + "." + minor
+                + ": server supports 3.0 to 3." + NEWEST_MINOR);
     }
 
     private void refuse(ErrorResponse error) {
