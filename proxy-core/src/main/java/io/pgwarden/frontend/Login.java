@@ -20,6 +20,7 @@ import io.pgwarden.protocol.auth.AuthenticationException;
 import io.pgwarden.replication.ReplicationRelay;
 import io.pgwarden.session.ClientCloseReason;
 import io.pgwarden.session.ClientSession;
+import io.pgwarden.session.ClientState;
 import io.pgwarden.session.LoginResult;
 import java.time.Duration;
 import java.util.List;
@@ -209,6 +210,9 @@ final class Login {
     }
 
     private void refuse(ErrorResponse error) {
+        if (session.state() == ClientState.STARTUP) {
+            context.preLoginErrors().report(session.id(), channel.remoteAddress(), error);
+        }
         session.fatal(error, ClientCloseReason.LOGIN_REFUSED);
     }
 }
