@@ -10,7 +10,7 @@ import java.time.Duration;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
-/** A connection closed before its StartupMessage named a user leaves one log line, but a flood does not. */
+/** A connection refused before its authentication began leaves one log line, but a flood does not. */
 class StartupRefusalLogTest {
 
     @Test
