@@ -128,7 +128,8 @@ public final class BackendConnector implements BackendOpener {
             if (b != null) {
                 log.info("event=server_open server={} pid={} target={}", id, b.processId(), target);
             } else {
-                log.warn("event=server_open_failed server={} target={} reason={}", id, target, LogValues.quote(e.getMessage()));
+                log.warn("event=server_open_failed server={} target={} reason={}", id, target,
+                        LogValues.quote(e.getMessage()));
             }
         });
         return result;

@@ -82,7 +82,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         LossReason reason = connection.lossReason();
         losses.record(reason);
         log.info("event=server_close server={} pid={} pool={} reason_class={} reason={}", connection.id(),
-                connection.processId(), poolName, reason.name().toLowerCase(), LogValues.quote(connection.closeReason()));
+                connection.processId(), poolName, reason.name().toLowerCase(),
+                LogValues.quote(connection.closeReason()));
         if (reason != LossReason.CLOSED_BY_PGWARDEN && reason != LossReason.LIFETIME_EXPIRED
                 && reason != LossReason.IDLE_TIMEOUT) {
             lossEvents.accept(poolName, "backend_lost: " + reason.description() + ": " + connection.closeReason());

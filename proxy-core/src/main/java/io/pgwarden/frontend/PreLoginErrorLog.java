@@ -14,9 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Logs why a connection was refused before its authentication began (garbage where a startup packet should be, a
  * repeated SSLRequest, an unsupported protocol version, too many clients): the session writes its close line only
- * once it has a user, so without this such connections would leave no trace. One line per connection, but at most one per source address per window, the
- * next line saying how many were left out. A scanner or a flood of junk connections would otherwise fill the log
- * at whatever rate it likes, before it has even named a user.
+ * once it has a user, so without this such connections would leave no trace. One line per connection, but at
+ * most one per source address per window, the next line saying how many were left out: a scanner or a flood of
+ * junk connections would otherwise fill the log at whatever rate it likes.
  */
 public final class PreLoginErrorLog {
 

@@ -93,7 +93,8 @@ final class TimeoutEnforcer {
                 long quietMillis = (now - t.lastActivity) / 1_000_000;
                 ClientView v = s.view();
                 log.warn("event=idle_in_transaction client={} user={} database={} application_name={} addr={} "
-                                + "xact_age_ms={} idle_ms={} xact_start_statement={}", s.id(), LogValues.quote(v.user()),
+                                + "xact_age_ms={} idle_ms={} xact_start_statement={}", s.id(),
+                        LogValues.quote(v.user()),
                         LogValues.quote(v.database()), LogValues.quote(v.applicationName()), v.address(),
                         v.transactionAgeMillis(), quietMillis, LogValues.quote(v.transactionStartStatement()));
                 context.events().add(s.pool().key().toString(), "idle_in_transaction",
