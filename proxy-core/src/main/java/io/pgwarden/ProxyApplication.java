@@ -14,6 +14,7 @@ import io.pgwarden.config.HttpConfig;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.frontend.Credentials;
 import io.pgwarden.frontend.FrontendContext;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.metrics.HttpEndpoints;
 import io.pgwarden.metrics.HttpLimits;
 import io.pgwarden.metrics.PoolView;
@@ -159,7 +160,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         } catch (ConfigException e) {
             context.metrics().configReload(false);
             log.warn("event=config_reload result=rejected problems={}", e.problems().size());
-            e.problems().forEach(p -> log.warn("event=config_problem detail=\"{}\"", p));
+            e.problems().forEach(p -> log.warn("event=config_problem detail={}", LogValues.quote(p)));
             return e.problems();
         }
         if (!next.listen().equals(context.config().listen())) {

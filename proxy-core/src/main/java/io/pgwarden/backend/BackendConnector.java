@@ -9,6 +9,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.ServerSettings;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.net.SocketOptions;
 import io.pgwarden.net.Transport;
@@ -128,7 +129,8 @@ public final class BackendConnector implements BackendOpener {
             if (b != null) {
                 log.info("event=server_open server={} pid={} target={}", id, b.processId(), target);
             } else {
-                log.warn("event=server_open_failed server={} target={} reason=\"{}\"", id, target, e.getMessage());
+                log.warn("event=server_open_failed server={} target={} reason={}", id, target,
+                        LogValues.quote(e.getMessage()));
             }
         });
         return result;

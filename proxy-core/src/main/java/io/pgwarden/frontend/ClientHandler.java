@@ -175,7 +175,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof DecoderException) {
             // A garbage packet costs this one client its connection and nothing else.
             Throwable why = cause.getCause() != null ? cause.getCause() : cause;
-            session.onProtocolViolation(ErrorResponse.fatal("08P01", "invalid frontend message: " + why.getMessage()));
+            ErrorResponse error = ErrorResponse.fatal("08P01", "invalid frontend message: " + why.getMessage());
+            if (session.state() == ClientState.STARTUP) {
+                context.preLoginErrors().report(session.id(), ctx.channel().remoteAddress(), error);
+            }
+            session.onProtocolViolation(error);
             return;
         }
         log.debug("{}: {}", session, cause.toString());

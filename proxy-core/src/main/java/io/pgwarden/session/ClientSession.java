@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.ErrorResponse;
@@ -327,9 +328,10 @@ public final class ClientSession {
         StartupMessage s = startup;
         if (previous != ClientState.STARTUP || s != null) {
             log.info("event=client_close client={} addr={} user={} database={} duration_ms={} reason_class={} "
-                    + "reason=\"{}\"", id, remote(), s != null ? s.user() : "", s != null ? s.database() : "",
+                    + "reason={}", id, remote(), LogValues.quote(s != null ? s.user() : ""),
+                    LogValues.quote(s != null ? s.database() : ""),
                     (System.nanoTime() - times.connectedAt) / 1_000_000, reason.label(),
-                    detail != null ? detail : reason.description());
+                    LogValues.quote(detail != null ? detail : reason.description()));
         }
         if (closeChannel) {
             channel.close();
