@@ -9,6 +9,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.pgwarden.frontend.ClientHandler;
 import io.pgwarden.frontend.FrontendFrameDecoder;
 import io.pgwarden.frontend.FrontendContext;
+import io.pgwarden.net.FatalErrorGuard;
 import io.pgwarden.net.Transport;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,7 +24,11 @@ public final class ProxyServer {
     private final AtomicLong clientIds = new AtomicLong();
     private Channel serverChannel;
 
-    public ProxyServer(Transport transport, EventLoopGroup loops, FrontendContext context, WriteBufferWaterMark waterMark) {
+    private final FatalErrorGuard fatal;
+
+    public ProxyServer(Transport transport, EventLoopGroup loops, FrontendContext context, WriteBufferWaterMark waterMark,
+                       FatalErrorGuard fatal) {
+        this.fatal = fatal;
         this.transport = transport;
         this.loops = loops;
         this.context = context;
@@ -47,6 +52,7 @@ public final class ProxyServer {
                         FrontendFrameDecoder frames = new FrontendFrameDecoder();
                         ch.pipeline().addLast("frames", frames);
                         ch.pipeline().addLast("client", new ClientHandler(context, clientIds, frames));
+                        ch.pipeline().addLast("fatal", fatal);
                     }
                 });
         serverChannel = bootstrap.bind(host, port).sync().channel();
