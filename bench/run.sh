@@ -13,4 +13,4 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 if [ "${PGWARDEN_BENCH_SKIP_BUILD:-0}" != 1 ]; then
   mvn -B -q -DskipTests install
 fi
-exec java -Djava.awt.headless=true -cp bench/target/pgwarden-demo.jar io.pgwarden.bench.Harness "$@"
+exec java -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true -cp bench/target/pgwarden-demo.jar io.pgwarden.bench.Harness "$@"

@@ -5,6 +5,7 @@ import io.pgwarden.admin.ProxyVersion;
 import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.ConfigLoader;
 import io.pgwarden.config.ProxyConfig;
+import io.pgwarden.net.FatalErrorGuard;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -46,7 +47,8 @@ public final class Main implements Callable<Integer> {
             return 0;
         }
         ConfigLoader loader = new ConfigLoader(System.getenv());
-        ProxyApplication application = ProxyApplication.start(proxyConfig, () -> loader.load(config));
+        ProxyApplication application = ProxyApplication.start(proxyConfig, () -> loader.load(config),
+                FatalErrorGuard.haltingTheJvm());
         Runtime.getRuntime().addShutdownHook(new Thread(application::close, "pgwarden-shutdown-hook"));
         reloadOnSighup(application);
         application.awaitStop();

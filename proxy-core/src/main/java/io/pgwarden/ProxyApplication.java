@@ -22,6 +22,7 @@ import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolRegistry;
 import io.pgwarden.server.ProxyServer;
+import io.pgwarden.net.FatalErrorGuard;
 import io.pgwarden.net.Transport;
 import io.pgwarden.session.CancelRegistry;
 import io.pgwarden.session.ConfigHolder;
@@ -85,6 +86,12 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
 
     public static ProxyApplication start(ProxyConfig config, ConfigSource source)
             throws InterruptedException, IOException {
+        return start(config, source, FatalErrorGuard.haltingTheJvm());
+    }
+
+    /** {@code fatal}: what ends the process when a pipeline sees an OutOfMemoryError. */
+    public static ProxyApplication start(ProxyConfig config, ConfigSource source, FatalErrorGuard fatal)
+            throws InterruptedException, IOException {
         Transport transport = Transport.best();
         EventLoopGroup loops = transport.newEventLoopGroup(
                 config.listen().workerThreads(Runtime.getRuntime().availableProcessors()), "pgwarden");
@@ -92,7 +99,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             EventLog events = new EventLog(1_000);
             LossCounters losses = new LossCounters();
             BackendConnector connector = new BackendConnector(transport, MAX_MESSAGE_LENGTH, WATER_MARK, losses,
-                    (pool, detail) -> events.add(pool, "backend_lost", detail));
+                    (pool, detail) -> events.add(pool, "backend_lost", detail), fatal);
             SessionRegistry sessions = new SessionRegistry();
             AtomicReference<AdminConsole> console = new AtomicReference<>();
             // The metrics read the pools through the context, which needs the metrics: tie the knot lazily.
@@ -104,7 +111,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                     new CancelForwarder(transport), new StatementNames(), sessions, events, metrics);
             built.set(context);
             ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context, new Credentials(),
-                    console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH), WATER_MARK);
+                    console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH), WATER_MARK, fatal);
             InetSocketAddress address = server.bind(config.listen().host(), config.listen().port());
             ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source);
             console.set(new AdminConsole(context, app));

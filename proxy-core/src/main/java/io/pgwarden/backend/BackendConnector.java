@@ -35,8 +35,12 @@ public final class BackendConnector implements BackendOpener {
     /** (pool, description) of each backend loss, for SHOW EVENTS. */
     private final java.util.function.BiConsumer<String, String> lossEvents;
 
+    private final io.pgwarden.net.FatalErrorGuard fatal;
+
     public BackendConnector(Transport transport, int maxMessageLength, WriteBufferWaterMark waterMark,
-                            LossCounters losses, java.util.function.BiConsumer<String, String> lossEvents) {
+                            LossCounters losses, java.util.function.BiConsumer<String, String> lossEvents,
+                            io.pgwarden.net.FatalErrorGuard fatal) {
+        this.fatal = fatal;
         this.transport = transport;
         this.lossEvents = lossEvents;
         this.losses = losses;
@@ -94,6 +98,7 @@ public final class BackendConnector implements BackendOpener {
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast("frames", new MessageFrameDecoder(maxMessageLength));
                         ch.pipeline().addLast("backend", handler);
+                        ch.pipeline().addLast("fatal", fatal);
                     }
                 });
         InetSocketAddress address = InetSocketAddress.createUnresolved(target.host(), target.port());

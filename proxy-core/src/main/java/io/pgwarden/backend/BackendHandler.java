@@ -96,6 +96,10 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (io.pgwarden.net.FatalErrorGuard.isFatal(cause)) {
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
         if (cause instanceof java.io.IOException && ctx.channel().isActive() && isOutputShutdown(ctx)) {
             // A write failed and the output side is shut; the input still ends on its own (EOF or reset) and
             // may hold PostgreSQL's last words.

@@ -172,6 +172,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (io.pgwarden.net.FatalErrorGuard.isFatal(cause)) {
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
         if (cause instanceof DecoderException) {
             // A garbage packet costs this one client its connection and nothing else.
             Throwable why = cause.getCause() != null ? cause.getCause() : cause;

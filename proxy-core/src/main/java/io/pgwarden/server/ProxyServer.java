@@ -10,6 +10,7 @@ import io.pgwarden.frontend.ClientHandler;
 import io.pgwarden.frontend.FrontendFrameDecoder;
 import io.pgwarden.frontend.FrontendContext;
 import io.pgwarden.frontend.PendingLogins;
+import io.pgwarden.net.FatalErrorGuard;
 import io.pgwarden.net.Transport;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,7 +26,11 @@ public final class ProxyServer {
     private final PendingLogins pending;
     private Channel serverChannel;
 
-    public ProxyServer(Transport transport, EventLoopGroup loops, FrontendContext context, WriteBufferWaterMark waterMark) {
+    private final FatalErrorGuard fatal;
+
+    public ProxyServer(Transport transport, EventLoopGroup loops, FrontendContext context, WriteBufferWaterMark waterMark,
+                       FatalErrorGuard fatal) {
+        this.fatal = fatal;
         this.transport = transport;
         this.loops = loops;
         this.context = context;
@@ -50,6 +55,7 @@ public final class ProxyServer {
                         FrontendFrameDecoder frames = new FrontendFrameDecoder();
                         ch.pipeline().addLast("frames", frames);
                         ch.pipeline().addLast("client", new ClientHandler(context, clientIds, frames, pending));
+                        ch.pipeline().addLast("fatal", fatal);
                     }
                 });
         serverChannel = bootstrap.bind(host, port).sync().channel();

@@ -50,6 +50,9 @@ final class BackendLink implements BackendListener {
     private final ReadGate gate;
     private final PendingResponses pending = new PendingResponses();
     private volatile BackendConnection backend;
+    /** A backend given up with work still owed on it, and who now reads that work's answers. */
+    private BackendConnection handedFrom;
+    private BackendListener handedTo;
     /** During login: the ParameterStatus values the client will be told, as the backend reports them. */
     private Map<String, String> loginParameters;
     private boolean flushBackendPending;
@@ -84,6 +87,15 @@ final class BackendLink implements BackendListener {
         backend = null;
         gate.resume(ReadGate.Reason.BACKEND_BACKLOG);
         return b;
+    }
+
+    /**
+     * After {@link #unbind()}, on the client's loop: answers from {@code b} already on their way here go to
+     * {@code to}, which listens to {@code b} from now on.
+     */
+    void handOver(BackendConnection b, BackendListener to) {
+        handedFrom = b;
+        handedTo = to;
     }
 
     boolean isBound() {
@@ -262,7 +274,11 @@ final class BackendLink implements BackendListener {
             return;
         }
         if (from != backend) {
-            message.release();
+            if (from == handedFrom) {
+                handedTo.onBackendMessage(from, message);
+            } else {
+                message.release();
+            }
             return;
         }
         byte tag = Frames.tag(message);
@@ -348,6 +364,8 @@ final class BackendLink implements BackendListener {
         }
         if (from == backend) {
             events.onBackendLost(from, reason);
+        } else if (from == handedFrom) {
+            handedTo.onBackendClosed(from, reason);
         }
     }
 }

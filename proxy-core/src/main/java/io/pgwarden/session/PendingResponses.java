@@ -195,6 +195,16 @@ final class PendingResponses {
         return extendedBatchOpen;
     }
 
+    /**
+     * Everything still owed is pgwarden's own work and ends at a ReadyForQuery the server will send unasked:
+     * nothing of the client's is in flight, so the backend can be let finish instead of cancelled.
+     */
+    boolean owesOnlyOwnWork() {
+        Pending last = queue.peekLast();
+        return last != null && queue.size() == hidden && !extendedBatchOpen
+                && (last.kind() == Kind.QUERY || last.kind() == Kind.SYNC);
+    }
+
     void clear() {
         if (queue != NOTHING) {
             queue.clear();

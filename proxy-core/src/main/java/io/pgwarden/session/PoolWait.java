@@ -219,10 +219,17 @@ final class PoolWait implements PoolWaiter {
         return done;
     }
 
-    /** Gives the backend back clean, or closes it when what is still in flight on it cannot be known. */
+    /**
+     * Gives the backend back clean, after pgwarden's own work still in flight on it has finished, or closes it
+     * when the client's requests are in flight.
+     */
     void returnBackend(BackendConnection b) {
         if (!b.isUsable()) {
             s.pool().discard(b, "server connection lost");
+        } else if (s.link.pending().owesOnlyOwnWork()) {
+            HiddenWorkDrain.start(s.eventLoop(), s.link, s.pool(), b, s.transactionStatus,
+                    s.mode.resetsWithQuery() ? s.pool().settings().serverResetQuery() : null,
+                    () -> context.cancelForwarder().cancel(b.eventLoop(), b));
         } else if (!s.link.pending().isQuiet()) {
             context.cancelForwarder().cancel(s.eventLoop(), b);
             s.pool().discard(b, "client left with a request in flight");
