@@ -4,7 +4,7 @@ import io.netty.util.ResourceLeakDetector;
 import io.pgwarden.admin.ProxyVersion;
 import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.ConfigLoader;
-import io.pgwarden.config.ProxyConfig;
+import io.pgwarden.config.LoadedConfig;
 import io.pgwarden.net.FatalErrorGuard;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -35,9 +35,9 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ProxyConfig proxyConfig;
+        LoadedConfig loaded;
         try {
-            proxyConfig = new ConfigLoader(System.getenv()).load(config);
+            loaded = new ConfigLoader(System.getenv()).read(config);
         } catch (ConfigException e) {
             System.err.println("pgwarden: " + e.getMessage());
             return 2;
@@ -47,8 +47,11 @@ public final class Main implements Callable<Integer> {
             return 0;
         }
         ConfigLoader loader = new ConfigLoader(System.getenv());
-        ProxyApplication application = ProxyApplication.start(proxyConfig, () -> loader.load(config),
+        ProxyApplication application = ProxyApplication.start(loaded.config(), () -> loader.load(config),
                 FatalErrorGuard.haltingTheJvm());
+        // No listen.tls yet: every client connection is in clear.
+        new StartupChecks(StartupChecks.Process.current()).run(loaded, config, application.address(), false,
+                application.httpAddress());
         Runtime.getRuntime().addShutdownHook(new Thread(application::close, "pgwarden-shutdown-hook"));
         reloadOnSighup(application);
         application.awaitStop();

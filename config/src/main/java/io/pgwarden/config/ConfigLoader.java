@@ -19,6 +19,11 @@ public final class ConfigLoader {
     }
 
     public ProxyConfig load(Path file) throws ConfigException {
+        return read(file).config();
+    }
+
+    /** As {@link #load}, also naming the secrets the file spells out. */
+    public LoadedConfig read(Path file) throws ConfigException {
         String text;
         try {
             text = Files.readString(file);
@@ -31,15 +36,21 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw unreadable(file, "cannot be read: " + e.getMessage());
         }
-        return parse(text, file.toString());
+        return read(text, file.toString());
     }
 
     /** @param sourceName names the configuration in error messages, usually the file path */
     public ProxyConfig parse(String yaml, String sourceName) throws ConfigException {
+        return read(yaml, sourceName).config();
+    }
+
+    /** As {@link #parse}, also naming the secrets the text spells out. */
+    public LoadedConfig read(String yaml, String sourceName) throws ConfigException {
         Object root = YamlDocument.parse(yaml, sourceName);
         ConfigReader reader = new ConfigReader(env);
-        return new ConfigBinder(reader).bind(root)
+        ProxyConfig config = new ConfigBinder(reader).bind(root)
                 .orElseThrow(() -> new ConfigException(sourceName, reader.problems()));
+        return new LoadedConfig(config, reader.secretsInFile());
     }
 
     private static ConfigException unreadable(Path file, String reason) {

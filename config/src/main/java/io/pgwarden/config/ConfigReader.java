@@ -22,6 +22,7 @@ final class ConfigReader {
 
     private final EnvSubstitution env;
     private final List<String> problems = new ArrayList<>();
+    private final List<String> secretsInFile = new ArrayList<>();
 
     ConfigReader(EnvSubstitution env) {
         this.env = env;
@@ -37,6 +38,11 @@ final class ConfigReader {
 
     List<String> problems() {
         return List.copyOf(problems);
+    }
+
+    /** The key paths of the secrets read so far whose value the file itself spells out, at least in part. */
+    List<String> secretsInFile() {
+        return List.copyOf(secretsInFile);
     }
 
     int problemCount() {
@@ -141,12 +147,19 @@ final class ConfigReader {
                     : "expected a string but found " + kind(value) + "; put it in quotes");
             return Optional.empty();
         }
-        Optional<String> expanded = substitute(path, text);
-        if (expanded.isPresent() && expanded.get().isEmpty()) {
+        EnvSubstitution.Result result = env.apply(text);
+        result.problems().forEach(problem -> problem(path, problem));
+        if (!result.ok()) {
+            return Optional.empty();
+        }
+        if (result.value().isEmpty()) {
             problem(path, "must not be empty");
             return Optional.empty();
         }
-        return expanded;
+        if (result.fromFile()) {
+            secretsInFile.add(path);
+        }
+        return Optional.of(result.value());
     }
 
     Optional<Integer> integer(String path, Object value, int min, int max) {
