@@ -121,7 +121,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             if (config.admin().http() != null) {
                 HttpConfig httpConfig = config.admin().http();
                 app.http = HttpEndpoints.start(httpConfig.host(), httpConfig.port(), context.metrics(),
-                        () -> PoolViews.probed(context), httpConfig.metricsToken(), HttpLimits.defaults());
+                        () -> PoolViews.probed(context), httpConfig.metricsToken(), HttpLimits.of(httpConfig));
                 log.info("event=http_listen addr={}", app.http.address());
             }
             log.info("event=listen addr={} transport={} databases={} users={}", address, transport.name(),

@@ -26,7 +26,8 @@ final class ConfigBinder {
             Stream.concat(Stream.of("host", "port", "dbname"), POOL_KEYS.stream()).toList();
     private static final List<String> USER_KEYS = List.of("password", "auth");
     private static final List<String> ADMIN_KEYS = List.of("database", "users", "http");
-    private static final List<String> HTTP_KEYS = List.of("host", "port", "metrics_token");
+    private static final List<String> HTTP_KEYS = List.of("host", "port", "metrics_token", "request_timeout",
+            "idle_timeout", "max_connections", "max_request_bytes");
 
     private static final Map<String, PoolMode> POOL_MODES = spellings(PoolMode.values(), mode -> mode.name().toLowerCase());
     private static final Map<String, AuthMethod> AUTH_METHODS = spellings(AuthMethod.values(), AuthMethod::yamlName);
@@ -214,7 +215,13 @@ final class ConfigBinder {
             http = new HttpConfig(
                     read(path, httpMap, "host", httpDefaults.host(), reader::nonEmptyString),
                     read(path, httpMap, "port", httpDefaults.port(), (p, v) -> reader.integer(p, v, 0, 65535)),
-                    read(path, httpMap, "metrics_token", httpDefaults.metricsToken(), reader::secret));
+                    read(path, httpMap, "metrics_token", httpDefaults.metricsToken(), reader::secret),
+                    read(path, httpMap, "request_timeout", httpDefaults.requestTimeout(), reader::positiveDuration),
+                    read(path, httpMap, "idle_timeout", httpDefaults.idleTimeout(), reader::positiveDuration),
+                    read(path, httpMap, "max_connections", httpDefaults.maxConnections(),
+                            (p, v) -> reader.integer(p, v, 1, 100_000)),
+                    read(path, httpMap, "max_request_bytes", httpDefaults.maxRequestBytes(),
+                            (p, v) -> reader.integer(p, v, HttpConfig.MIN_REQUEST_BYTES, HttpConfig.MAX_REQUEST_BYTES)));
         }
         return new AdminConfig(database, users, http);
     }

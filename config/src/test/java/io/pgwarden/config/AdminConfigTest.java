@@ -96,6 +96,31 @@ class AdminConfigTest {
     }
 
     @Test
+    void readsTheHttpLimitsAndDefaultsEachOneLeftOut() throws ConfigException {
+        HttpConfig http = admin("http: {request_timeout: 2s, idle_timeout: 5m, max_connections: 8,"
+                + " max_request_bytes: 16384}").http();
+        assertThat(http).isEqualTo(new HttpConfig("127.0.0.1", 9187, null, java.time.Duration.ofSeconds(2),
+                java.time.Duration.ofMinutes(5), 8, 16384));
+        HttpConfig one = admin("http: {max_connections: 3}").http();
+        assertThat(one.requestTimeout()).isEqualTo(java.time.Duration.ofSeconds(10));
+        assertThat(one.idleTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
+        assertThat(one.maxRequestBytes()).isEqualTo(8192);
+        assertThat(one.maxConnections()).isEqualTo(3);
+    }
+
+    @Test
+    void rejectsBadHttpLimitsNamingThePath() {
+        assertThat(adminProblems("http: {request_timeout: 0s, idle_timeout: 10, max_connections: 0,"
+                + " max_request_bytes: 100}")).containsExactly(
+                "admin.http.request_timeout: '0s' is not allowed; the timeout must be greater than zero",
+                "admin.http.idle_timeout: 10 has no unit; " + Durations.ALLOWED,
+                "admin.http.max_connections: 0 is out of range; must be between 1 and 100000",
+                "admin.http.max_request_bytes: 100 is out of range; must be between 256 and 1048576");
+        assertThat(adminProblems("http: {request_timeout: soon}")).singleElement().asString()
+                .startsWith("admin.http.request_timeout: ");
+    }
+
+    @Test
     void acceptsHttpPortZeroSoTestsCanPickAFreePort() throws ConfigException {
         assertThat(admin("http: {port: 0}").http().port()).isZero();
     }
@@ -123,7 +148,10 @@ class AdminConfigTest {
                 "admin.http.prot: unknown key; did you mean 'port'?");
         assertThat(problems(BASE + "admn: {}\n")).containsExactly("admn: unknown key; did you mean 'admin'?");
         assertThat(adminProblems("http: {address: x}"))
-                .containsExactly("admin.http.address: unknown key; expected one of host, port, metrics_token");
+                .containsExactly("admin.http.address: unknown key; expected one of host, port, metrics_token,"
+                        + " request_timeout, idle_timeout, max_connections, max_request_bytes");
+        assertThat(adminProblems("http: {request_timout: 5s}"))
+                .containsExactly("admin.http.request_timout: unknown key; did you mean 'request_timeout'?");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.pgwarden.metrics;
 
+import io.pgwarden.config.HttpConfig;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -14,9 +15,7 @@ import java.util.Objects;
  */
 public record HttpLimits(Duration requestTimeout, Duration idleTimeout, int maxConnections, int maxRequestBytes) {
 
-    // 10 s of headers is generous for a probe or a scrape (kubelet's default probe timeout is 1 s); 60 s of
-    // keep-alive outlasts Prometheus's default 15-s scrape interval, so scrapers reuse their connection.
-    private static final HttpLimits DEFAULTS = new HttpLimits(Duration.ofSeconds(10), Duration.ofSeconds(60), 64, 8192);
+    private static final HttpLimits DEFAULTS = of(HttpConfig.defaults());
 
     public HttpLimits {
         Objects.requireNonNull(requestTimeout, "requestTimeout");
@@ -27,6 +26,12 @@ public record HttpLimits(Duration requestTimeout, Duration idleTimeout, int maxC
         if (maxConnections < 1 || maxRequestBytes < 256) {
             throw new IllegalArgumentException("maxConnections >= 1 and maxRequestBytes >= 256 required");
         }
+    }
+
+    /** The limits {@code admin.http} sets (its defaults explain themselves in {@link HttpConfig}). */
+    public static HttpLimits of(HttpConfig config) {
+        return new HttpLimits(config.requestTimeout(), config.idleTimeout(), config.maxConnections(),
+                config.maxRequestBytes());
     }
 
     public static HttpLimits defaults() {
