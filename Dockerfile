@@ -33,7 +33,9 @@ EXPOSE 6432 9187
 # ZGC: its pauses stay under a millisecond, where G1's young collections reached 10-18 ms while thousands of
 # clients logged in. SoftMaxHeapSize makes it collect before the heap grows far past what pgwarden keeps live
 # (about 45 MB with 10,000 clients); without it ZGC lets the heap, and the RSS, grow towards the maximum.
-# Raise it above 4 KiB per expected client. bench/run.sh uses the same options.
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:+UseZGC -XX:SoftMaxHeapSize=256m"
+# Raise it above 4 KiB per expected client. -Xmx and MaxDirectMemorySize bound the heap and Netty's buffers (a junk
+# connection flood took the RSS to 2 GB without a cap); for a container limit under about 2 GB, lower both with
+# -e JAVA_TOOL_OPTIONS=... The README's commands and bench/run.sh use the same options.
+ENV JAVA_TOOL_OPTIONS="-Xmx1g -XX:MaxDirectMemorySize=512m -XX:+UseZGC -XX:SoftMaxHeapSize=256m -XX:+ExitOnOutOfMemoryError"
 ENTRYPOINT ["java", "-jar", "/opt/pgwarden/pgwarden.jar"]
 CMD ["--config", "/etc/pgwarden/pgwarden.yaml"]

@@ -13,4 +13,6 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 if [ "${PGWARDEN_BENCH_SKIP_BUILD:-0}" != 1 ]; then
   mvn -B -q -DskipTests install
 fi
-exec java -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true -cp bench/target/pgwarden-demo.jar io.pgwarden.bench.Harness "$@"
+# The harness starts pgwarden itself, with the Dockerfile's options (Proxy.RECOMMENDED_JVM_OPTIONS); its own
+# heap is bounded too, since it holds the idle clients' sockets.
+exec java -Xmx2g -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true -cp bench/target/pgwarden-demo.jar io.pgwarden.bench.Harness "$@"

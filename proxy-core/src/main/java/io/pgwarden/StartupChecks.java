@@ -98,8 +98,8 @@ public final class StartupChecks {
             warnings.add("event=heap_unbounded max_heap_mb=" + (process.maxHeapBytes() >> 20)
                     + " detail=\"no -Xmx or -XX:MaxRAMPercentage was given, so the JVM may grow its heap to a quarter"
                     + " of the machine's memory, and a flood of connections can take that much; start java with"
-                    + " -Xmx512m -XX:MaxDirectMemorySize=256m -XX:+UseZGC -XX:SoftMaxHeapSize=256m (in a container:"
-                    + " -XX:MaxRAMPercentage=75 in place of -Xmx)\"");
+                    + " -Xmx1g -XX:MaxDirectMemorySize=512m -XX:+UseZGC -XX:SoftMaxHeapSize=256m, as the container"
+                    + " image does\"");
         }
         warnings.forEach(log::warn);
         return warnings;

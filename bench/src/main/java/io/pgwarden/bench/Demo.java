@@ -1,8 +1,9 @@
 package io.pgwarden.bench;
 
 import io.pgwarden.ProxyApplication;
+import io.pgwarden.StartupChecks;
 import io.pgwarden.config.ConfigLoader;
-import io.pgwarden.config.ProxyConfig;
+import io.pgwarden.config.LoadedConfig;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -55,8 +56,10 @@ public final class Demo {
                   %s:
                     password: ${DEMO_PASSWORD}
                 """.formatted(proxyPort, poolMode, DATABASE, postgres.getPort(), USER);
-        ProxyConfig config = new ConfigLoader(Map.of("DEMO_PASSWORD", PASSWORD)).parse(yaml, "demo config");
-        ProxyApplication proxy = ProxyApplication.start(config);
+        LoadedConfig config = new ConfigLoader(Map.of("DEMO_PASSWORD", PASSWORD)).read(yaml, "demo config");
+        ProxyApplication proxy = ProxyApplication.start(config.config());
+        // The same warnings as a real start (a heap left unbounded, above all); the config is in no file.
+        new StartupChecks(StartupChecks.Process.current()).run(config, null, proxy.address(), false, null);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             proxy.close();
