@@ -40,6 +40,13 @@ public final class FrontendMessages {
         MessageWriter.end(out, lengthIndex);
     }
 
+    /** Ends COPY FROM STDIN with an error; PostgreSQL reports {@code reason} as "COPY from stdin failed: ...". */
+    public static void copyFail(ByteBuf out, String reason) {
+        int lengthIndex = MessageWriter.begin(out, Tags.Frontend.COPY_FAIL);
+        MessageWriter.cString(out, reason);
+        MessageWriter.end(out, lengthIndex);
+    }
+
     public static void sync(ByteBuf out) {
         MessageWriter.empty(out, Tags.Frontend.SYNC);
     }

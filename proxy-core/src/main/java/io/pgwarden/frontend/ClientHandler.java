@@ -131,8 +131,12 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
      * behind this point reads such a message safely. What the client sent before it is still answered.
      */
     private boolean refused(ByteBuf message) {
-        if (session.state() == ClientState.CLOSED || session.isRefused()) {
+        if (session.state() == ClientState.CLOSED) {
             message.release();
+            return true;
+        }
+        // Ahead of the checks below: during COPY, PostgreSQL looks at nothing but a message's type.
+        if (session.intercepts(message)) {
             return true;
         }
         ErrorResponse problem = session.state() == ClientState.STARTUP ? null : FrontendMessageCheck.problem(message);

@@ -49,6 +49,7 @@ final class BackendLink implements BackendListener {
     private final ReplayWindow replay;
     private final ReadGate gate;
     private final PendingResponses pending = new PendingResponses();
+    private final CopyIn copyIn = new CopyIn();
     private volatile BackendConnection backend;
     /** A backend given up with work still owed on it, and who now reads that work's answers. */
     private BackendConnection handedFrom;
@@ -74,6 +75,7 @@ final class BackendLink implements BackendListener {
     void bind(BackendConnection b) {
         backend = b;
         pending.clear();
+        copyIn.reset();
         b.toLinked(this);
         b.setAutoRead(client.isWritable());
     }
@@ -115,6 +117,10 @@ final class BackendLink implements BackendListener {
         return pending;
     }
 
+    CopyIn copyIn() {
+        return copyIn;
+    }
+
     void captureLoginParameters(Map<String, String> parameters) {
         loginParameters = parameters;
     }
@@ -139,6 +145,15 @@ final class BackendLink implements BackendListener {
 
     void countIn(ByteBuf message) {
         bytesIn += message.readableBytes();
+    }
+
+    /** Takes the backend out of COPY FROM STDIN in place of a client message of type {@code tag} it cannot take. */
+    void abortCopy(byte tag) {
+        ByteBuf fail = backend.channel().alloc().buffer();
+        FrontendMessages.copyFail(fail, "pgwarden: the client sent an unexpected message during COPY");
+        backend.write(fail);
+        copyIn.aborting(tag);
+        flushBackendPending = true;
     }
 
     /** A simple query of pgwarden's own, ahead of anything the client sends next; its answers are dropped. */
@@ -268,9 +283,10 @@ final class BackendLink implements BackendListener {
     // ---- from the backend ---------------------------------------------------------------------
 
     @Override
-    public void onBackendMessage(BackendConnection from, ByteBuf message) {
+    public void onBackendMessage(BackendConnection from, ByteBuf received) {
+        ByteBuf message = received;
         if (!client.eventLoop().inEventLoop()) {
-            client.eventLoop().execute(() -> onBackendMessage(from, message));
+            client.eventLoop().execute(() -> onBackendMessage(from, received));
             return;
         }
         if (from != backend) {
@@ -296,7 +312,17 @@ final class BackendLink implements BackendListener {
         }
         replay.close();
         PendingResponses.Pending head = pending.head();
+        CopyIn.Seen copy = copyIn.onBackendMessage(tag);
+        if (copy == CopyIn.Seen.STARTED) {
+            pending.copyInStarted();
+        }
         PendingResponses.Action action = pending.onBackendMessage(tag);
+        if (copy == CopyIn.Seen.REPLACE_ERROR) {
+            message.release();
+            message = copyIn.error(client.alloc());
+        } else if (copy == CopyIn.Seen.DROP) {
+            action = PendingResponses.Action.DROP;
+        }
         if (tag == Tags.Backend.READY_FOR_QUERY) {
             events.onReadyForQuery(TransactionStatus.fromWire(Frames.readyForQueryStatus(message)),
                     action == PendingResponses.Action.FORWARD);

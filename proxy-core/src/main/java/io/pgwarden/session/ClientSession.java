@@ -219,9 +219,9 @@ public final class ClientSession {
         refusal.refuse(error);
     }
 
-    /** True once a message was refused: whatever the client sends after it is dropped unread. */
-    public boolean isRefused() {
-        return refusal.isPending();
+    /** True when {@code message} is dropped (see {@link Refusal#intercepts}); it is then released. */
+    public boolean intercepts(ByteBuf message) {
+        return refusal.intercepts(message);
     }
 
     public void onProtocolViolation(ErrorResponse error) {

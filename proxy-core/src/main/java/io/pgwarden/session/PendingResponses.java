@@ -185,6 +185,22 @@ final class PendingResponses {
         return head.syntheticTag();
     }
 
+    /**
+     * The backend entered COPY FROM STDIN for the head request. PostgreSQL reads past a Sync it meets during COPY
+     * without answering it; libpq sends one along with the COPY's Execute, and another after CopyDone, which is
+     * the one answered. So Syncs the client sent behind the Execute are owed nothing, and its batch is open again.
+     */
+    void copyInStarted() {
+        Pending head = queue.peekFirst();
+        if (head == null || head.kind() != Kind.EXECUTE || head.route() != Route.CLIENT) {
+            return;
+        }
+        boolean removed = queue.removeIf(p -> p != head && p.kind() == Kind.SYNC && p.route() == Route.CLIENT);
+        if (removed) {
+            extendedBatchOpen = true;
+        }
+    }
+
     /** Nothing owed and no extended batch left open without Sync: the backend may be released. */
     boolean isQuiet() {
         return queue.isEmpty() && !extendedBatchOpen;

@@ -1,6 +1,8 @@
 package io.pgwarden.session;
 
+import io.netty.buffer.ByteBuf;
 import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.protocol.Frames;
 
 /**
  * A client message refused after login (an unknown type, an unreadable Parse). PostgreSQL answers what came
@@ -19,6 +21,32 @@ final class Refusal {
 
     boolean isPending() {
         return error != null;
+    }
+
+    /**
+     * True when {@code message} goes no further (and is released): a message was refused before it, or the backend
+     * is in COPY FROM STDIN and would ignore it or end the connection on it (see {@link CopyIn}).
+     */
+    boolean intercepts(ByteBuf message) {
+        if (error != null) {
+            message.release();
+            return true;
+        }
+        if (!s.link.isBound()) {
+            return false;
+        }
+        byte tag = Frames.tag(message);
+        CopyIn.Verdict verdict = s.link.copyIn().onClientMessage(tag);
+        if (verdict == CopyIn.Verdict.RELAY) {
+            return false;
+        }
+        message.release();
+        if (verdict == CopyIn.Verdict.UNEXPECTED) {
+            s.link.abortCopy(tag);
+            // PostgreSQL's words: it read the type but not the body, so nothing after it can be framed.
+            refuse(ErrorResponse.fatal("08P01", "terminating connection because protocol synchronization was lost"));
+        }
+        return true;
     }
 
     void refuse(ErrorResponse why) {

@@ -105,6 +105,52 @@ final class RawClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads up to and including the next ReadyForQuery, or to the connection's end: the message types separated by
+     * spaces, an ErrorResponse as {@code E(SEVERITY SQLSTATE message)}, a DataRow as {@code D(first value)}, the end
+     * as {@code EOF}. Times out (an exception) when nothing ends the answer.
+     */
+    String untilReady() throws IOException {
+        StringBuilder seen = new StringBuilder();
+        while (true) {
+            int t = in.read();
+            if (t == -1) {
+                return seen.append("EOF").toString();
+            }
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            seen.append((char) t);
+            if (t == 'E') {
+                java.util.Map<Character, String> f = new java.util.HashMap<>();
+                for (int at = 0; at < body.length && body[at] != 0; ) {
+                    int end = at + 1;
+                    while (body[end] != 0) {
+                        end++;
+                    }
+                    f.put((char) body[at], new String(body, at + 1, end - at - 1, StandardCharsets.UTF_8));
+                    at = end + 1;
+                }
+                seen.append('(').append(f.get('S')).append(' ').append(f.get('C')).append(' ').append(f.get('M'))
+                        .append(')');
+            } else if (t == 'D') {
+                java.nio.ByteBuffer row = java.nio.ByteBuffer.wrap(body);
+                row.getShort();
+                int length = row.getInt();
+                seen.append('(').append(length < 0 ? "null" : new String(body, 6, length, StandardCharsets.UTF_8))
+                        .append(')');
+            }
+            if (t == 'Z') {
+                return seen.toString();
+            }
+            seen.append(' ');
+        }
+    }
+
+    /** Writes one message of type {@code type} with {@code body}. */
+    void message(char type, String body) throws IOException {
+        message(type, body == null ? new byte[0] : cString(body));
+    }
+
     /** Reads whatever else comes; true when the proxy then closes the connection (false: the read timed out). */
     boolean drainToEnd() throws IOException {
         try {
