@@ -19,10 +19,6 @@ final class Refusal {
         this.s = s;
     }
 
-    boolean isPending() {
-        return error != null;
-    }
-
     /**
      * True when {@code message} goes no further (and is released): a message was refused before it, or the backend
      * is in COPY FROM STDIN and would ignore it or end the connection on it (see {@link CopyIn}).
