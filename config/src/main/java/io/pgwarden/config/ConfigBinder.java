@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 final class ConfigBinder {
     private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin");
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
-            "worker_threads");
+            "worker_threads", "max_prepared_statement_bytes", "max_prepared_statement_bytes_per_client");
     private static final List<String> POOL_KEYS = List.of(
             "pool_mode", "min_size", "max_size", "query_wait_timeout", "server_reset_query", "max_prepared_statements",
             ConnectionSettingsBinder.SERVER, ConnectionSettingsBinder.CLIENT, "query_timeout", "query_wait_notice");
@@ -81,7 +81,11 @@ final class ConfigBinder {
                 read("listen", map, "host", DEFAULT_HOST, reader::nonEmptyString),
                 read("listen", map, "port", 6432, (path, v) -> reader.integer(path, v, 0, 65535)),
                 read("listen", map, "max_client_connections", 5000, (path, v) -> reader.integer(path, v, 1, MAX)),
-                read("listen", map, "worker_threads", 0, (path, v) -> reader.integer(path, v, 0, 256)));
+                read("listen", map, "worker_threads", 0, (path, v) -> reader.integer(path, v, 0, 256)),
+                read("listen", map, "max_prepared_statement_bytes", ListenConfig.DEFAULT_PREPARED_BYTES,
+                        (path, v) -> reader.integer(path, v, 1024, MAX)),
+                read("listen", map, "max_prepared_statement_bytes_per_client",
+                        ListenConfig.DEFAULT_PREPARED_BYTES_PER_CLIENT, (path, v) -> reader.integer(path, v, 1024, MAX)));
     }
 
     private PoolRead bindPool(String path, Map<String, Object> map, PoolRead base) {

@@ -8,10 +8,24 @@ import java.util.Objects;
  * @param port 0 means "any free port", which tests use to avoid clashes
  * @param maxClientConnections beyond this a new client is refused with SQLSTATE 53300
  * @param workerThreads event-loop threads serving clients and backends; 0 picks one per two CPUs, at least one
+ * @param maxPreparedStatementBytes bytes of named statements' text (transaction mode) kept for all clients
+ * @param maxPreparedStatementBytesPerClient the most of those one client may hold; a Parse past it gets 53200
  */
-public record ListenConfig(String host, int port, int maxClientConnections, int workerThreads) {
+public record ListenConfig(String host, int port, int maxClientConnections, int workerThreads,
+                           int maxPreparedStatementBytes, int maxPreparedStatementBytesPerClient) {
+
+    /** Room for thousands of typical statements; a 512 MB heap keeps most of itself for traffic. */
+    public static final int DEFAULT_PREPARED_BYTES = 128 << 20;
+    /** Above pgjdbc's own per-connection cache (256 statements, 5 MiB), so drivers' defaults never hit it. */
+    public static final int DEFAULT_PREPARED_BYTES_PER_CLIENT = 8 << 20;
+
     public ListenConfig {
         Objects.requireNonNull(host, "host");
+    }
+
+    public ListenConfig(String host, int port, int maxClientConnections, int workerThreads) {
+        this(host, port, maxClientConnections, workerThreads, DEFAULT_PREPARED_BYTES,
+                DEFAULT_PREPARED_BYTES_PER_CLIENT);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections) {
