@@ -77,7 +77,8 @@ final class ConfigBinder {
     private ListenConfig bindListen(Object value) {
         Map<String, Object> map = reader.mapping("listen", value).orElse(Map.of());
         reader.rejectUnknownKeys("listen", map, LISTEN_KEYS);
-        return new ListenConfig(
+        int before = reader.problemCount();
+        ListenConfig listen = new ListenConfig(
                 read("listen", map, "host", DEFAULT_HOST, reader::nonEmptyString),
                 read("listen", map, "port", 6432, (path, v) -> reader.integer(path, v, 0, 65535)),
                 read("listen", map, "max_client_connections", 5000, (path, v) -> reader.integer(path, v, 1, MAX)),
@@ -86,6 +87,13 @@ final class ConfigBinder {
                         (path, v) -> reader.integer(path, v, 1024, MAX)),
                 read("listen", map, "max_prepared_statement_bytes_per_client",
                         ListenConfig.DEFAULT_PREPARED_BYTES_PER_CLIENT, (path, v) -> reader.integer(path, v, 1024, MAX)));
+        if (reader.problemCount() == before
+                && listen.maxPreparedStatementBytesPerClient() > listen.maxPreparedStatementBytes()) {
+            reader.problem("listen", "max_prepared_statement_bytes_per_client ("
+                    + listen.maxPreparedStatementBytesPerClient() + ") must not exceed max_prepared_statement_bytes ("
+                    + listen.maxPreparedStatementBytes() + ")");
+        }
+        return listen;
     }
 
     private PoolRead bindPool(String path, Map<String, Object> map, PoolRead base) {

@@ -8,16 +8,23 @@ import java.util.Objects;
  * @param port 0 means "any free port", which tests use to avoid clashes
  * @param maxClientConnections beyond this a new client is refused with SQLSTATE 53300
  * @param workerThreads event-loop threads serving clients and backends; 0 picks one per two CPUs, at least one
- * @param maxPreparedStatementBytes bytes of named statements' text (transaction mode) kept for all clients
+ * @param maxPreparedStatementBytes bytes of named statements (transaction mode) kept for all clients
  * @param maxPreparedStatementBytesPerClient the most of those one client may hold; a Parse past it gets 53200
  */
 public record ListenConfig(String host, int port, int maxClientConnections, int workerThreads,
                            int maxPreparedStatementBytes, int maxPreparedStatementBytesPerClient) {
 
-    /** Room for thousands of typical statements; a 512 MB heap keeps most of itself for traffic. */
-    public static final int DEFAULT_PREPARED_BYTES = 128 << 20;
-    /** Above pgjdbc's own per-connection cache (256 statements, 5 MiB), so drivers' defaults never hit it. */
-    public static final int DEFAULT_PREPARED_BYTES_PER_CLIENT = 8 << 20;
+    /**
+     * Tens of thousands of typical statements (a few hundred bytes each), while a 512 MB heap keeps seven eighths
+     * of itself for traffic.
+     */
+    public static final int DEFAULT_PREPARED_BYTES = 64 << 20;
+    /**
+     * Above what drivers' own statement caches let one connection prepare: pgjdbc's 5 MiB counts two bytes a
+     * character (about 2.5 MB of SQL), asyncpg's and psycopg's caches hold 100 statements; 16 clients at their
+     * full share fill the proxy-wide bound.
+     */
+    public static final int DEFAULT_PREPARED_BYTES_PER_CLIENT = 4 << 20;
 
     public ListenConfig {
         Objects.requireNonNull(host, "host");

@@ -46,9 +46,13 @@ final class PreparedStatementRelay {
     private static final class Statement {
         final String clientName;
         final byte[] clientNameBytes;
+        /** Held from the client's Parse until the statement is gone; its text is shared with other clients. */
+        final StatementNames.Shared shared;
         final String serverName;
         final byte[] serverNameBytes;
         final byte[] parseBody;
+        /** What it counts against the client's share. */
+        final long cost;
         /** The stamp of the copy the client's own Parse made. */
         final long parseStamp;
         /** Taken once the server had parsed it: a copy whose Parse was sent later is at least as new. */
@@ -56,12 +60,15 @@ final class PreparedStatementRelay {
         /** As the client's Parse was described; 0 until known. */
         long shape;
 
-        Statement(String clientName, String serverName, byte[] parseBody, long parseStamp) {
+        Statement(String clientName, byte[] clientNameBytes, StatementNames.Shared shared, long cost,
+                  long parseStamp) {
             this.clientName = clientName;
-            this.clientNameBytes = clientName.getBytes(StandardCharsets.UTF_8);
-            this.serverName = serverName;
-            this.serverNameBytes = serverName.getBytes(StandardCharsets.UTF_8);
-            this.parseBody = parseBody;
+            this.clientNameBytes = clientNameBytes;
+            this.shared = shared;
+            this.serverName = shared.name();
+            this.serverNameBytes = shared.nameBytes();
+            this.parseBody = shared.body();
+            this.cost = cost;
             this.parseStamp = parseStamp;
         }
     }
@@ -103,24 +110,33 @@ final class PreparedStatementRelay {
         String clientName = ExtendedQueryMessages.parseStatementName(message);
         byte[] body = ExtendedQueryMessages.parseBody(message);
         message.release();
+        byte[] clientNameBytes = clientName.getBytes(StandardCharsets.UTF_8);
+        long cost = StatementNames.cost(body) + clientNameBytes.length;
         Statement old = clientStatements.get(clientName);
-        long after = bytes + body.length - (old != null ? old.parseBody.length : 0);
-        String serverName = after > names.maxBytesPerClient() ? null : names.acquire(body);
-        if (serverName == null) {
+        boolean overShare = bytes + cost - (old != null ? old.cost : 0) > names.maxBytesPerClient();
+        StatementNames.Shared shared = overShare ? null : names.acquire(body);
+        if (shared == null) {
             // Refused before anything is kept: one client's statements must not take memory from the others.
-            String key = after > names.maxBytesPerClient() ? PER_CLIENT_KEY : PROXY_KEY;
-            failWith(link, ErrorResponse.error(OUT_OF_MEMORY, "out of memory")
-                    .withDetail("Prepared statements would take more than " + key + " allows.")
-                    .withHint("Deallocate prepared statements, or raise " + key + "."));
+            refuse(link, overShare ? PER_CLIENT_KEY : PROXY_KEY);
             return;
         }
         if (old != null) {
-            drop(old);
+            drop(clientStatements.remove(clientName));
         }
-        Statement statement = new Statement(clientName, serverName, body, names.nextStamp());
+        Statement statement = new Statement(clientName, clientNameBytes, shared, cost, names.nextStamp());
         clientStatements.put(clientName, statement);
-        bytes += body.length;
+        bytes += cost;
         prepare(statement, backend, link.pending(), false);
+    }
+
+    /**
+     * Answers a Parse that would go past {@code key} as PostgreSQL answers a request it has no memory for; the
+     * server skips the rest of the batch up to Sync, and the client keeps its connection and statements.
+     */
+    private static void refuse(BackendLink link, String key) {
+        failWith(link, ErrorResponse.error(OUT_OF_MEMORY, "out of memory")
+                .withDetail("Prepared statements would take more than " + key + " allows.")
+                .withHint("Deallocate prepared statements, or raise " + key + "."));
     }
 
     private void relayBind(ByteBuf message, BackendLink link) {
@@ -329,15 +345,21 @@ final class PreparedStatementRelay {
 
     /** The client's statements are gone (it left, or deallocated them all): its share of the names goes too. */
     void releaseAll() {
-        clientStatements.values().forEach(s -> names.release(s.parseBody));
+        clientStatements.values().forEach(s -> names.release(s.shared));
         clientStatements.clear();
         bytes = 0;
         lastBound = null;
     }
 
+    /** {@code statement} has just left {@link #clientStatements}. */
     private void drop(Statement statement) {
-        names.release(statement.parseBody);
-        bytes -= statement.parseBody.length;
+        names.release(statement.shared);
+        bytes -= statement.cost;
+    }
+
+    /** Bytes the client's statements count against its share. */
+    long bytes() {
+        return bytes;
     }
 
     static boolean isStatementMessage(byte tag) {
