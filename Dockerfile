@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t pgwarden .
 # Run:   docker run -p 6432:6432 -e APP_PASSWORD=... -v $PWD/pgwarden.yaml:/etc/pgwarden/pgwarden.yaml:ro pgwarden
-# (in the mounted config, listen.host must be 0.0.0.0 so the published port reaches the proxy)
+# (in the mounted config, listen.host must be 0.0.0.0 so the published port reaches the proxy, and admin.http.host
+#  must be 0.0.0.0 for probes and scrapes from outside the container: both default to loopback; add -p 9187:9187)
 
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
@@ -28,7 +29,7 @@ RUN groupadd --system --gid 10001 pgwarden \
 COPY --from=build /src/proxy-core/target/pgwarden.jar /opt/pgwarden/pgwarden.jar
 COPY --from=build /src/examples/pgwarden.yaml /opt/pgwarden/pgwarden.example.yaml
 USER 10001:10001
-EXPOSE 6432
+EXPOSE 6432 9187
 # ZGC: its pauses stay under a millisecond, where G1's young collections reached 10-18 ms while thousands of
 # clients logged in. SoftMaxHeapSize makes it collect before the heap grows far past what pgwarden keeps live
 # (about 45 MB with 10,000 clients); without it ZGC lets the heap, and the RSS, grow towards the maximum.

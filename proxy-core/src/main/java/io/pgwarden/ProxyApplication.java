@@ -10,10 +10,13 @@ import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.CancelForwarder;
 import io.pgwarden.backend.LossCounters;
 import io.pgwarden.config.ConfigException;
+import io.pgwarden.config.HttpConfig;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.frontend.Credentials;
 import io.pgwarden.frontend.FrontendContext;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.metrics.HttpEndpoints;
+import io.pgwarden.metrics.HttpLimits;
 import io.pgwarden.metrics.PoolView;
 import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.pool.BackendPool;
@@ -117,8 +120,9 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
 
             app.startJanitors();
             if (config.admin().http() != null) {
-                app.http = HttpEndpoints.start(config.admin().http().host(), config.admin().http().port(),
-                        context.metrics(), () -> PoolViews.probed(context));
+                HttpConfig httpConfig = config.admin().http();
+                app.http = HttpEndpoints.start(httpConfig.host(), httpConfig.port(), context.metrics(),
+                        () -> PoolViews.probed(context), httpConfig.metricsToken(), HttpLimits.defaults());
                 log.info("event=http_listen addr={}", app.http.address());
             }
             log.info("event=listen addr={} transport={} databases={} users={}", address, transport.name(),
@@ -164,7 +168,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         } catch (ConfigException e) {
             context.metrics().configReload(false);
             log.warn("event=config_reload result=rejected problems={}", e.problems().size());
-            e.problems().forEach(p -> log.warn("event=config_problem detail=\"{}\"", p));
+            e.problems().forEach(p -> log.warn("event=config_problem detail={}", LogValues.quote(p)));
             return e.problems();
         }
         if (!next.listen().equals(context.config().listen())) {

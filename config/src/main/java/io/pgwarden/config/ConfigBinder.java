@@ -16,7 +16,8 @@ import java.util.stream.Stream;
 final class ConfigBinder {
     private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin");
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
-            "worker_threads", "max_prepared_statement_bytes", "max_prepared_statement_bytes_per_client");
+            "worker_threads", "max_pending_logins", "max_pending_logins_per_address", "max_prepared_statement_bytes",
+            "max_prepared_statement_bytes_per_client");
     private static final List<String> POOL_KEYS = List.of(
             "pool_mode", "min_size", "max_size", "query_wait_timeout", "server_reset_query", "max_prepared_statements",
             ConnectionSettingsBinder.SERVER, ConnectionSettingsBinder.CLIENT, "query_timeout", "query_wait_notice");
@@ -26,7 +27,7 @@ final class ConfigBinder {
             Stream.concat(Stream.of("host", "port", "dbname"), POOL_KEYS.stream()).toList();
     private static final List<String> USER_KEYS = List.of("password", "auth");
     private static final List<String> ADMIN_KEYS = List.of("database", "users", "http");
-    private static final List<String> HTTP_KEYS = List.of("host", "port");
+    private static final List<String> HTTP_KEYS = List.of("host", "port", "metrics_token");
 
     private static final Map<String, PoolMode> POOL_MODES = spellings(PoolMode.values(), mode -> mode.name().toLowerCase());
     private static final Map<String, AuthMethod> AUTH_METHODS = spellings(AuthMethod.values(), AuthMethod::yamlName);
@@ -83,6 +84,10 @@ final class ConfigBinder {
                 read("listen", map, "port", 6432, (path, v) -> reader.integer(path, v, 0, 65535)),
                 read("listen", map, "max_client_connections", 5000, (path, v) -> reader.integer(path, v, 1, MAX)),
                 read("listen", map, "worker_threads", 0, (path, v) -> reader.integer(path, v, 0, 256)),
+                read("listen", map, "max_pending_logins", ListenConfig.DEFAULT_MAX_PENDING_LOGINS,
+                        (path, v) -> reader.integer(path, v, 1, MAX)),
+                read("listen", map, "max_pending_logins_per_address",
+                        ListenConfig.DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS, (path, v) -> reader.integer(path, v, 1, MAX)),
                 read("listen", map, "max_prepared_statement_bytes", ListenConfig.DEFAULT_PREPARED_BYTES,
                         (path, v) -> reader.integer(path, v, 1024, MAX)),
                 read("listen", map, "max_prepared_statement_bytes_per_client",
@@ -221,7 +226,8 @@ final class ConfigBinder {
             HttpConfig httpDefaults = HttpConfig.defaults();
             http = new HttpConfig(
                     read(path, httpMap, "host", httpDefaults.host(), reader::nonEmptyString),
-                    read(path, httpMap, "port", httpDefaults.port(), (p, v) -> reader.integer(p, v, 0, 65535)));
+                    read(path, httpMap, "port", httpDefaults.port(), (p, v) -> reader.integer(p, v, 0, 65535)),
+                    read(path, httpMap, "metrics_token", httpDefaults.metricsToken(), reader::secret));
         }
         return new AdminConfig(database, users, http);
     }

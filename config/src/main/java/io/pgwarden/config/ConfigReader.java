@@ -179,6 +179,26 @@ final class ConfigReader {
         return Optional.empty();
     }
 
+    /** true or false; a string (as from ${VAR}) may spell either, since environment variables have no booleans. */
+    Optional<Boolean> bool(String path, Object value) {
+        if (value instanceof Boolean b) {
+            return Optional.of(b);
+        }
+        if (value instanceof String text) {
+            Optional<String> expanded = substitute(path, text);
+            if (expanded.isEmpty()) {
+                return Optional.empty();
+            }
+            if (expanded.get().equals("true") || expanded.get().equals("false")) {
+                return Optional.of(Boolean.parseBoolean(expanded.get()));
+            }
+            problem(path, describe(expanded.get()) + " is not true or false");
+            return Optional.empty();
+        }
+        wrongType(path, value, "true or false", "");
+        return Optional.empty();
+    }
+
     /** Timeouts: a zero timeout would fail every wait at once, so only positive durations are accepted. */
     Optional<Duration> positiveDuration(String path, Object value) {
         return positiveDuration(path, value, "the timeout");

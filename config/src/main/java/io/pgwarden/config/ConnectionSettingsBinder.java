@@ -12,7 +12,8 @@ final class ConnectionSettingsBinder {
     static final String CLIENT = "client";
 
     private static final List<String> SERVER_KEYS = List.of("keepalive", "tcp_user_timeout", "check_query",
-            "check_delay", "check_timeout", "health_check_interval", "lifetime", "idle_timeout", "connect_timeout", "replay_check_after");
+            "check_delay", "check_timeout", "health_check_interval", "lifetime", "idle_timeout", "connect_timeout", "replay_check_after",
+            "allow_cleartext_password", "allow_md5_password");
     private static final List<String> CLIENT_KEYS = List.of("keepalive", "idle_timeout", "idle_in_transaction_timeout",
             "idle_in_transaction_warning", "login_timeout", "leak_after");
     private static final List<String> KEEPALIVE_KEYS = List.of("idle", "interval", "count");
@@ -38,7 +39,10 @@ final class ConnectionSettingsBinder {
                 reader.read(path, map, "lifetime", inherited.lifetime(), reader::durationOrZero),
                 reader.read(path, map, "idle_timeout", inherited.idleTimeout(), reader::durationOrZero),
                 reader.read(path, map, "connect_timeout", inherited.connectTimeout(), reader::positiveDuration),
-                reader.read(path, map, "replay_check_after", inherited.replayCheckAfter(), reader::durationOrZero));
+                reader.read(path, map, "replay_check_after", inherited.replayCheckAfter(), reader::durationOrZero),
+                reader.read(path, map, "allow_cleartext_password", inherited.allowCleartextPassword(),
+                        reader::bool),
+                reader.read(path, map, "allow_md5_password", inherited.allowMd5Password(), reader::bool));
     }
 
     ClientSettings client(String parent, Map<String, Object> parentMap, ClientSettings inherited) {

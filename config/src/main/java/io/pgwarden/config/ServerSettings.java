@@ -17,6 +17,9 @@ import java.util.Objects;
  * @param connectTimeout TCP connect plus login to PostgreSQL
  * @param replayCheckAfter a backend idle for longer than this gets a Sync ahead of a transaction's first request,
  *        which proves (or not) that a request lost with it never ran; zero sends one every time
+ * @param allowCleartextPassword whether the configured password may be sent as asked by a server requesting it in
+ *        clear text; false by default, as nothing protects it on the wire (there is no TLS to the server yet)
+ * @param allowMd5Password whether a server may ask for md5; true by default, as libpq's {@code require_auth} allows it
  */
 public record ServerSettings(
         Keepalive keepalive,
@@ -28,11 +31,13 @@ public record ServerSettings(
         Duration lifetime,
         Duration idleTimeout,
         Duration connectTimeout,
-        Duration replayCheckAfter) {
+        Duration replayCheckAfter,
+        boolean allowCleartextPassword,
+        boolean allowMd5Password) {
 
     private static final ServerSettings DEFAULTS = new ServerSettings(Keepalive.defaults(), Duration.ZERO,
             "SELECT 1", Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofHours(1),
-            Duration.ofMinutes(10), Duration.ofSeconds(5), Duration.ofMillis(100));
+            Duration.ofMinutes(10), Duration.ofSeconds(5), Duration.ofMillis(100), false, true);
 
     public ServerSettings {
         Objects.requireNonNull(keepalive, "keepalive");
@@ -45,6 +50,14 @@ public record ServerSettings(
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(replayCheckAfter, "replayCheckAfter");
+    }
+
+    /** The settings with the password methods at their defaults, for callers that do not choose them. */
+    public ServerSettings(Keepalive keepalive, Duration tcpUserTimeout, String checkQuery, Duration checkDelay,
+                          Duration checkTimeout, Duration healthCheckInterval, Duration lifetime, Duration idleTimeout,
+                          Duration connectTimeout, Duration replayCheckAfter) {
+        this(keepalive, tcpUserTimeout, checkQuery, checkDelay, checkTimeout, healthCheckInterval, lifetime,
+                idleTimeout, connectTimeout, replayCheckAfter, false, true);
     }
 
     /** The built-in values used for every key the configuration leaves out. */

@@ -84,6 +84,18 @@ class AdminConfigTest {
     }
 
     @Test
+    void readsTheMetricsTokenFromTheEnvironmentAndNeverPrintsIt() throws ConfigException {
+        HttpConfig http = admin("http: {metrics_token: '${APP_PASSWORD}'}").http();
+        assertThat(http).isEqualTo(new HttpConfig("127.0.0.1", 9187, "s3cret"));
+        assertThat(http.toString()).doesNotContain("s3cret");
+        assertThat(HttpConfig.defaults().metricsToken()).isNull();
+        assertThat(adminProblems("http: {metrics_token: ''}"))
+                .containsExactly("admin.http.metrics_token: must not be empty");
+        assertThat(adminProblems("http: {metrics_token: 42}"))
+                .containsExactly("admin.http.metrics_token: expected a string but found an integer; put it in quotes");
+    }
+
+    @Test
     void acceptsHttpPortZeroSoTestsCanPickAFreePort() throws ConfigException {
         assertThat(admin("http: {port: 0}").http().port()).isZero();
     }
@@ -111,7 +123,7 @@ class AdminConfigTest {
                 "admin.http.prot: unknown key; did you mean 'port'?");
         assertThat(problems(BASE + "admn: {}\n")).containsExactly("admn: unknown key; did you mean 'admin'?");
         assertThat(adminProblems("http: {address: x}"))
-                .containsExactly("admin.http.address: unknown key; expected one of host, port");
+                .containsExactly("admin.http.address: unknown key; expected one of host, port, metrics_token");
     }
 
     @Test

@@ -64,7 +64,8 @@ class ConfigValidationTest {
                         + " admin");
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {bind_address: x}\n"))
                 .containsExactly("listen.bind_address: unknown key; expected one of host, port, max_client_connections, worker_threads,"
-                        + " max_prepared_statement_bytes, max_prepared_statement_bytes_per_client");
+                        + " max_pending_logins, max_pending_logins_per_address, max_prepared_statement_bytes,"
+                        + " max_prepared_statement_bytes_per_client");
     }
 
     @Test

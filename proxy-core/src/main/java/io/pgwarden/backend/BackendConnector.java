@@ -9,6 +9,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.ServerSettings;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.net.SocketOptions;
 import io.pgwarden.net.Transport;
@@ -116,7 +117,8 @@ public final class BackendConnector implements BackendOpener {
             BackendConnection backend = new BackendConnection(id, connect.channel(), address);
             handler.attach(backend);
             BackendLogin login = new BackendLogin(target.user(), target.password(), target.database(),
-                    target.startupParameters(), result);
+                    target.startupParameters(), target.server().allowCleartextPassword(),
+                    target.server().allowMd5Password(), result);
             backend.toAuthenticating(login);
             ScheduledFuture<?> deadline = loop.schedule(() -> {
                 if (result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001",
@@ -132,7 +134,8 @@ public final class BackendConnector implements BackendOpener {
             if (b != null) {
                 log.info("event=server_open server={} pid={} target={}", id, b.processId(), target);
             } else {
-                log.warn("event=server_open_failed server={} target={} reason=\"{}\"", id, target, e.getMessage());
+                log.warn("event=server_open_failed server={} target={} reason={}", id, target,
+                        LogValues.quote(e.getMessage()));
             }
         });
         return result;

@@ -3,6 +3,7 @@ package io.pgwarden.backend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.Tags;
@@ -80,8 +81,9 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         connection.toClosed();
         LossReason reason = connection.lossReason();
         losses.record(reason);
-        log.info("event=server_close server={} pid={} pool={} reason_class={} reason=\"{}\"", connection.id(),
-                connection.processId(), poolName, reason.name().toLowerCase(), connection.closeReason());
+        log.info("event=server_close server={} pid={} pool={} reason_class={} reason={}", connection.id(),
+                connection.processId(), poolName, reason.name().toLowerCase(),
+                LogValues.quote(connection.closeReason()));
         if (reason != LossReason.CLOSED_BY_PGWARDEN && reason != LossReason.LIFETIME_EXPIRED
                 && reason != LossReason.IDLE_TIMEOUT) {
             lossEvents.accept(poolName, "backend_lost: " + reason.description() + ": " + connection.closeReason());

@@ -31,18 +31,23 @@ final class BackendLogin implements BackendListener {
     private final Map<String, String> clientParameters;
     private final CompletableFuture<BackendConnection> result;
     private final Map<String, String> parameters = new LinkedHashMap<>();
+    /** A server, or whoever answers at its address, gets the password itself by asking for cleartext. */
+    private final boolean allowCleartext;
+    private final boolean allowMd5;
     private ScramClientLogin scram;
 
     BackendLogin(String user, String password, String database, CompletableFuture<BackendConnection> result) {
-        this(user, password, database, null, result);
+        this(user, password, database, null, true, true, result);
     }
 
     BackendLogin(String user, String password, String database, Map<String, String> clientParameters,
-                 CompletableFuture<BackendConnection> result) {
+                 boolean allowCleartext, boolean allowMd5, CompletableFuture<BackendConnection> result) {
         this.user = user;
         this.password = password;
         this.database = database;
         this.clientParameters = clientParameters;
+        this.allowCleartext = allowCleartext;
+        this.allowMd5 = allowMd5;
         this.result = result;
     }
 
@@ -105,9 +110,14 @@ final class BackendLogin implements BackendListener {
                 out.release();
                 return;
             }
-            case AuthenticationRequest.CLEARTEXT_PASSWORD -> FrontendMessages.password(out, requirePassword());
-            case AuthenticationRequest.MD5_PASSWORD ->
-                    FrontendMessages.password(out, Md5Password.encode(user, requirePassword(), request.md5Salt()));
+            case AuthenticationRequest.CLEARTEXT_PASSWORD -> {
+                refuseUnless(allowCleartext, out, "a cleartext password", "server.allow_cleartext_password");
+                FrontendMessages.password(out, requirePassword());
+            }
+            case AuthenticationRequest.MD5_PASSWORD -> {
+                refuseUnless(allowMd5, out, "an md5 password", "server.allow_md5_password");
+                FrontendMessages.password(out, Md5Password.encode(user, requirePassword(), request.md5Salt()));
+            }
             case AuthenticationRequest.SASL -> {
                 scram = new ScramClientLogin(user, requirePassword(), request.saslMechanisms());
                 FrontendMessages.saslInitialResponse(out, scram.mechanism(), scram.clientFirstMessage());
@@ -126,6 +136,14 @@ final class BackendLogin implements BackendListener {
         }
         backend.write(out);
         backend.flush();
+    }
+
+    private static void refuseUnless(boolean allowed, ByteBuf out, String method, String key)
+            throws AuthenticationException {
+        if (!allowed) {
+            out.release();
+            throw new AuthenticationException("the server asks for " + method + " and " + key + " is false");
+        }
     }
 
     private ScramClientLogin scram() throws AuthenticationException {

@@ -11,6 +11,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.protocol.CancelRequest;
 import io.pgwarden.net.Transport;
 import java.time.Duration;
@@ -64,7 +65,7 @@ public final class CancelForwarder {
         connect.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 if (delivered.trySuccess(null)) {
-                    log.warn("event=cancel_failed pid={} reason=\"{}\"", pid, f.cause().getMessage());
+                    log.warn("event=cancel_failed pid={} reason={}", pid, LogValues.quote(f.cause().getMessage()));
                 }
                 return;
             }

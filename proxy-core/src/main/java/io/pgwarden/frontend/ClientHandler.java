@@ -7,6 +7,7 @@ import io.netty.handler.codec.DecoderException;
 import io.pgwarden.admin.AdminConnection;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
+import io.pgwarden.protocol.FrontendMessageCheck;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.Tags;
 import io.pgwarden.replication.ReplicationRelay;
@@ -29,6 +30,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private final FrontendContext context;
     private final AtomicLong ids;
     private final FrontendFrameDecoder decoder;
+    private final PendingLogins pending;
+    /** Counted in {@link #pending} from admission until it logs in or closes, whichever comes first. */
+    private boolean pendingCounted;
     private ClientSession session;
     /** Until the client is logged in: its nonces, startup packet and user are of no use afterwards. */
     private Login login;
@@ -36,18 +40,45 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** A replication connection's relay, which carries all its traffic once the client is authenticated. */
     private ReplicationRelay replication;
 
+    /** Without a cap on connections still logging in (the in-process harness). */
     public ClientHandler(FrontendContext context, AtomicLong ids, FrontendFrameDecoder decoder) {
+        this(context, ids, decoder, new PendingLogins(() -> Integer.MAX_VALUE, () -> Integer.MAX_VALUE));
+    }
+
+    public ClientHandler(FrontendContext context, AtomicLong ids, FrontendFrameDecoder decoder,
+                         PendingLogins pending) {
         this.context = context;
         this.ids = ids;
         this.decoder = decoder;
+        this.pending = pending;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         context.clientCount().incrementAndGet();
         session = new ClientSession(ids.incrementAndGet(), ctx.channel(), context.proxy());
+        String over = pending.tryAdmit(ctx.channel().remoteAddress());
+        if (over != null) {
+            // Refused before its startup packet is read, as PostgreSQL's postmaster answers a connection it cannot
+            // serve: waiting for the packet is what a flood of silent sockets wants. libpq and pgjdbc read this
+            // ErrorResponse whether they sent a StartupMessage or an SSLRequest first.
+            ctx.channel().config().setAutoRead(false);
+            session.fatal(ErrorResponse.fatal("53300", "sorry, too many clients already logging in ("
+                    + over + " reached)"), ClientCloseReason.LOGIN_REFUSED);
+            ctx.fireChannelActive();
+            return;
+        }
+        pendingCounted = true;
         login = new Login(session, ctx.channel(), context, decoder);
         ctx.fireChannelActive();
+    }
+
+    /** Its password is proven (or the login ended): the client no longer holds a slot meant for strangers. */
+    private void leavePending(ChannelHandlerContext ctx) {
+        if (pendingCounted) {
+            pendingCounted = false;
+            pending.leave(ctx.channel().remoteAddress());
+        }
     }
 
     @Override
@@ -72,10 +103,14 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             if (login.replication() != null) {
                 replication = login.replication();
                 login = null;
+                leavePending(ctx);
             } else if (session.state() != ClientState.AUTHENTICATING) {
                 admin = login.admin();
                 login = null;
+                leavePending(ctx);
             }
+        } else if (refused(message)) {
+            return;
         } else if (replication != null) {
             replication.onClientMessage(message);
         } else if (admin != null && session.state() != ClientState.CLOSED) {
@@ -88,6 +123,25 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         } else {
             session.onClientMessage(message);
         }
+    }
+
+    /**
+     * After authentication, a message of a type PostgreSQL does not take, or a Parse, Bind, Describe or Close it
+     * could not read, ends this client here: forwarded, it would end a backend other clients share, and nothing
+     * behind this point reads such a message safely. What the client sent before it is still answered.
+     */
+    private boolean refused(ByteBuf message) {
+        if (session.state() == ClientState.CLOSED || session.isRefused()) {
+            message.release();
+            return true;
+        }
+        ErrorResponse problem = session.state() == ClientState.STARTUP ? null : FrontendMessageCheck.problem(message);
+        if (problem == null) {
+            return false;
+        }
+        message.release();
+        session.refuse(problem);
+        return true;
     }
 
     @Override
@@ -112,6 +166,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         context.clientCount().decrementAndGet();
+        leavePending(ctx);
         session.onClientClosed();
     }
 
@@ -124,7 +179,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof DecoderException) {
             // A garbage packet costs this one client its connection and nothing else.
             Throwable why = cause.getCause() != null ? cause.getCause() : cause;
-            session.onProtocolViolation(ErrorResponse.fatal("08P01", "invalid frontend message: " + why.getMessage()));
+            ErrorResponse error = ErrorResponse.fatal("08P01", "invalid frontend message: " + why.getMessage());
+            if (session.state() == ClientState.STARTUP) {
+                context.preLoginErrors().report(session.id(), ctx.channel().remoteAddress(), error);
+            }
+            session.onProtocolViolation(error);
             return;
         }
         log.debug("{}: {}", session, cause.toString());

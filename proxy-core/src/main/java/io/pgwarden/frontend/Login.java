@@ -8,16 +8,19 @@ import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.config.UserConfig;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.net.SocketOptions;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.CancelRequest;
 import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.protocol.SslRequest;
 import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.auth.AuthenticationException;
 import io.pgwarden.replication.ReplicationRelay;
 import io.pgwarden.session.ClientCloseReason;
 import io.pgwarden.session.ClientSession;
+import io.pgwarden.session.ClientState;
 import io.pgwarden.session.LoginResult;
 import java.time.Duration;
 import java.util.List;
@@ -47,6 +50,11 @@ final class Login {
     /** A CancelRequest came: this connection only waits for its delivery now. */
     private boolean cancelling;
     private ReplicationRelay replication;
+    /**
+     * The SSLRequest or GSSENCRequest answered last. As in PostgreSQL's ProcessStartupPacket, either may follow
+     * the other (libpq tries GSS, then SSL), but one repeated right after itself is refused.
+     */
+    private Class<?> lastNegotiation;
 
     Login(ClientSession session, Channel channel, FrontendContext context, FrontendFrameDecoder decoder) {
         this.session = session;
@@ -74,8 +82,14 @@ final class Login {
             onStartupMessage(message);
         } else if (request instanceof CancelRequest cancel) {
             onCancelRequest(cancel);
+        } else if (request.getClass() == lastNegotiation) {
+            // PostgreSQL takes the same request twice in a row for a protocol version, and refuses it as one.
+            int code = request instanceof SslRequest ? StartupRequest.SSL_REQUEST_CODE
+                    : StartupRequest.GSSENC_REQUEST_CODE;
+            refuse(unsupportedProtocol(code >>> 16, code & 0xffff));
         } else {
             // SSLRequest or GSSENCRequest: no encryption yet, and the client may go on in plain text.
+            lastNegotiation = request.getClass();
             ByteBuf out = channel.alloc().buffer(1);
             out.writeByte('N');
             channel.writeAndFlush(out, channel.voidPromise());
@@ -100,8 +114,7 @@ final class Login {
     private void onStartupMessage(StartupMessage message) {
         startup = message;
         if (message.majorVersion() != 3) {
-            refuse(ErrorResponse.fatal("0A000", "unsupported frontend protocol " + message.majorVersion() + "."
-                    + message.minorVersion() + ": server supports 3.0 to 3." + NEWEST_MINOR));
+            refuse(unsupportedProtocol(message.majorVersion(), message.minorVersion()));
             return;
         }
         List<String> unsupportedOptions = message.parameters().keySet().stream()
@@ -143,8 +156,8 @@ final class Login {
                 channel.flush();
             }
         } catch (AuthenticationException | RuntimeException e) {
-            log.info("event=auth_failed client={} addr={} user={} reason=\"{}\"", session.id(),
-                    channel.remoteAddress(), startup.user(), e.getMessage());
+            log.info("event=auth_failed client={} addr={} user={} reason={}", session.id(),
+                    channel.remoteAddress(), LogValues.quote(startup.user()), LogValues.quote(e.getMessage()));
             session.fatal(ErrorResponse.fatal("28P01", "password authentication failed for user \""
                     + startup.user() + "\""), ClientCloseReason.AUTHENTICATION_FAILED);
         } finally {
@@ -187,11 +200,19 @@ final class Login {
         }
         admin = new AdminConnection(context.adminConsole().get());
         log.info("event=client_login client={} addr={} user={} database={} mode=admin", session.id(),
-                channel.remoteAddress(), user.name(), startup.database());
+                channel.remoteAddress(), LogValues.quote(user.name()), LogValues.quote(startup.database()));
         session.startAdmin(AdminConnection.loginParameters(context.proxy().pools().pools()));
     }
 
+    private static ErrorResponse unsupportedProtocol(int major, int minor) {
+        return ErrorResponse.fatal("0A000", "unsupported frontend protocol " + major + "." + minor
+                + ": server supports 3.0 to 3." + NEWEST_MINOR);
+    }
+
     private void refuse(ErrorResponse error) {
+        if (session.state() == ClientState.STARTUP) {
+            context.preLoginErrors().report(session.id(), channel.remoteAddress(), error);
+        }
         session.fatal(error, ClientCloseReason.LOGIN_REFUSED);
     }
 }

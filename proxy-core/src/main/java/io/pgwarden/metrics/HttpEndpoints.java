@@ -1,49 +1,54 @@
 package io.pgwarden.metrics;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import java.io.ByteArrayOutputStream;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * HTTP endpoints for monitoring: GET /metrics (Prometheus text format), GET /health (liveness, always 200
- * while the process serves HTTP) and GET /ready (readiness, 503 while any pool is not ready). Any other
- * path is 404; another method on a known path is 405.
+ * while the process serves HTTP) and GET /ready (readiness, 503 while any pool is not ready); see
+ * {@link MonitoringRoutes}.
  *
- * <p>Uses the JDK's HttpServer instead of Netty so monitoring keeps working even when the proxy's event
- * loops are saturated or stuck — exactly when someone wants to look at it.
+ * <p>Served by Netty on an event loop of its own, not the proxy's, so monitoring keeps working when the proxy's
+ * loops are saturated or stuck, exactly when someone wants to look. Non-blocking I/O with request and idle
+ * deadlines and a connection cap means slow or idle HTTP clients cannot starve a probe, as they starved the JDK
+ * HttpServer's two threads.
  */
 public final class HttpEndpoints implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(HttpEndpoints.class);
-    private static final String JSON = "application/json; charset=utf-8";
-    // Scrapes and probes are few and short; two threads keep a slow scrape from blocking a probe.
-    private static final int THREADS = 2;
+    private final EventLoopGroup group;
+    private volatile Channel listener;
+    // Touched only on the group's single thread: the child initializer and close listeners run there.
+    private final Set<Channel> connections = new LinkedHashSet<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private final HttpServer server;
-    private final ExecutorService executor;
-    private final ProxyMetrics metrics;
-    private final Supplier<List<PoolView>> pools;
-    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    private HttpEndpoints(EventLoopGroup group) {
+        this.group = group;
+    }
 
-    private HttpEndpoints(HttpServer server, ExecutorService executor, ProxyMetrics metrics,
-                          Supplier<List<PoolView>> pools) {
-        this.server = server;
-        this.executor = executor;
-        this.metrics = metrics;
-        this.pools = pools;
+    /** Starts with the default limits and no token on /metrics. */
+    public static HttpEndpoints start(String host, int port, ProxyMetrics metrics, Supplier<List<PoolView>> pools)
+            throws IOException {
+        return start(host, port, metrics, pools, null, HttpLimits.defaults());
     }
 
     /**
@@ -52,99 +57,85 @@ public final class HttpEndpoints implements AutoCloseable {
      * {"ready":bool,"pools":[{"database":..,"user":..,"ready":..,"detail":..},...]}); anything else 404.
      *
      * @param port 0 binds any free port; see {@link #address()}
+     * @param metricsToken when not null, /metrics answers 401 unless sent {@code Authorization: Bearer <token>}
      */
-    public static HttpEndpoints start(String host, int port, ProxyMetrics metrics, Supplier<List<PoolView>> pools)
-            throws IOException {
+    public static HttpEndpoints start(String host, int port, ProxyMetrics metrics, Supplier<List<PoolView>> pools,
+                                      String metricsToken, HttpLimits limits) throws IOException {
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(pools, "pools");
-        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
-        ExecutorService executor = Executors.newFixedThreadPool(THREADS, daemonThreads());
-        HttpEndpoints endpoints = new HttpEndpoints(server, executor, metrics, pools);
-        server.createContext("/", endpoints::handle);
-        server.setExecutor(executor);
-        server.start();
-        return endpoints;
+        Objects.requireNonNull(limits, "limits");
+        // Daemon thread: an endpoint someone forgot to close must not keep the JVM alive after main() returns.
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pgwarden-http", true),
+                NioIoHandler.newFactory());
+        MonitoringHandler handler = new MonitoringHandler(new MonitoringRoutes(metrics, pools, metricsToken));
+        // Exists before the bind, so a connection accepted the moment the port opens finds it.
+        HttpEndpoints self = new HttpEndpoints(group);
+        ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpDeadline(limits),
+                                new HttpServerCodec(new HttpDecoderConfig()
+                                        .setMaxInitialLineLength(limits.maxRequestBytes())
+                                        .setMaxHeaderSize(limits.maxRequestBytes())),
+                                new HttpObjectAggregator(limits.maxRequestBytes()),
+                                handler);
+                        self.admit(ch, limits.maxConnections());
+                    }
+                });
+        ChannelFuture bound;
+        try {
+            bound = bootstrap.bind(host, port).awaitUninterruptibly();
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw e;
+        }
+        if (!bound.isSuccess()) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw new IOException("cannot serve HTTP on " + host + ":" + port + ": " + bound.cause().getMessage(),
+                    bound.cause());
+        }
+        self.listener = bound.channel();
+        return self;
     }
 
-    // Daemon threads: an endpoint someone forgot to close must not keep the JVM alive after main() returns.
-    private static java.util.concurrent.ThreadFactory daemonThreads() {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, "pgwarden-http-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
+    /**
+     * Over the cap, the oldest connection that is only waiting on its client makes room: a probe arriving
+     * while the cap is held by idle or slow connections still gets its answer.
+     */
+    private void admit(Channel ch, int maxConnections) {
+        if (connections.size() >= maxConnections) {
+            Channel victim = connections.stream()
+                    .filter(c -> c.pipeline().get(HttpDeadline.class).waitingOnClient())
+                    .findFirst().orElse(null);
+            if (victim == null) {
+                ch.close();
+                return;
+            }
+            connections.remove(victim);
+            victim.close();
+        }
+        connections.add(ch);
+        ch.closeFuture().addListener(f -> connections.remove(ch));
     }
 
     /** The actual bound address; with port 0 this tells which port was picked. */
     public InetSocketAddress address() {
-        return server.getAddress();
+        return (InetSocketAddress) listener.localAddress();
     }
 
-    /** Stops at once (no grace period for in-flight requests) and shuts the worker threads down. */
+    /** Stops at once (no grace period for in-flight requests) and shuts the event loop down; idempotent. */
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
-    }
-
-    private void handle(HttpExchange exchange) throws IOException {
-        // Not try-with-resources: that would close the exchange before the catch could still send a 500.
-        try {
-            String path = exchange.getRequestURI().getPath();
-            if (!path.equals("/metrics") && !path.equals("/health") && !path.equals("/ready")) {
-                send(exchange, 404, "text/plain; charset=utf-8", "not found\n");
-                return;
-            }
-            if (!exchange.getRequestMethod().equals("GET")) {
-                exchange.getResponseHeaders().set("Allow", "GET");
-                send(exchange, 405, "text/plain; charset=utf-8", "method not allowed\n");
-                return;
-            }
-            switch (path) {
-                case "/metrics" -> metrics(exchange);
-                case "/health" -> send(exchange, 200, JSON, Json.HEALTH_UP);
-                default -> ready(exchange);
-            }
-        } catch (RuntimeException | Error e) {
-            // A failing supplier must not leave the client hanging; usually nothing was sent yet, so 500 fits.
-            log.warn("HTTP endpoint {} failed", exchange.getRequestURI(), e);
-            try {
-                send(exchange, 500, "text/plain; charset=utf-8", "internal error\n");
-            } catch (IOException | RuntimeException sendFailed) {
-                // headers were already sent or the peer left; closing the exchange is all that is left
-                log.debug("Could not send 500 for {}", exchange.getRequestURI(), sendFailed);
-            }
-        } finally {
-            exchange.close();
+        if (!closed.compareAndSet(false, true)) {
+            return;
         }
-    }
-
-    private void metrics(HttpExchange exchange) throws IOException {
-        // Render fully before sending headers, so a failing callback yields a 500 rather than a cut-off 200.
-        ByteArrayOutputStream body = new ByteArrayOutputStream(8192);
-        writer.write(body, metrics.registry().scrape());
-        send(exchange, 200, PrometheusTextFormatWriter.CONTENT_TYPE, body.toByteArray());
-    }
-
-    private void ready(HttpExchange exchange) throws IOException {
-        List<PoolView> views = pools.get();
-        if (views == null) {
-            views = List.of();
-        }
-        send(exchange, Json.allReady(views) ? 200 : 503, JSON, Json.readiness(views));
-    }
-
-    private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
-        send(exchange, status, contentType, body.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void send(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(body);
-        }
+        listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        // Close the connections while the loop still runs their pipelines' close events: a loop that is shutting
+        // down drops those events, and a decoder holding half a request would never release its buffer.
+        group.submit(() -> List.copyOf(connections).forEach(Channel::close)).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        group.submit(() -> { }).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        // Bounded: a stop must not hang on a loop that failed to terminate.
+        group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -5,6 +5,7 @@ import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.BackendLoginException;
 import io.pgwarden.backend.BackendOpener;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.protocol.ErrorResponse;
 import java.time.Duration;
@@ -108,7 +109,8 @@ final class PoolDialer {
             if (pool.openFailed(failure.permanent(), refused)) {
                 retryScheduled = true;
                 long delay = backoffMillis();
-                log.info("event=server_retry pool={} delay_ms={} reason=\"{}\"", pool.key(), delay, lastConnectError);
+                log.info("event=server_retry pool={} delay_ms={} reason={}", pool.key(), delay,
+                        LogValues.quote(lastConnectError));
                 loop.schedule(this::retry, delay, TimeUnit.MILLISECONDS);
             }
         }

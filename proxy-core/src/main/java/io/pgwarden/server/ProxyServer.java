@@ -9,6 +9,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.pgwarden.frontend.ClientHandler;
 import io.pgwarden.frontend.FrontendFrameDecoder;
 import io.pgwarden.frontend.FrontendContext;
+import io.pgwarden.frontend.PendingLogins;
 import io.pgwarden.net.FatalErrorGuard;
 import io.pgwarden.net.Transport;
 import java.net.InetSocketAddress;
@@ -22,6 +23,7 @@ public final class ProxyServer {
     private final FrontendContext context;
     private final WriteBufferWaterMark waterMark;
     private final AtomicLong clientIds = new AtomicLong();
+    private final PendingLogins pending;
     private Channel serverChannel;
 
     private final FatalErrorGuard fatal;
@@ -33,6 +35,7 @@ public final class ProxyServer {
         this.loops = loops;
         this.context = context;
         this.waterMark = waterMark;
+        this.pending = PendingLogins.configuredBy(context);
     }
 
     public InetSocketAddress bind(String host, int port) throws InterruptedException {
@@ -51,7 +54,7 @@ public final class ProxyServer {
                     protected void initChannel(Channel ch) {
                         FrontendFrameDecoder frames = new FrontendFrameDecoder();
                         ch.pipeline().addLast("frames", frames);
-                        ch.pipeline().addLast("client", new ClientHandler(context, clientIds, frames));
+                        ch.pipeline().addLast("client", new ClientHandler(context, clientIds, frames, pending));
                         ch.pipeline().addLast("fatal", fatal);
                     }
                 });

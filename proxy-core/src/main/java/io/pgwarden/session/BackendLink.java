@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelPromise;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendListener;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.pool.PoolStats;
 import io.pgwarden.protocol.ExtendedQueryMessages;
 import io.pgwarden.protocol.Frames;
@@ -155,7 +156,7 @@ final class BackendLink implements BackendListener {
     void sendSettings(String sql, PendingResponses.Observer observer) {
         BackendConnection b = backend;
         sendHidden(sql, observer, () -> {
-            log.warn("event=hidden_statement_failed server={} statement=\"{}\"", b.id(), sql);
+            log.warn("event=hidden_statement_failed server={} statement={}", b.id(), LogValues.quote(sql));
             b.loseSettings();
         });
     }

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.ErrorResponse;
@@ -49,6 +50,7 @@ public final class ClientSession {
     /** While logging in only. */
     SessionLogin login;
     final StatementNotes notes = new StatementNotes();
+    private final Refusal refusal = new Refusal(this);
     private final Watchlist watchlist;
     /** In {@link #watchlist}, which the janitor visits every round. */
     boolean watched;
@@ -111,6 +113,7 @@ public final class ClientSession {
         if (next.isWaiting()) {
             times.waitBegins(now);
         }
+        refusal.onTransition(next);
     }
 
     // ---- login (driven by frontend.Login) ---------------------------------------------------------
@@ -209,6 +212,16 @@ public final class ClientSession {
         if (writable && mode != null) {
             mode.onClientWritable();
         }
+    }
+
+    /** A message the client may not send: FATAL once what it sent before has been answered (see {@link Refusal}). */
+    public void refuse(ErrorResponse error) {
+        refusal.refuse(error);
+    }
+
+    /** True once a message was refused: whatever the client sends after it is dropped unread. */
+    public boolean isRefused() {
+        return refusal.isPending();
     }
 
     public void onProtocolViolation(ErrorResponse error) {
@@ -315,9 +328,10 @@ public final class ClientSession {
         StartupMessage s = startup;
         if (previous != ClientState.STARTUP || s != null) {
             log.info("event=client_close client={} addr={} user={} database={} duration_ms={} reason_class={} "
-                    + "reason=\"{}\"", id, remote(), s != null ? s.user() : "", s != null ? s.database() : "",
+                    + "reason={}", id, remote(), LogValues.quote(s != null ? s.user() : ""),
+                    LogValues.quote(s != null ? s.database() : ""),
                     (System.nanoTime() - times.connectedAt) / 1_000_000, reason.label(),
-                    detail != null ? detail : reason.description());
+                    LogValues.quote(detail != null ? detail : reason.description()));
         }
         if (closeChannel) {
             channel.close();

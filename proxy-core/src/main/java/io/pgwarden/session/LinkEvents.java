@@ -2,6 +2,7 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.metrics.ServerLossMoment;
 import io.pgwarden.protocol.BackendMessages;
 import org.slf4j.Logger;
@@ -105,7 +106,8 @@ final class LinkEvents implements BackendLink.Events {
         if (outcome instanceof ServerLossRecovery.Replay replay) {
             s.queue.addFirst(replay.requests());
             pending.clear();
-            log.info("event=replay client={} messages={} reason=\"{}\"", s.id(), replay.requests().size(), loss);
+            log.info("event=replay client={} messages={} reason={}", s.id(), replay.requests().size(),
+                    LogValues.quote(loss));
             context.metrics().replayedRequest();
             s.transition(ClientState.quietIn(s.transactionStatus));
             s.wait.waitForBackend();
@@ -115,8 +117,8 @@ final class LinkEvents implements BackendLink.Events {
             s.fatal(close.fatal(), ClientCloseReason.SERVER_LOST);
             return;
         }
-        log.info("event=client_lost_server client={} server={} in_transaction={} lost_during={} reason=\"{}\"", s.id(),
-                from.id(), inTransaction, during == null ? null : during.label(), loss);
+        log.info("event=client_lost_server client={} server={} in_transaction={} lost_during={} reason={}", s.id(),
+                from.id(), inTransaction, during == null ? null : during.label(), LogValues.quote(loss));
         if (during != null) {
             context.metrics().clientErrorFromServerLoss(during);
         }

@@ -190,6 +190,11 @@ final class PendingResponses {
         return queue.isEmpty() && !extendedBatchOpen;
     }
 
+    /** An extended batch was begun and no Sync has ended it yet. */
+    boolean extendedBatchOpen() {
+        return extendedBatchOpen;
+    }
+
     /**
      * Everything still owed is pgwarden's own work and ends at a ReadyForQuery the server will send unasked:
      * nothing of the client's is in flight, so the backend can be let finish instead of cancelled.

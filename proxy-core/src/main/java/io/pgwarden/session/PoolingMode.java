@@ -146,11 +146,16 @@ abstract sealed class PoolingMode permits TransactionPooling, SessionPooling {
         if (first != 'S' && first != 'R' && first != 'D' && first != 'L' && first != 'U') {
             return;
         }
-        // Only SET, RESET, LISTEN, UNLISTEN, ROLLBACK, DISCARD ALL and DEALLOCATE ALL matter: by length,
-        // "SELECT 1" (every pgbench transaction) is ruled out without decoding its tag.
+        // Only SET, RESET, LISTEN, UNLISTEN, ROLLBACK, DISCARD ALL and DEALLOCATE ALL matter: by length, and at
+        // length 8 by the second letter, "SELECT 1" and "UPDATE 1" (every pgbench transaction) are ruled out
+        // without decoding their tag.
         int tagLength = commandComplete.readableBytes() - Frames.HEADER_LENGTH - 1;
-        if (tagLength != 3 && tagLength != 5 && tagLength != 6 && tagLength != 8 && tagLength != 11
-                && tagLength != 14) {
+        if (tagLength == 8) {
+            byte second = commandComplete.getByte(commandComplete.readerIndex() + Frames.HEADER_LENGTH + 1);
+            if (second != 'N' && second != 'O') {
+                return;
+            }
+        } else if (tagLength != 3 && tagLength != 5 && tagLength != 6 && tagLength != 11 && tagLength != 14) {
             return;
         }
         switch (ResultMessages.commandTag(commandComplete)) {

@@ -12,7 +12,9 @@ final class ReadGate {
         /** The client pipelines while it waits for a backend: queueing must stay bounded. */
         QUEUE_FULL,
         /** The backend's socket is full: reading more from the client would only buffer it here. */
-        BACKEND_BACKLOG
+        BACKEND_BACKLOG,
+        /** A message was refused: nothing after it is read, as PostgreSQL reads nothing after its FATAL. */
+        REFUSED
     }
 
     private final Channel channel;

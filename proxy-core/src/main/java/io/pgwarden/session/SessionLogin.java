@@ -2,6 +2,7 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.Tags;
@@ -33,7 +34,7 @@ final class SessionLogin {
                 session.poolClients);
         session.applicationName = session.startup.parameters().get("application_name");
         log.info("event=client_login client={} addr={} user={} database={} mode={}", session.id(), session.remote(),
-                login.user().name(), login.database().name(), session.mode.label());
+                LogValues.quote(login.user().name()), LogValues.quote(login.database().name()), session.mode.label());
         Map<String, String> parameters = login.pool().serverParameters();
         if (session.mode instanceof TransactionPooling && parameters != null) {
             complete(context.cancelRegistry().register(session),

@@ -5,6 +5,7 @@ import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.config.ProxyConfig;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.protocol.ErrorResponse;
@@ -91,10 +92,11 @@ final class TimeoutEnforcer {
                 t.warnedForTransactionAt = t.transactionStart;
                 long quietMillis = (now - t.lastActivity) / 1_000_000;
                 ClientView v = s.view();
-                log.warn("event=idle_in_transaction client={} user={} database={} application_name=\"{}\" addr={} "
-                                + "xact_age_ms={} idle_ms={} xact_start_statement=\"{}\"", s.id(), v.user(),
-                        v.database(), v.applicationName() == null ? "" : v.applicationName(), v.address(),
-                        v.transactionAgeMillis(), quietMillis, v.transactionStartStatement());
+                log.warn("event=idle_in_transaction client={} user={} database={} application_name={} addr={} "
+                                + "xact_age_ms={} idle_ms={} xact_start_statement={}", s.id(),
+                        LogValues.quote(v.user()),
+                        LogValues.quote(v.database()), LogValues.quote(v.applicationName()), v.address(),
+                        v.transactionAgeMillis(), quietMillis, LogValues.quote(v.transactionStartStatement()));
                 context.events().add(s.pool().key().toString(), "idle_in_transaction",
                         "client#" + s.id() + " idle in transaction for " + quietMillis + " ms");
             }

@@ -2,6 +2,7 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.session.sql.StatementEffects;
 import org.slf4j.Logger;
@@ -84,7 +85,7 @@ final class TransactionPooling extends PoolingMode {
     /** The client used {@code why}, which no other client may see: it keeps its backend from now on. */
     private void pin(String why, BackendLink link, ClientSession who) {
         pinned = true;
-        log.info("event=client_pinned client={} pool={} reason=\"{}\"", who.id(), who.pool().key(), why);
+        log.info("event=client_pinned client={} pool={} reason={}", who.id(), who.pool().key(), LogValues.quote(why));
         ByteBuf out = link.clientAlloc().buffer();
         new ErrorResponse("NOTICE", "01000", "pgwarden: this connection keeps its server connection from now on "
                 + "because it used " + why + ", which transaction pooling cannot share", null,

@@ -65,6 +65,17 @@ final class RawClient implements AutoCloseable {
         message('Q', cString(sql));
     }
 
+    /** Writes {@code raw} as it is, in one write: for bytes no well-behaved client would send. */
+    void send(byte[] raw) throws IOException {
+        out.write(raw);
+        out.flush();
+    }
+
+    /** Ends the session as a well-behaved client does. */
+    void terminate() throws IOException {
+        message('X', new byte[0]);
+    }
+
     void copyData(byte[] data) throws IOException {
         message('d', data);
     }
@@ -81,6 +92,30 @@ final class RawClient implements AutoCloseable {
             if (t == 'E') {
                 throw new IOException("server error: " + new String(body, StandardCharsets.UTF_8));
             }
+        }
+    }
+
+    /** Reads messages until one of type {@code type}, any ErrorResponse included; returns its body. */
+    byte[] expectAny(char type) throws IOException {
+        while (true) {
+            char t = (char) in.readByte();
+            byte[] body = new byte[in.readInt() - 4];
+            in.readFully(body);
+            if (t == type) {
+                return body;
+            }
+        }
+    }
+
+    /** Reads whatever else comes; true when the proxy then closes the connection (false: the read timed out). */
+    boolean drainToEnd() throws IOException {
+        try {
+            while (in.read() != -1) {
+                // skip
+            }
+            return true;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
         }
     }
 

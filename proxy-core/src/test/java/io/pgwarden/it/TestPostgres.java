@@ -15,7 +15,7 @@ import java.sql.Timestamp;
 
 /**
  * One real PostgreSQL 17 for the whole test JVM (embedded binaries from Maven Central). Roles:
- * {@code app} (SCRAM), {@code md5user} (md5), {@code trustuser} (trust); database {@code appdb}.
+ * {@code app} (SCRAM), {@code md5user} (md5), {@code trustuser} (trust), {@code clearuser} (cleartext password); database {@code appdb}.
  * The superuser {@code postgres} connects directly with trust, to watch pg_stat_activity. {@code wal_level} is
  * {@code logical}, and pg_hba.conf admits replication connections with the same methods as the others.
  */
@@ -23,6 +23,8 @@ public final class TestPostgres {
 
     public static final String APP_PASSWORD = "app-secret";
     public static final String MD5_PASSWORD = "md5-secret";
+    /** Of {@code clearuser}, whom pg_hba.conf asks for its password in clear text ({@code password} method). */
+    public static final String CLEARTEXT_PASSWORD = "clear-secret";
 
     private static TestPostgres shared;
 
@@ -49,6 +51,7 @@ public final class TestPostgres {
                     "host all postgres ::1/128 trust",
                     "host all trustuser 127.0.0.1/32 trust",
                     "host all md5user 127.0.0.1/32 md5",
+                    "host all clearuser 127.0.0.1/32 password",
                     "host all all 127.0.0.1/32 scram-sha-256",
                     "host all all ::1/128 scram-sha-256",
                     // Physical replication matches only "replication" (logical matches the database's lines).
@@ -69,12 +72,13 @@ public final class TestPostgres {
                 s.execute("SET password_encryption = 'md5'");
                 s.execute("CREATE ROLE md5user LOGIN PASSWORD '" + MD5_PASSWORD + "'");
                 s.execute("CREATE ROLE trustuser LOGIN");
+                s.execute("CREATE ROLE clearuser LOGIN PASSWORD '" + CLEARTEXT_PASSWORD + "'");
                 s.execute("CREATE DATABASE appdb OWNER app");
-                s.execute("GRANT ALL ON DATABASE appdb TO md5user, trustuser");
+                s.execute("GRANT ALL ON DATABASE appdb TO md5user, trustuser, clearuser");
             }
             try (Connection c = DriverManager.getConnection(pg.directUrl("appdb"), "postgres", "");
                  Statement s = c.createStatement()) {
-                s.execute("GRANT ALL ON SCHEMA public TO md5user, trustuser");
+                s.execute("GRANT ALL ON SCHEMA public TO md5user, trustuser, clearuser");
             }
             return pg;
         } catch (IOException e) {

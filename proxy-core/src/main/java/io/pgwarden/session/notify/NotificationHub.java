@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendListener;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.FrontendMessages;
@@ -185,8 +186,8 @@ public final class NotificationHub implements BackendListener {
         opening = false;
         if (b == null) {
             failures++;
-            log.warn("event=notification_server_open_failed pool={} reason=\"{}\"", pool,
-                    error.getCause() != null ? error.getCause().getMessage() : error.getMessage());
+            log.warn("event=notification_server_open_failed pool={} reason={}", pool,
+                    LogValues.quote(error.getCause() != null ? error.getCause().getMessage() : error.getMessage()));
             // Clients waiting to hand their LISTEN over must not hold their backends until PostgreSQL is back.
             channels.values().forEach(this::release);
             retryLater();
@@ -238,7 +239,7 @@ public final class NotificationHub implements BackendListener {
                     }
                 }
                 case Tags.Backend.ERROR_RESPONSE -> log.warn("event=notification_server_error pool={} server={} "
-                        + "error=\"{}\"", pool, from.id(), ErrorResponse.decode(message).message());
+                        + "error={}", pool, from.id(), LogValues.quote(ErrorResponse.decode(message).message()));
                 default -> {
                 }
             }
@@ -283,8 +284,8 @@ public final class NotificationHub implements BackendListener {
             channel.live = false;
             release(channel);
         }
-        log.warn("event=notification_server_lost pool={} server={} channels={} reason=\"{}\"", pool, from.id(),
-                channels.size(), reason);
+        log.warn("event=notification_server_lost pool={} server={} channels={} reason={}", pool, from.id(),
+                channels.size(), LogValues.quote(reason));
         failures++;
         retryLater();
     }

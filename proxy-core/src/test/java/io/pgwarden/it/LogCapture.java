@@ -1,0 +1,33 @@
+package io.pgwarden.it;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.util.List;
+import org.slf4j.LoggerFactory;
+
+/** The lines pgwarden logs while it is open, as the text a log file would hold. */
+final class LogCapture implements AutoCloseable {
+
+    private final Logger logger = (Logger) LoggerFactory.getLogger("io.pgwarden");
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+    LogCapture() {
+        appender.start();
+        logger.addAppender(appender);
+    }
+
+    /** The formatted messages at info or above logged so far whose text contains {@code part}. */
+    List<String> lines(String part) {
+        synchronized (appender.list) {
+            return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.INFO))
+                    .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains(part)).toList();
+        }
+    }
+
+    @Override
+    public void close() {
+        logger.detachAppender(appender);
+    }
+}
