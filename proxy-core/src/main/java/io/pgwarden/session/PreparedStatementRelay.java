@@ -8,7 +8,9 @@ import io.pgwarden.protocol.ExtendedQueryMessages;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.Tags;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -345,7 +347,9 @@ final class PreparedStatementRelay {
 
     /** The client's statements are gone (it left, or deallocated them all): its share of the names goes too. */
     void releaseAll() {
-        clientStatements.values().forEach(s -> names.release(s.shared));
+        List<StatementNames.Shared> held = new ArrayList<>(clientStatements.size());
+        clientStatements.values().forEach(s -> held.add(s.shared));
+        names.releaseAll(held);
         clientStatements.clear();
         bytes = 0;
         lastBound = null;

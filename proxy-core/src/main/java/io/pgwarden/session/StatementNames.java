@@ -141,12 +141,23 @@ public final class StatementNames {
     /** A client statement using {@code shared} is gone. */
     public void release(Shared shared) {
         synchronized (this) {
-            assert shared.users > 0 : shared.name + " released more often than acquired";
-            if (shared.users > 0 && --shared.users == 0) {
-                unused.add(shared);
-                unusedBytes += cost(shared.key.body);
-                evictUnused(maxBytes);
-            }
+            releaseLocked(shared);
+        }
+    }
+
+    /** All of a client's statements are gone (it left, or deallocated them): one lock for all of them. */
+    public void releaseAll(Iterable<Shared> statements) {
+        synchronized (this) {
+            statements.forEach(this::releaseLocked);
+        }
+    }
+
+    private void releaseLocked(Shared shared) {
+        assert shared.users > 0 : shared.name + " released more often than acquired";
+        if (shared.users > 0 && --shared.users == 0) {
+            unused.add(shared);
+            unusedBytes += cost(shared.key.body);
+            evictUnused(maxBytes);
         }
     }
 
