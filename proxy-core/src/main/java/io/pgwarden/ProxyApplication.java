@@ -108,7 +108,8 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                     losses::snapshot);
             PoolRegistry pools = new PoolRegistry(connector, loops, events, metrics);
             ProxyContext context = new ProxyContext(new ConfigHolder(config), pools, new CancelRegistry(),
-                    new CancelForwarder(transport), new StatementNames(), sessions, events, metrics);
+                    new CancelForwarder(transport), new StatementNames(config.listen().maxPreparedStatementBytes(),
+                            config.listen().maxPreparedStatementBytesPerClient()), sessions, events, metrics);
             built.set(context);
             ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context, new Credentials(),
                     console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH), WATER_MARK, fatal);

@@ -16,7 +16,8 @@ import java.util.stream.Stream;
 final class ConfigBinder {
     private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin");
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
-            "worker_threads", "max_pending_logins", "max_pending_logins_per_address");
+            "worker_threads", "max_pending_logins", "max_pending_logins_per_address", "max_prepared_statement_bytes",
+            "max_prepared_statement_bytes_per_client");
     private static final List<String> POOL_KEYS = List.of(
             "pool_mode", "min_size", "max_size", "query_wait_timeout", "server_reset_query", "max_prepared_statements",
             ConnectionSettingsBinder.SERVER, ConnectionSettingsBinder.CLIENT, "query_timeout", "query_wait_notice");
@@ -78,7 +79,8 @@ final class ConfigBinder {
     private ListenConfig bindListen(Object value) {
         Map<String, Object> map = reader.mapping("listen", value).orElse(Map.of());
         reader.rejectUnknownKeys("listen", map, LISTEN_KEYS);
-        return new ListenConfig(
+        int before = reader.problemCount();
+        ListenConfig listen = new ListenConfig(
                 read("listen", map, "host", DEFAULT_HOST, reader::nonEmptyString),
                 read("listen", map, "port", 6432, (path, v) -> reader.integer(path, v, 0, 65535)),
                 read("listen", map, "max_client_connections", 5000, (path, v) -> reader.integer(path, v, 1, MAX)),
@@ -86,7 +88,18 @@ final class ConfigBinder {
                 read("listen", map, "max_pending_logins", ListenConfig.DEFAULT_MAX_PENDING_LOGINS,
                         (path, v) -> reader.integer(path, v, 1, MAX)),
                 read("listen", map, "max_pending_logins_per_address",
-                        ListenConfig.DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS, (path, v) -> reader.integer(path, v, 1, MAX)));
+                        ListenConfig.DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS, (path, v) -> reader.integer(path, v, 1, MAX)),
+                read("listen", map, "max_prepared_statement_bytes", ListenConfig.DEFAULT_PREPARED_BYTES,
+                        (path, v) -> reader.integer(path, v, 1024, MAX)),
+                read("listen", map, "max_prepared_statement_bytes_per_client",
+                        ListenConfig.DEFAULT_PREPARED_BYTES_PER_CLIENT, (path, v) -> reader.integer(path, v, 1024, MAX)));
+        if (reader.problemCount() == before
+                && listen.maxPreparedStatementBytesPerClient() > listen.maxPreparedStatementBytes()) {
+            reader.problem("listen", "max_prepared_statement_bytes_per_client ("
+                    + listen.maxPreparedStatementBytesPerClient() + ") must not exceed max_prepared_statement_bytes ("
+                    + listen.maxPreparedStatementBytes() + ")");
+        }
+        return listen;
     }
 
     private PoolRead bindPool(String path, Map<String, Object> map, PoolRead base) {

@@ -11,13 +11,27 @@ import java.util.Objects;
  * @param maxPendingLogins connections that have not completed login (anyone can open one) beyond this are refused
  *        with 53300 at once, so that silent sockets cannot take the capacity meant for logged-in clients
  * @param maxPendingLoginsPerAddress the same, per source address: one host cannot take all of the above
+ * @param maxPreparedStatementBytes bytes of named statements (transaction mode) kept for all clients
+ * @param maxPreparedStatementBytesPerClient the most of those one client may hold; a Parse past it gets 53200
  */
 public record ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
-                           int maxPendingLoginsPerAddress) {
+                           int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
+                           int maxPreparedStatementBytesPerClient) {
     /** A fifth of the default max_client_connections: logins take milliseconds, so these slots turn over fast. */
     public static final int DEFAULT_MAX_PENDING_LOGINS = 1000;
     /** Room for an application host opening a few hundred pool connections at once (SCRAM costs them CPU). */
     public static final int DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS = 250;
+    /**
+     * Tens of thousands of typical statements (a few hundred bytes each), while a 512 MB heap keeps seven eighths
+     * of itself for traffic.
+     */
+    public static final int DEFAULT_PREPARED_BYTES = 64 << 20;
+    /**
+     * Above what drivers' own statement caches let one connection prepare: pgjdbc's 5 MiB counts two bytes a
+     * character (about 2.5 MB of SQL), asyncpg's and psycopg's caches hold 100 statements; 16 clients at their
+     * full share fill the proxy-wide bound.
+     */
+    public static final int DEFAULT_PREPARED_BYTES_PER_CLIENT = 4 << 20;
 
     public ListenConfig {
         Objects.requireNonNull(host, "host");
@@ -25,7 +39,7 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads) {
         this(host, port, maxClientConnections, workerThreads, DEFAULT_MAX_PENDING_LOGINS,
-                DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS);
+                DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS, DEFAULT_PREPARED_BYTES, DEFAULT_PREPARED_BYTES_PER_CLIENT);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections) {

@@ -64,7 +64,8 @@ class ConfigValidationTest {
                         + " admin");
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {bind_address: x}\n"))
                 .containsExactly("listen.bind_address: unknown key; expected one of host, port, max_client_connections, worker_threads,"
-                        + " max_pending_logins, max_pending_logins_per_address");
+                        + " max_pending_logins, max_pending_logins_per_address, max_prepared_statement_bytes,"
+                        + " max_prepared_statement_bytes_per_client");
     }
 
     @Test
@@ -235,6 +236,18 @@ class ConfigValidationTest {
                 .containsExactly("listen.worker_threads: -1 is out of range; must be between 0 and 256");
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {max_client_connections: 0}\n"))
                 .containsExactly("listen.max_client_connections: 0 is too small; must be at least 1");
+    }
+
+    @Test
+    void boundsPreparedStatementMemoryNamingTheKey() {
+        assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {max_prepared_statement_bytes: 10}\n"))
+                .containsExactly("listen.max_prepared_statement_bytes: 10 is too small; must be at least 1024");
+        assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {max_prepared_statement_bytes_per_client: x}\n"))
+                .hasSize(1).allMatch(p -> p.startsWith("listen.max_prepared_statement_bytes_per_client: "));
+        assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {max_prepared_statement_bytes: 1048576,"
+                + " max_prepared_statement_bytes_per_client: 2097152}\n"))
+                .containsExactly("listen: max_prepared_statement_bytes_per_client (2097152) must not exceed"
+                        + " max_prepared_statement_bytes (1048576)");
     }
 
     @Test

@@ -3,11 +3,14 @@ package io.pgwarden.session;
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.PreparedOnBackend;
+import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.ExtendedQueryMessages;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.Tags;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -33,14 +36,25 @@ final class PreparedStatementRelay {
                     .getBytes(StandardCharsets.UTF_8);
     private static final String FAILING_PARSE_NAME = "pgwarden_outdated";
     private static final String UNDEFINED_COLUMN = "42703";
+    /**
+     * A client past its share of statement memory: class 53, insufficient resources, as PostgreSQL reports
+     * running out of memory (53200), not a program limit (54000), since the client can free it by deallocating.
+     */
+    private static final String OUT_OF_MEMORY = "53200";
+    static final String PER_CLIENT_KEY = "listen.max_prepared_statement_bytes_per_client";
+    static final String PROXY_KEY = "listen.max_prepared_statement_bytes";
 
     /** Names also as UTF-8, so that the Bind of every transaction is matched and renamed without encoding. */
     private static final class Statement {
         final String clientName;
         final byte[] clientNameBytes;
+        /** Held from the client's Parse until the statement is gone; its text is shared with other clients. */
+        final StatementNames.Shared shared;
         final String serverName;
         final byte[] serverNameBytes;
         final byte[] parseBody;
+        /** What it counts against the client's share. */
+        final long cost;
         /** The stamp of the copy the client's own Parse made. */
         final long parseStamp;
         /** Taken once the server had parsed it: a copy whose Parse was sent later is at least as new. */
@@ -48,12 +62,15 @@ final class PreparedStatementRelay {
         /** As the client's Parse was described; 0 until known. */
         long shape;
 
-        Statement(String clientName, String serverName, byte[] parseBody, long parseStamp) {
+        Statement(String clientName, byte[] clientNameBytes, StatementNames.Shared shared, long cost,
+                  long parseStamp) {
             this.clientName = clientName;
-            this.clientNameBytes = clientName.getBytes(StandardCharsets.UTF_8);
-            this.serverName = serverName;
-            this.serverNameBytes = serverName.getBytes(StandardCharsets.UTF_8);
-            this.parseBody = parseBody;
+            this.clientNameBytes = clientNameBytes;
+            this.shared = shared;
+            this.serverName = shared.name();
+            this.serverNameBytes = shared.nameBytes();
+            this.parseBody = shared.body();
+            this.cost = cost;
             this.parseStamp = parseStamp;
         }
     }
@@ -61,6 +78,8 @@ final class PreparedStatementRelay {
     private final StatementNames names;
     private final int maxPerBackend;
     private final Map<String, Statement> clientStatements = new HashMap<>();
+    /** Bytes of the Parse bodies of {@link #clientStatements}, each counted in {@link #names} too. */
+    private long bytes;
     /**
      * The statement of the last Bind: a client binds the same few statements over and over. It is used only
      * while it is still what its name maps to, so Parse, Close and DEALLOCATE need not know of it.
@@ -93,9 +112,33 @@ final class PreparedStatementRelay {
         String clientName = ExtendedQueryMessages.parseStatementName(message);
         byte[] body = ExtendedQueryMessages.parseBody(message);
         message.release();
-        Statement statement = new Statement(clientName, names.nameFor(body), body, names.nextStamp());
+        byte[] clientNameBytes = clientName.getBytes(StandardCharsets.UTF_8);
+        long cost = StatementNames.cost(body) + clientNameBytes.length;
+        Statement old = clientStatements.get(clientName);
+        boolean overShare = bytes + cost - (old != null ? old.cost : 0) > names.maxBytesPerClient();
+        StatementNames.Shared shared = overShare ? null : names.acquire(body);
+        if (shared == null) {
+            // Refused before anything is kept: one client's statements must not take memory from the others.
+            refuse(link, overShare ? PER_CLIENT_KEY : PROXY_KEY);
+            return;
+        }
+        if (old != null) {
+            drop(clientStatements.remove(clientName));
+        }
+        Statement statement = new Statement(clientName, clientNameBytes, shared, cost, names.nextStamp());
         clientStatements.put(clientName, statement);
+        bytes += cost;
         prepare(statement, backend, link.pending(), false);
+    }
+
+    /**
+     * Answers a Parse that would go past {@code key} as PostgreSQL answers a request it has no memory for; the
+     * server skips the rest of the batch up to Sync, and the client keeps its connection and statements.
+     */
+    private static void refuse(BackendLink link, String key) {
+        failWith(link, ErrorResponse.error(OUT_OF_MEMORY, "out of memory")
+                .withDetail("Prepared statements would take more than " + key + " allows.")
+                .withHint("Deallocate prepared statements, or raise " + key + "."));
     }
 
     private void relayBind(ByteBuf message, BackendLink link) {
@@ -137,7 +180,7 @@ final class PreparedStatementRelay {
         message.release();
         if (tag == Tags.Frontend.CLOSE) {
             // Other clients may share the server-side statement; it stays until the backend's LRU closes it.
-            clientStatements.remove(clientName);
+            drop(clientStatements.remove(clientName));
             pending.addSynthetic(PendingResponses.Kind.CLOSE, Tags.Backend.CLOSE_COMPLETE);
             return;
         }
@@ -196,8 +239,8 @@ final class PreparedStatementRelay {
         // A Parse the server rejects (syntax error, missing table) must not be believed prepared.
         Runnable forget = () -> {
             prepared.remove(name, copy);
-            if (!implicit) {
-                clientStatements.remove(statement.clientName, statement);
+            if (!implicit && clientStatements.remove(statement.clientName, statement)) {
+                drop(statement);
             }
         };
         pending.add(new PendingResponses.Pending(PendingResponses.Kind.PARSE,
@@ -238,6 +281,14 @@ final class PreparedStatementRelay {
      * prepare the statement again.
      */
     private static void failAsOutdated(BackendLink link) {
+        failWith(link, null);
+    }
+
+    /**
+     * Answers the client's request with {@code reply} (null: the outdated-statement error) through a Parse that
+     * fails on the server, so the server skips the rest of the batch up to Sync as it would after its own error.
+     */
+    private static void failWith(BackendLink link, ErrorResponse reply) {
         BackendConnection backend = link.backend();
         ByteBuf parse = backend.channel().alloc().buffer();
         ExtendedQueryMessages.writeParse(parse, FAILING_PARSE_NAME, FAILING_PARSE);
@@ -246,9 +297,13 @@ final class PreparedStatementRelay {
             if (Frames.tag(error) != Tags.Backend.ERROR_RESPONSE) {
                 return;
             }
-            if (UNDEFINED_COLUMN.equals(io.pgwarden.protocol.ErrorResponse.decode(error).sqlstate())) {
+            if (UNDEFINED_COLUMN.equals(ErrorResponse.decode(error).sqlstate())) {
                 ByteBuf out = link.clientAlloc().buffer();
-                writeCachedPlanError(out);
+                if (reply != null) {
+                    reply.encode(out);
+                } else {
+                    writeCachedPlanError(out);
+                }
                 link.writeToClient(out);
             } else {
                 // The transaction had failed already: PostgreSQL says that first.
@@ -286,8 +341,29 @@ final class PreparedStatementRelay {
 
     /** DISCARD ALL or DEALLOCATE ALL ran: the client's statements are gone, and so is everything on the backend. */
     void onDeallocateAll(BackendConnection backend) {
-        clientStatements.clear();
+        releaseAll();
         backend.prepared().clear();
+    }
+
+    /** The client's statements are gone (it left, or deallocated them all): its share of the names goes too. */
+    void releaseAll() {
+        List<StatementNames.Shared> held = new ArrayList<>(clientStatements.size());
+        clientStatements.values().forEach(s -> held.add(s.shared));
+        names.releaseAll(held);
+        clientStatements.clear();
+        bytes = 0;
+        lastBound = null;
+    }
+
+    /** {@code statement} has just left {@link #clientStatements}. */
+    private void drop(Statement statement) {
+        names.release(statement.shared);
+        bytes -= statement.cost;
+    }
+
+    /** Bytes the client's statements count against its share. */
+    long bytes() {
+        return bytes;
     }
 
     static boolean isStatementMessage(byte tag) {

@@ -155,6 +155,9 @@ final class TransactionPooling extends PoolingMode {
 
     @Override
     void onClose() {
+        if (statements != null) {
+            statements.releaseAll();
+        }
         if (listening != null) {
             listening.onClose();
         }

@@ -77,7 +77,7 @@ public final class ProxyHarness implements AutoCloseable {
         ProxyMetrics metrics = new ProxyMetrics(List::of, losses::snapshot);
         PoolRegistry pools = new PoolRegistry(backends, poolLoop.eventLoop(), events, metrics);
         context = new ProxyContext(new ConfigHolder(config), pools, new CancelRegistry(),
-                new CancelForwarder(NO_SOCKETS), new StatementNames(), new SessionRegistry(), events, metrics);
+                new CancelForwarder(NO_SOCKETS), new StatementNames(1L << 30, 1L << 30), new SessionRegistry(), events, metrics);
         frontend = new FrontendContext(context, new Credentials(), () -> null, new AtomicInteger(), 1 << 30);
         pools.apply(config);
     }

@@ -17,6 +17,8 @@ final class RawClient implements AutoCloseable {
     private final DataInputStream in;
     private final DataOutputStream out;
     private byte[] cancelKey;
+    /** Extended-protocol messages not yet sent. */
+    private final java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
 
     RawClient(int port) throws IOException {
         this(port, 0, 10_000, "trust-secret", "user", "trustuser", "database", "appdb");
@@ -171,6 +173,68 @@ final class RawClient implements AutoCloseable {
     /** True when the proxy has closed the connection and nothing more is to be read. */
     boolean atEnd() throws IOException {
         return in.read() == -1;
+    }
+
+    /** One message from the proxy. */
+    record Message(char type, byte[] body) {
+        /** The value of field {@code code} of an ErrorResponse or NoticeResponse, or null. */
+        String field(char code) {
+            int i = 0;
+            while (i < body.length && body[i] != 0) {
+                int end = i + 1;
+                while (body[end] != 0) {
+                    end++;
+                }
+                if (body[i] == code) {
+                    return new String(body, i + 1, end - i - 1, StandardCharsets.UTF_8);
+                }
+                i = end + 1;
+            }
+            return null;
+        }
+    }
+
+    /** Reads the next message, whatever it is. */
+    Message next() throws IOException {
+        char t = (char) in.readByte();
+        byte[] body = new byte[in.readInt() - 4];
+        in.readFully(body);
+        return new Message(t, body);
+    }
+
+    /** Parse of {@code sql} (no parameter types given) as statement {@code name}; sent with the next Sync. */
+    void parse(String name, String sql) {
+        byte[] n = cString(name);
+        byte[] q = cString(sql);
+        batch('P', java.nio.ByteBuffer.allocate(n.length + q.length + 2).put(n).put(q).putShort((short) 0).array());
+    }
+
+    /** Bind of statement {@code name} to the unnamed portal, without parameters, then Execute of it. */
+    void bindExecute(String name) {
+        byte[] n = cString(name);
+        batch('B', java.nio.ByteBuffer.allocate(1 + n.length + 6).put((byte) 0).put(n).putShort((short) 0)
+                .putShort((short) 0).putShort((short) 0).array());
+        batch('E', new byte[] {0, 0, 0, 0, 0});
+    }
+
+    /** Close of statement {@code name}. */
+    void closeStatement(String name) {
+        byte[] n = cString(name);
+        batch('C', java.nio.ByteBuffer.allocate(1 + n.length).put((byte) 'S').put(n).array());
+    }
+
+    /** Sync, sent with what was batched in one write, as drivers send a pipeline. */
+    void sync() throws IOException {
+        batch('S', new byte[0]);
+        out.write(batch.toByteArray());
+        out.flush();
+        batch.reset();
+    }
+
+    private void batch(char type, byte[] body) {
+        batch.write(type);
+        batch.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(4 + body.length).array());
+        batch.writeBytes(body);
     }
 
     private void message(char type, byte[] body) throws IOException {

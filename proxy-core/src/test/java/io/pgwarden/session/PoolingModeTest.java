@@ -33,8 +33,8 @@ class PoolingModeTest {
         PoolSettings session = new PoolSettings(PoolMode.SESSION, 0, 1, defaults.queryWaitTimeout(),
                 defaults.serverResetQuery(), 1, defaults.server(), defaults.client(), defaults.queryTimeout(),
                 defaults.queryWaitNotice());
-        PoolingMode transaction = PoolingMode.of(defaults, new StatementNames());
-        PoolingMode sessionMode = PoolingMode.of(session, new StatementNames());
+        PoolingMode transaction = PoolingMode.of(defaults, new StatementNames(1L << 30, 1L << 30));
+        PoolingMode sessionMode = PoolingMode.of(session, new StatementNames(1L << 30, 1L << 30));
 
         assertThat(transaction).isInstanceOf(TransactionPooling.class);
         assertThat(transaction.keepsBackend()).isFalse();
