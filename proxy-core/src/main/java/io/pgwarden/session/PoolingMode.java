@@ -35,7 +35,8 @@ abstract sealed class PoolingMode permits TransactionPooling, SessionPooling {
 
     static PoolingMode of(PoolSettings settings, StatementNames names) {
         return settings.poolMode() == PoolMode.TRANSACTION
-                ? new TransactionPooling(names, settings.maxPreparedStatements()) : new SessionPooling();
+                ? new TransactionPooling(names, settings.maxPreparedStatements())
+                : new SessionPooling(names.maxBytesPerClient());
     }
 
     /**

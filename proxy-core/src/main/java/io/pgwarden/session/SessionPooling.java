@@ -6,7 +6,12 @@ import io.pgwarden.session.sql.StatementEffects;
 /** A backend for the whole session; what it creates is tracked so that a lost backend can be replaced. */
 final class SessionPooling extends PoolingMode {
 
-    private final SessionState state = new SessionState();
+    private final SessionState state;
+
+    /** @param maxStatementBytes the most bytes of named Parse bodies kept to restore the session with */
+    SessionPooling(long maxStatementBytes) {
+        state = new SessionState(maxStatementBytes);
+    }
 
     @Override
     boolean keepsBackend() {

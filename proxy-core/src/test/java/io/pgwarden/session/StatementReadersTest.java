@@ -36,8 +36,30 @@ class StatementReadersTest {
     }
 
     @Test
+    void sessionStateKeepsStatementsOnlyUpToItsShareThenCannotBeRestoredUntilDeallocateAll() {
+        String text = "SELECT '" + "x".repeat(400) + "'";
+        SessionState state = new SessionState(1000);
+        asInSessionMode(state, parse("a", text), Tags.Frontend.PARSE);
+        asInSessionMode(state, parse("a", text), Tags.Frontend.PARSE);
+        asInSessionMode(state, parse("b", text), Tags.Frontend.PARSE);
+        assertThat(state.unrestorableBecause()).as("a re-Parse of the same name replaces, not adds").isNull();
+        assertThat(state.statements()).containsOnlyKeys("a", "b");
+
+        asInSessionMode(state, parse("c", text), Tags.Frontend.PARSE);
+        assertThat(state.unrestorableBecause()).contains("listen.max_prepared_statement_bytes_per_client");
+        assertThat(state.statements()).as("nothing half kept").isEmpty();
+        asInSessionMode(state, parse("d", "SELECT 1"), Tags.Frontend.PARSE);
+        assertThat(state.statements()).isEmpty();
+
+        state.onDeallocateAll();
+        assertThat(state.unrestorableBecause()).isNull();
+        asInSessionMode(state, parse("e", "SELECT 1"), Tags.Frontend.PARSE);
+        assertThat(state.statements()).containsOnlyKeys("e");
+    }
+
+    @Test
     void sessionStateIsUnrestorableOnlyForStatementsThatMakeSuchState() {
-        SessionState state = new SessionState();
+        SessionState state = new SessionState(1 << 20);
         asInSessionMode(state, query("SELECT 'temporary', 'listen' /* pg_advisory_lock(1) */"), Tags.Frontend.QUERY);
         asInSessionMode(state, parse("kept", "SELECT $1 -- WITH HOLD"), Tags.Frontend.PARSE);
         asInSessionMode(state, parse("", "SELECT 'lo_open'"), Tags.Frontend.PARSE);
