@@ -55,6 +55,8 @@ final class BackendLink implements BackendListener {
     private BackendListener handedTo;
     /** During login: the ParameterStatus values the client will be told, as the backend reports them. */
     private Map<String, String> loginParameters;
+    /** The pooling mode sent something else in place of a streamed message's head: its rest must not follow. */
+    private boolean streamHeadDropped;
     private boolean flushBackendPending;
     private boolean flushClientPending;
     private boolean clientFlushScheduled;
@@ -135,6 +137,16 @@ final class BackendLink implements BackendListener {
         if (!backend.isWritable()) {
             gate.pause(ReadGate.Reason.BACKEND_BACKLOG);
         }
+    }
+
+    void dropStreamHead() {
+        streamHeadDropped = true;
+    }
+
+    boolean takeStreamHeadDropped() {
+        boolean dropped = streamHeadDropped;
+        streamHeadDropped = false;
+        return dropped;
     }
 
     void countIn(ByteBuf message) {

@@ -113,6 +113,9 @@ final class PreparedStatementRelay {
             return;
         }
         if (!ensurePrepared(statement, backend, link.pending())) {
+            if (Frames.isPartial(message)) {
+                link.dropStreamHead();
+            }
             message.release();
             failAsOutdated(link);
             return;

@@ -69,6 +69,11 @@ final class RawClient implements AutoCloseable {
         out.flush();
     }
 
+    /** The socket's output, for a message written piece by piece (flush when done). */
+    java.io.OutputStream output() {
+        return out;
+    }
+
     /** Ends the session as a well-behaved client does. */
     void terminate() throws IOException {
         message('X', new byte[0]);
