@@ -43,6 +43,10 @@ class LargeMessagesStreamTest {
 
     /** One event loop, so that the big message and the other client share it. */
     private static TestProxy proxy(String mode, int maxSize) {
+        return proxy(mode, maxSize, "");
+    }
+
+    private static TestProxy proxy(String mode, int maxSize, String moreDefaults) {
         String yaml = """
                 listen:
                   host: 127.0.0.1
@@ -51,6 +55,7 @@ class LargeMessagesStreamTest {
                 defaults:
                   pool_mode: %s
                   max_size: %d
+                %s
                 databases:
                   appdb:
                     host: 127.0.0.1
@@ -61,7 +66,7 @@ class LargeMessagesStreamTest {
                   trustuser:
                     password: trust-secret
                     auth: cleartext
-                """.formatted(mode, maxSize);
+                """.formatted(mode, maxSize, moreDefaults.indent(2).stripTrailing());
         return TestProxy.fromYaml(() -> yaml, TestPostgres.shared().port());
     }
 
@@ -175,6 +180,70 @@ class LargeMessagesStreamTest {
             assertThat(result[1]).isEqualTo(row.md5());
             assertThat(memory.directGrowth()).as("growth of Netty's used direct memory").isLessThan(GROWTH_LIMIT);
         }
+    }
+
+    /** With no backend free, the head waits in the queue and reading stops; the message goes once one is. */
+    @Test
+    void aLargeQueryWaitingForABackendIsHeldBackThenRelayedWhole() throws Exception {
+        long size = 50L << 20;
+        try (TestProxy proxy = proxy("transaction", 1);
+             Connection holder = proxy.connect("trustuser", "trust-secret");
+             RawClient waiting = new RawClient(proxy.port(), 0, (int) DEADLINE.toMillis(), "trust-secret",
+                     "user", "trustuser", "database", "appdb")) {
+            holder.setAutoCommit(false);
+            selectOne(holder);
+            Letters text = new Letters(size);
+            MemoryWatch memory = new MemoryWatch();
+            CompletableFuture<Void> sent = sendQuery(waiting, text);
+            await().atMost(DEADLINE).until(() -> proxy.application().context().sessions().all().stream()
+                    .anyMatch(c -> c.state() == io.pgwarden.session.ClientState.WAITING));
+            holder.commit();
+            sent.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            String[] row = dataRow(waiting.expect('D'));
+            waiting.expect('Z');
+            memory.stop();
+            assertThat(row).containsExactly(String.valueOf(size), text.md5());
+            assertThat(memory.directGrowth()).as("growth of Netty's used direct memory").isLessThan(GROWTH_LIMIT);
+        }
+    }
+
+    /** No backend came in time: the head is answered without one, the rest of the message is read and dropped. */
+    @Test
+    void aLargeQueryThatGetsNoBackendIsAnsweredAndItsRestDropped() throws Exception {
+        try (TestProxy proxy = proxy("transaction", 1, "query_wait_timeout: 1s");
+             Connection holder = proxy.connect("trustuser", "trust-secret");
+             RawClient waiting = new RawClient(proxy.port(), 0, (int) DEADLINE.toMillis(), "trust-secret",
+                     "user", "trustuser", "database", "appdb")) {
+            holder.setAutoCommit(false);
+            selectOne(holder);
+            CompletableFuture<Void> sent = sendQuery(waiting, new Letters(20L << 20));
+            String error = new String(waiting.expectAny('E'), StandardCharsets.UTF_8);
+            waiting.expect('Z');
+            sent.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(error).contains("query_wait_timeout");
+            holder.commit();
+            waiting.query("SELECT 'after'");
+            assertThat(dataRow(waiting.expect('D'))).containsExactly("after");
+            waiting.expect('Z');
+        }
+    }
+
+    /** Sends {@code select length(t), md5(t) from (select '<text>'::text as t) x} from another thread. */
+    private static CompletableFuture<Void> sendQuery(RawClient client, Letters text) {
+        byte[] start = "select length(t), md5(t) from (select '".getBytes(StandardCharsets.US_ASCII);
+        byte[] end = "'::text as t) x\0".getBytes(StandardCharsets.US_ASCII);
+        return CompletableFuture.runAsync(() -> {
+            try {
+                OutputStream out = client.output();
+                header(out, 'Q', start.length + text.size + end.length);
+                out.write(start);
+                text.writeTo(out, 0, null);
+                out.write(end);
+                out.flush();
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
     }
 
     /**
