@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.pgwarden.net.Cumulation;
+import io.pgwarden.net.LargeMessages;
 import io.pgwarden.net.MessageChunk;
 import io.pgwarden.net.MessageHead;
 import io.pgwarden.protocol.Frames;
@@ -18,8 +19,9 @@ import java.util.List;
  * packet is emitted as {@link #TERMINATE_BEFORE_STARTUP}, and nothing after it.
  *
  * <p>Once {@link #streamLargeMessages() streaming} is on, a Query, CopyData, FunctionCall, unnamed Parse or Bind
- * longer than {@link #STREAM_ABOVE} is not buffered whole: it comes out as a {@link MessageHead} (header and the
- * first {@link #STREAM_PREFIX} bytes of the body, enough for every name pgwarden reads) and then
+ * longer than {@link LargeMessages#STREAM_ABOVE} is not buffered whole: it comes out as a {@link MessageHead}
+ * (header and the first {@link LargeMessages#STREAM_PREFIX} bytes of the body, enough for every name pgwarden
+ * reads) and then
  * {@link MessageChunk}s of whatever has arrived, so that a 300 MB message holds a read's worth of memory here.
  * Any other message (a named Parse, whose text the session keeps anyway; Describe, Close) is buffered up to the
  * maximum message length as before.
@@ -50,11 +52,6 @@ public final class FrontendFrameDecoder extends ByteToMessageDecoder {
         /** After a Terminate: whatever else comes is of no interest. */
         ENDED
     }
-
-    /** Bodies longer than this are relayed as they arrive (when streaming is on). */
-    public static final int STREAM_ABOVE = 1 << 20;
-    /** How much of a streamed body its head carries: what classifying a statement may look at. */
-    public static final int STREAM_PREFIX = 64 << 10;
 
     private Phase phase = Phase.STARTUP;
     private int maxMessageLength = MAX_MESSAGE_BEFORE_LOGIN;
@@ -118,15 +115,15 @@ public final class FrontendFrameDecoder extends ByteToMessageDecoder {
                 continue;
             }
             if (streaming && !bufferingWhole && in.readableBytes() >= Frames.HEADER_LENGTH
-                    && in.getInt(in.readerIndex() + 1) - 4 > STREAM_ABOVE) {
+                    && in.getInt(in.readerIndex() + 1) - 4 > LargeMessages.STREAM_ABOVE) {
                 // Frames checks the length against the limit before anything is buffered for it.
                 Frames.readMessage(in.slice(in.readerIndex(), Frames.HEADER_LENGTH), maxMessageLength);
-                int headLength = Frames.HEADER_LENGTH + STREAM_PREFIX;
+                int headLength = Frames.HEADER_LENGTH + LargeMessages.STREAM_PREFIX;
                 if (in.readableBytes() < headLength) {
                     return;
                 }
                 if (streamable(in)) {
-                    streamRemaining = in.getInt(in.readerIndex() + 1) - 4L - STREAM_PREFIX;
+                    streamRemaining = in.getInt(in.readerIndex() + 1) - 4L - LargeMessages.STREAM_PREFIX;
                     out.add(new MessageHead(in.readRetainedSlice(headLength)));
                     continue;
                 }
@@ -144,7 +141,7 @@ public final class FrontendFrameDecoder extends ByteToMessageDecoder {
     /** Whether what the session reads of the message at the reader index is all in its head. */
     private static boolean streamable(ByteBuf in) {
         int body = in.readerIndex() + Frames.HEADER_LENGTH;
-        int end = body + STREAM_PREFIX;
+        int end = body + LargeMessages.STREAM_PREFIX;
         return switch (in.getByte(in.readerIndex())) {
             case Tags.Frontend.QUERY, Tags.Frontend.COPY_DATA, Tags.Frontend.FUNCTION_CALL -> true;
             // Unnamed: a named statement's text is kept for as long as the statement lives, so buffering it

@@ -82,7 +82,8 @@ final class ClientStream {
         }
         waiting.pollFirst();
         first.head.release();
-        boolean sent = !s.link.takeStreamHeadDropped();
+        boolean sent = !s.link.streamHeadDropped;
+        s.link.streamHeadDropped = false;
         BackendConnection to = s.link.backend();
         ByteBuf chunk;
         while ((chunk = first.chunks.poll()) != null) {

@@ -113,9 +113,7 @@ final class PreparedStatementRelay {
             return;
         }
         if (!ensurePrepared(statement, backend, link.pending())) {
-            if (Frames.isPartial(message)) {
-                link.dropStreamHead();
-            }
+            link.streamHeadDropped = Frames.isPartial(message);
             message.release();
             failAsOutdated(link);
             return;

@@ -1,7 +1,7 @@
 package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
-import io.pgwarden.frontend.FrontendFrameDecoder;
+import io.pgwarden.net.LargeMessages;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.session.sql.StatementEffects;
 
@@ -11,7 +11,7 @@ import io.pgwarden.session.sql.StatementEffects;
  * DATABASE), all in one pass over every statement of the text.
  *
  * <p>A message streamed to the backend as it arrives is read from the prefix its head carries
- * ({@link FrontendFrameDecoder#STREAM_PREFIX}); what its unread rest may do is assumed wherever assuming it is the
+ * ({@link LargeMessages#STREAM_PREFIX}); what its unread rest may do is assumed wherever assuming it is the
  * safe side, and not where the mistake is harmless:
  * <ul>
  *   <li>pinning (transaction mode): assumed. The rest may SET ROLE, create a temporary table, take an advisory
@@ -31,7 +31,7 @@ import io.pgwarden.session.sql.StatementEffects;
 final class StatementActions {
 
     /** How a pinning or unrestorable session names the cause, as "it used X" ends. */
-    static final String UNREAD_TEXT = "a statement longer than " + (FrontendFrameDecoder.STREAM_ABOVE >> 20)
+    static final String UNREAD_TEXT = "a statement longer than " + (LargeMessages.STREAM_ABOVE >> 20)
             + " MiB, which pgwarden does not read whole";
 
     private StatementActions() {

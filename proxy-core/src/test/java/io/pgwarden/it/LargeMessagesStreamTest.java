@@ -228,6 +228,52 @@ class LargeMessagesStreamTest {
         }
     }
 
+    /** A 300 MB DataRow or CopyData from the server reaches the client as it arrives, too. */
+    @ParameterizedTest
+    @ValueSource(strings = {"SELECT repeat('abcdefghij', %d)", "COPY (SELECT repeat('abcdefghij', %d)) TO STDOUT"})
+    void aThreeHundredMegabyteRowFromTheServerPassesWithMemoryFlat(String sql) throws Exception {
+        long size = BIG;
+        try (TestProxy proxy = proxy("transaction", 2);
+             RawClient client = new RawClient(proxy.port(), 0, (int) DEADLINE.toMillis(), "trust-secret",
+                     "user", "trustuser", "database", "appdb");
+             Connection other = proxy.connect("trustuser", "trust-secret")) {
+            MemoryWatch memory = new MemoryWatch();
+            client.query(sql.formatted(size / 10));
+            boolean copy = sql.startsWith("COPY");
+            java.io.DataInputStream in = client.input();
+            char type;
+            while ((type = (char) in.readByte()) != (copy ? 'd' : 'D')) {
+                in.readNBytes(in.readInt() - 4);
+            }
+            long length = in.readInt() - 4L;
+            if (!copy) {
+                assertThat(in.readShort()).isEqualTo((short) 1);
+                assertThat(in.readInt()).isEqualTo((int) size);
+                length -= 6;
+            }
+            byte[] buffer = new byte[64 * 1024];
+            long read = 0;
+            long misplaced = 0;
+            while (read < size) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, size - read));
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] != 'a' + (read + i) % 10) {
+                        misplaced++;
+                    }
+                }
+                read += n;
+            }
+            in.readNBytes((int) (length - size));
+            client.expect('Z');
+            selectOne(other);
+            memory.stop();
+            System.out.printf("%d MB %s from the server: proxy direct memory +%.1f MB (peak)%n", size >> 20,
+                    copy ? "CopyData" : "DataRow", memory.directGrowth() / 1e6);
+            assertThat(misplaced).as("bytes out of place").isZero();
+            assertThat(memory.directGrowth()).as("growth of Netty's used direct memory").isLessThan(GROWTH_LIMIT);
+        }
+    }
+
     /** Sends {@code select length(t), md5(t) from (select '<text>'::text as t) x} from another thread. */
     private static CompletableFuture<Void> sendQuery(RawClient client, Letters text) {
         byte[] start = "select length(t), md5(t) from (select '".getBytes(StandardCharsets.US_ASCII);

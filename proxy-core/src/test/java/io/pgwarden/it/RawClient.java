@@ -74,6 +74,11 @@ final class RawClient implements AutoCloseable {
         return out;
     }
 
+    /** The socket's input, for a message read piece by piece. */
+    DataInputStream input() {
+        return in;
+    }
+
     /** Ends the session as a well-behaved client does. */
     void terminate() throws IOException {
         message('X', new byte[0]);
