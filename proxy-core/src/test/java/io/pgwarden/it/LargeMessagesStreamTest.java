@@ -274,6 +274,43 @@ class LargeMessagesStreamTest {
         }
     }
 
+    /** The backend dies mid-message: the client gets the error a lost request gets, the rest is dropped. */
+    @Test
+    void aBackendLostMidMessageAnswersTheClientAndDropsTheRest() throws Exception {
+        try (TestProxy proxy = proxy("transaction", 2);
+             RawClient client = new RawClient(proxy.port(), 0, (int) DEADLINE.toMillis(), "trust-secret",
+                     "user", "trustuser", "database", "appdb")) {
+            client.query("SELECT pg_backend_pid()");
+            String pid = dataRow(client.expect('D'))[0];
+            client.expect('Z');
+            Letters text = new Letters(BIG);
+            CountDownLatch underway = new CountDownLatch(1);
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                try {
+                    OutputStream out = client.output();
+                    header(out, 'Q', 20 + BIG);
+                    out.write("select length('".getBytes(StandardCharsets.US_ASCII));
+                    text.writeTo(out, 32L << 20, underway);
+                    out.write("')  \0".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            assertThat(underway.await(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            try (Connection su = TestPostgres.shared().superuser(); Statement s = su.createStatement()) {
+                s.execute("SELECT pg_terminate_backend(" + pid + ")");
+            }
+            String error = new String(client.expectAny('E'), StandardCharsets.UTF_8);
+            client.expect('Z');
+            sent.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(error).contains("57P01");
+            client.query("SELECT 'after', pg_backend_pid() <> " + pid);
+            assertThat(dataRow(client.expect('D'))).containsExactly("after", "t");
+            client.expect('Z');
+        }
+    }
+
     /** Sends {@code select length(t), md5(t) from (select '<text>'::text as t) x} from another thread. */
     private static CompletableFuture<Void> sendQuery(RawClient client, Letters text) {
         byte[] start = "select length(t), md5(t) from (select '".getBytes(StandardCharsets.US_ASCII);
