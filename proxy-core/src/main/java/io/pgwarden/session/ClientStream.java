@@ -17,9 +17,10 @@ final class ClientStream {
     private final ClientSession s;
     /**
      * Messages whose head has not been written yet, oldest first; the last one may still be arriving. More than
-     * one only when a client pipelines large messages while waiting for a backend.
+     * one only when a client pipelines large messages while waiting for a backend. Made at the first large
+     * message: most clients never send one (heap per client counts).
      */
-    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>(2);
+    private ArrayDeque<Waiting> waiting;
     /** Where the message now arriving goes; null before its head is written, or when it goes nowhere. */
     private BackendConnection target;
     /** Between a head and its last chunk. */
@@ -47,6 +48,9 @@ final class ClientStream {
         arriving = true;
         dropping = false;
         target = null;
+        if (waiting == null) {
+            waiting = new ArrayDeque<>(2);
+        }
         waiting.addLast(new Waiting(head.retain()));
         s.onClientMessage(head);
         settle();
@@ -76,7 +80,7 @@ final class ClientStream {
 
     /** The session wrote {@code message} to its backend (or, in its place, what the pooling mode made of it). */
     void onForward(ByteBuf message) {
-        Waiting first = waiting.peekFirst();
+        Waiting first = waiting != null ? waiting.peekFirst() : null;
         if (first == null || first.head != message) {
             return;
         }
@@ -125,7 +129,7 @@ final class ClientStream {
      */
     void onClose() {
         Waiting w;
-        while ((w = waiting.poll()) != null) {
+        while (waiting != null && (w = waiting.poll()) != null) {
             release(w);
         }
         if (arriving && target != null && !dropping) {
