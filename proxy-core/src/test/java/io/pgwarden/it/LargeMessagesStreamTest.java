@@ -400,6 +400,36 @@ class LargeMessagesStreamTest {
         }
     }
 
+    /**
+     * Session mode: what the unread rest of a large statement created cannot be rebuilt on a new backend, so a
+     * lost backend ends the session with a FATAL that says why, rather than continuing without it.
+     */
+    @Test
+    void aSessionThatSentALargeStatementIsNotSilentlyRebuiltAfterALoss() throws Exception {
+        try (TestProxy proxy = proxy("session", 2);
+             RawClient client = new RawClient(proxy.port())) {
+            long padding = 2L << 20;
+            byte[] start = "select length('".getBytes(StandardCharsets.US_ASCII);
+            byte[] end = "'), pg_backend_pid(); create temp table hidden_temp (x int)\0"
+                    .getBytes(StandardCharsets.US_ASCII);
+            OutputStream out = client.output();
+            header(out, 'Q', start.length + padding + end.length);
+            out.write(start);
+            new Letters(padding).writeTo(out, 0, null);
+            out.write(end);
+            out.flush();
+            String pid = dataRow(client.expect('D'))[1];
+            client.expect('Z');
+            try (Connection su = TestPostgres.shared().superuser(); Statement s = su.createStatement()) {
+                s.execute("SELECT pg_terminate_backend(" + pid + ")");
+            }
+            String fatal = new String(client.expectAny('E'), StandardCharsets.UTF_8);
+            assertThat(fatal).contains("FATAL").contains("cannot be restored")
+                    .contains("a statement longer than 1 MiB");
+            assertThat(client.drainToEnd()).isTrue();
+        }
+    }
+
     private static void selectOne(Connection c) throws Exception {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
             assertThat(rs.next()).isTrue();
