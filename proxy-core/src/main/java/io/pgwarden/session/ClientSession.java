@@ -49,7 +49,7 @@ public final class ClientSession {
     /** While logging in only. */
     SessionLogin login;
     final StatementNotes notes = new StatementNotes();
-    private final ClientStream stream = new ClientStream(this);
+    final ClientStream stream = new ClientStream(this);
     private final Refusal refusal = new Refusal(this);
     private final Watchlist watchlist;
     /** In {@link #watchlist}, which the janitor visits every round. */

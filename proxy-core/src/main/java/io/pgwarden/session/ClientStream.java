@@ -123,6 +123,11 @@ final class ClientStream {
         s.link.relayed();
     }
 
+    /** Whether {@code b} has the start of a client message and not yet its end. */
+    boolean isMidMessageOn(BackendConnection b) {
+        return arriving && !dropping && target == b;
+    }
+
     /**
      * The client is gone. A backend that has part of a message can never be given to anyone else: it waits for
      * the rest, and would read the next client's bytes as its body.
@@ -132,7 +137,7 @@ final class ClientStream {
         while (waiting != null && (w = waiting.poll()) != null) {
             release(w);
         }
-        if (arriving && target != null && !dropping) {
+        if (target != null && isMidMessageOn(target)) {
             s.pool().discard(target, "the client left in the middle of a message");
         }
         arriving = false;

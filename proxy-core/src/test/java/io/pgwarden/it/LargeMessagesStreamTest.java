@@ -311,6 +311,49 @@ class LargeMessagesStreamTest {
         }
     }
 
+    /**
+     * PostgreSQL fails a COPY on an early row and answers while a large row is still arriving: the backend has
+     * part of a message, so it is closed rather than given to the next client, whose bytes it would swallow.
+     */
+    @Test
+    void aCopyThatFailsWhileALargeRowArrivesDoesNotHandOnItsBackend() throws Exception {
+        try (TestProxy proxy = proxy("transaction", 1);
+             RawClient client = new RawClient(proxy.port(), 0, (int) DEADLINE.toMillis(), "trust-secret",
+                     "user", "trustuser", "database", "appdb")) {
+            client.query("DROP TABLE IF EXISTS stream_bad; CREATE TABLE stream_bad (x int)");
+            client.expect('Z');
+            client.query("COPY stream_bad FROM STDIN");
+            client.expect('G');
+            client.copyData("not a number\n".getBytes(StandardCharsets.US_ASCII));
+            long size = 100L << 20;
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                try {
+                    OutputStream out = client.output();
+                    header(out, 'd', size + 1);
+                    new Letters(size).writeTo(out, 0, null);
+                    out.write('\n');
+                    out.write(new byte[] {'c', 0, 0, 0, 4});
+                    out.flush();
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            String error = new String(client.expectAny('E'), StandardCharsets.UTF_8);
+            client.expect('Z');
+            assertThat(error).contains("22P02");
+            try (Connection next = proxy.connect("trustuser", "trust-secret");
+                 Statement s = next.createStatement()) {
+                s.setQueryTimeout(30);
+                try (ResultSet rs = s.executeQuery("SELECT 41 + 1")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt(1)).isEqualTo(42);
+                }
+                sent.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+                s.execute("DROP TABLE stream_bad");
+            }
+        }
+    }
+
     /** Sends {@code select length(t), md5(t) from (select '<text>'::text as t) x} from another thread. */
     private static CompletableFuture<Void> sendQuery(RawClient client, Letters text) {
         byte[] start = "select length(t), md5(t) from (select '".getBytes(StandardCharsets.US_ASCII);
