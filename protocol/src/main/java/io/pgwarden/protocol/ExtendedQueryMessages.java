@@ -88,11 +88,14 @@ public final class ExtendedQueryMessages {
         int restStart = afterCString(bind, portalEnd);
         int portalLength = portalEnd - (start + Frames.HEADER_LENGTH);
         int restLength = bind.writerIndex() - restStart;
+        // The declared length, not what is here: a streamed Bind's head carries only the start of its parameters,
+        // the rest follows it to the server as it arrives.
+        int declaredRest = (int) (start + Frames.declaredSize(bind) - restStart);
         int headLength = Frames.HEADER_LENGTH + portalLength + statementName.length + 1;
         boolean copyRest = restLength <= MAX_COPIED_BIND_REST;
         ByteBuf head = alloc.buffer(copyRest ? headLength + restLength : headLength);
         head.writeByte(Tags.Frontend.BIND);
-        head.writeInt(4 + portalLength + statementName.length + 1 + restLength);
+        head.writeInt(4 + portalLength + statementName.length + 1 + declaredRest);
         head.writeBytes(bind, start + Frames.HEADER_LENGTH, portalLength);
         head.writeBytes(statementName).writeByte(0);
         if (copyRest) {

@@ -88,6 +88,19 @@ public final class Frames {
         return in.readRetainedSlice(length);
     }
 
+    /**
+     * True for the head of a message relayed as it arrives (its header and the start of its body): fewer bytes
+     * than its length field declares. Never true for a whole message.
+     */
+    public static boolean isPartial(ByteBuf message) {
+        return message.readableBytes() < declaredSize(message);
+    }
+
+    /** The size of the whole message (header included) as its length field declares it. */
+    public static long declaredSize(ByteBuf message) {
+        return 1L + message.getInt(message.readerIndex() + 1);
+    }
+
     public static byte tag(ByteBuf message) {
         return message.getByte(message.readerIndex());
     }

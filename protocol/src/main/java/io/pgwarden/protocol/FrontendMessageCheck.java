@@ -19,6 +19,9 @@ public final class FrontendMessageCheck {
      */
     public static ErrorResponse problem(ByteBuf message) {
         byte tag = Frames.tag(message);
+        if (Frames.isPartial(message)) {
+            return partialProblem(message, tag);
+        }
         String malformed = switch (tag) {
             case Tags.Frontend.QUERY, Tags.Frontend.EXECUTE, Tags.Frontend.SYNC, Tags.Frontend.FLUSH,
                     Tags.Frontend.TERMINATE, Tags.Frontend.FUNCTION_CALL, Tags.Frontend.COPY_DATA,
@@ -27,6 +30,22 @@ public final class FrontendMessageCheck {
             case Tags.Frontend.BIND -> checkBind(new Cursor(message));
             case Tags.Frontend.DESCRIBE, Tags.Frontend.CLOSE -> checkTarget(new Cursor(message));
             // PostgresMain's default case: the type is read before the body, so nothing of it is looked at.
+            default -> "invalid frontend message type " + (tag & 0xff);
+        };
+        return malformed == null ? null : ErrorResponse.fatal("08P01", malformed);
+    }
+
+    /**
+     * The head of a message relayed as it arrives: only what pgwarden reads of it is checked, the names at the
+     * start of an unnamed Parse or a Bind; PostgreSQL checks the rest, and a malformed rest is an ERROR there
+     * (pq_getmsg*), which ends neither the backend nor the framing, as the length is intact.
+     */
+    private static ErrorResponse partialProblem(ByteBuf message, byte tag) {
+        Cursor c = new Cursor(message);
+        String malformed = switch (tag) {
+            case Tags.Frontend.QUERY, Tags.Frontend.FUNCTION_CALL, Tags.Frontend.COPY_DATA -> null;
+            case Tags.Frontend.PARSE -> c.string() ? null : "invalid string in message";
+            case Tags.Frontend.BIND -> c.string() && c.string() ? null : "invalid string in message";
             default -> "invalid frontend message type " + (tag & 0xff);
         };
         return malformed == null ? null : ErrorResponse.fatal("08P01", malformed);

@@ -96,7 +96,8 @@ public final class BackendConnector implements BackendOpener {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("frames", new MessageFrameDecoder(maxMessageLength));
+                        ch.pipeline().addLast("frames",
+                                new MessageFrameDecoder(maxMessageLength, handler::takesChunks));
                         ch.pipeline().addLast("backend", handler);
                         ch.pipeline().addLast("fatal", fatal);
                     }

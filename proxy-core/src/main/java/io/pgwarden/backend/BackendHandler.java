@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.pgwarden.log.LogValues;
+import io.pgwarden.net.MessageChunk;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.Tags;
@@ -30,8 +31,23 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         this.connection = connection;
     }
 
+    /** Whether the connection's listener now takes a large message in chunks ({@link MessageFrameDecoder}). */
+    boolean takesChunks() {
+        BackendListener listener = connection != null ? connection.listener() : null;
+        return listener != null && listener.takesChunks();
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof MessageChunk chunk) {
+            BackendListener listener = connection.listener();
+            if (listener == null) {
+                chunk.content().release();
+            } else {
+                listener.onBackendChunk(connection, chunk);
+            }
+            return;
+        }
         ByteBuf message = (ByteBuf) msg;
         if (Frames.tag(message) == Tags.Backend.ERROR_RESPONSE) {
             noteFatal(message);

@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.pgwarden.admin.AdminConnection;
+import io.pgwarden.net.MessageChunk;
+import io.pgwarden.net.MessageHead;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.FrontendMessageCheck;
@@ -94,6 +96,21 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             // Only the startup phase yields these (the decoder frames regular messages after it), and holds no buffer.
             if (login != null) {
                 login.onStartupRequest(request);
+            }
+            return;
+        }
+        if (msg instanceof MessageChunk chunk) {
+            // The decoder streams only for a logged-in client session, never during login, admin or replication.
+            if (session.state() == ClientState.CLOSED || session.isRefused()) {
+                chunk.content().release();
+            } else {
+                session.onClientChunk(chunk);
+            }
+            return;
+        }
+        if (msg instanceof MessageHead head) {
+            if (!refused(head.message())) {
+                session.onClientMessageHead(head.message());
             }
             return;
         }

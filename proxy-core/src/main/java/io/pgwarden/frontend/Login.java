@@ -187,6 +187,7 @@ final class Login {
                     startup.parameters());
             return;
         }
+        decoder.streamLargeMessages();
         session.start(new LoginResult(user, database, context.proxy().pools().poolFor(database, user)));
     }
 

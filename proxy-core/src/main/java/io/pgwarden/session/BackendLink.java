@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPromise;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendListener;
 import io.pgwarden.log.LogValues;
+import io.pgwarden.net.MessageChunk;
 import io.pgwarden.pool.PoolStats;
 import io.pgwarden.protocol.ExtendedQueryMessages;
 import io.pgwarden.protocol.Frames;
@@ -56,6 +57,10 @@ final class BackendLink implements BackendListener {
     private BackendListener handedTo;
     /** During login: the ParameterStatus values the client will be told, as the backend reports them. */
     private Map<String, String> loginParameters;
+    /** The pooling mode sent something else in place of a streamed head: its rest must not follow (ClientStream). */
+    boolean streamHeadDropped;
+    /** The backend's last message was a partial head that went to the client: its chunks follow it there. */
+    private boolean chunksToClient;
     private boolean flushBackendPending;
     private boolean flushClientPending;
     private boolean clientFlushScheduled;
@@ -297,6 +302,7 @@ final class BackendLink implements BackendListener {
             }
             return;
         }
+        chunksToClient = false;
         byte tag = Frames.tag(message);
         if (loginParameters != null && tag == Tags.Backend.PARAMETER_STATUS) {
             // Not yet logged in: these become part of the login's ParameterStatus set.
@@ -355,10 +361,39 @@ final class BackendLink implements BackendListener {
                 events.onApplicationName(entry.value());
             }
         }
+        if (tag == Tags.Backend.DATA_ROW || tag == Tags.Backend.COPY_DATA) {
+            chunksToClient = Frames.isPartial(message);
+        }
+        toClient(from, message);
+    }
+
+    private void toClient(BackendConnection from, ByteBuf message) {
         bytesOut += message.readableBytes();
         client.write(message, client.voidPromise());
         if (!client.isWritable()) {
             from.setAutoRead(false);
+        }
+    }
+
+    @Override
+    public boolean takesChunks() {
+        return true;
+    }
+
+    @Override
+    public void onBackendChunk(BackendConnection from, MessageChunk chunk) {
+        if (!client.eventLoop().inEventLoop()) {
+            client.eventLoop().execute(() -> onBackendChunk(from, chunk));
+            return;
+        }
+        if (from == backend && chunksToClient) {
+            chunksToClient = !chunk.last();
+            toClient(from, chunk.content());
+        } else if (from != backend && from == handedFrom) {
+            handedTo.onBackendChunk(from, chunk);
+        } else {
+            // The rest of a row pgwarden's own query asked for, or of a backend no longer this client's.
+            chunk.content().release();
         }
     }
 

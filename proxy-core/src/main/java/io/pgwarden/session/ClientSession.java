@@ -12,7 +12,6 @@ import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.Tags;
-import io.pgwarden.session.sql.StatementEffects;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +49,7 @@ public final class ClientSession {
     /** While logging in only. */
     SessionLogin login;
     final StatementNotes notes = new StatementNotes();
+    final ClientStream stream = new ClientStream(this);
     private final Refusal refusal = new Refusal(this);
     private final Watchlist watchlist;
     /** In {@link #watchlist}, which the janitor visits every round. */
@@ -164,36 +164,28 @@ public final class ClientSession {
         }
     }
 
+    /** The head of a message relayed as it arrives ({@link io.pgwarden.net.MessageHead}); takes ownership. */
+    public void onClientMessageHead(ByteBuf head) {
+        stream.onHead(head);
+    }
+
+    /** The next bytes of that message; takes ownership. */
+    public void onClientChunk(io.pgwarden.net.MessageChunk chunk) {
+        stream.onChunk(chunk);
+    }
+
     void forward(ByteBuf message, byte tag) {
         if (link.pending().clientOwedNothing()) {
             times.requestBegins();
         }
         if (tag == Tags.Frontend.QUERY || tag == Tags.Frontend.PARSE) {
-            noteStatement(message, tag);
+            StatementActions.onStatement(this, context, message, tag);
         }
         recovery.onForward(message, tag);
         mode.relay(message, tag, link);
+        stream.onForward(message);
         if (!link.pending().isQuiet()) {
             transition(ClientState.ACTIVE);
-        }
-    }
-
-    /**
-     * Notes the statement for the operator, and acts on what its text says: what the pooling mode watches for
-     * (pinning, an unrestorable session) and DROP DATABASE, all in one pass over every statement of the text.
-     */
-    private void noteStatement(ByteBuf message, byte tag) {
-        notes.note(message, tag, transactionStatus != TransactionStatus.IDLE);
-        // Nothing is allocated when no statement pins, drops or makes the session unrestorable.
-        StatementEffects.Found found = StatementEffects.of(message, tag,
-                StatementEffects.DROPPED_DATABASE | mode.effectsWanted());
-        if (found == null) {
-            return;
-        }
-        mode.onEffects(found, link, this);
-        if (found.droppedDatabase() != null) {
-            // Our own idle backends on that database would make it fail with 55006; they go first.
-            context.pools().closeIdleBackendsOf(found.droppedDatabase());
         }
     }
 
@@ -306,6 +298,7 @@ public final class ClientSession {
         ClientState previous = state;
         transition(ClientState.CLOSED);
         recovery.close();
+        stream.onClose();
         queue.releaseAll();
         if (previous.isWaiting() && pool != null) {
             // If the pool already handed us a backend, onBackendAcquired sees CLOSED and gives it back.

@@ -2,6 +2,7 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.protocol.ExtendedQueryMessages;
+import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.Tags;
 import io.pgwarden.session.sql.TransactionEnd;
 import java.util.HashMap;
@@ -25,7 +26,9 @@ final class EndingRequests {
     /** What {@code message} would do if it ran now, remembering nothing (it is answered without a backend). */
     TransactionEnd of(ByteBuf message, byte tag) {
         return switch (tag) {
-            case Tags.Frontend.QUERY, Tags.Frontend.PARSE -> TransactionEnd.ofMessage(message, tag);
+            // Megabytes of text are no lone COMMIT or ROLLBACK worth a special answer.
+            case Tags.Frontend.QUERY, Tags.Frontend.PARSE -> Frames.isPartial(message) ? TransactionEnd.NONE
+                    : TransactionEnd.ofMessage(message, tag);
             case Tags.Frontend.BIND -> ofBind(message);
             default -> TransactionEnd.NONE;
         };
@@ -37,7 +40,7 @@ final class EndingRequests {
             case Tags.Frontend.QUERY -> {
                 // A simple query replaces the unnamed statement.
                 unnamed = TransactionEnd.NONE;
-                sent(TransactionEnd.ofMessage(message, tag));
+                sent(ofSent(message, tag));
             }
             case Tags.Frontend.PARSE -> remember(message);
             case Tags.Frontend.BIND -> sent(ofBind(message));
@@ -64,8 +67,17 @@ final class EndingRequests {
         }
     }
 
+    /**
+     * A streamed Query or Parse may hold a COMMIT past the prefix pgwarden reads, so it counts as one: lost in
+     * flight, the client hears that its transaction may or may not have been committed, and is out of it. Taken
+     * as anything else, it would be told the transaction was rolled back, which may be untrue.
+     */
+    private static TransactionEnd ofSent(ByteBuf message, byte tag) {
+        return Frames.isPartial(message) ? TransactionEnd.COMMIT : TransactionEnd.ofMessage(message, tag);
+    }
+
     private void remember(ByteBuf parse) {
-        TransactionEnd end = TransactionEnd.ofMessage(parse, Tags.Frontend.PARSE);
+        TransactionEnd end = ofSent(parse, Tags.Frontend.PARSE);
         if (end == TransactionEnd.ROLLBACK) {
             // pg8000 parses and describes its ROLLBACK in a batch of its own before it binds it: lost there, the
             // client meant to end the transaction all the same, and a ROLLBACK is safe to have asked for twice.

@@ -144,7 +144,13 @@ final class PoolWait implements PoolWaiter {
     void releaseBackend(BackendConnection b) {
         s.link.flushClientSoon();
         s.link.unbind();
-        s.pool().release(b);
+        if (s.stream.isMidMessageOn(b)) {
+            // PostgreSQL answered before the client's message was all there (a COPY that failed on an earlier
+            // row): the backend would read the next client's bytes as the rest of it.
+            s.pool().discard(b, "released in the middle of a client message");
+        } else {
+            s.pool().release(b);
+        }
         s.gate.resume(ReadGate.Reason.QUEUE_FULL);
     }
 

@@ -156,6 +156,7 @@ final class PreparedStatementRelay {
             return;
         }
         if (!ensurePrepared(statement, backend, link.pending())) {
+            link.streamHeadDropped = Frames.isPartial(message);
             message.release();
             failAsOutdated(link);
             return;

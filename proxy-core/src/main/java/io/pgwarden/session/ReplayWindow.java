@@ -2,6 +2,7 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.protocol.Frames;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,7 +15,7 @@ import java.util.List;
  */
 final class ReplayWindow {
 
-    /** Bigger requests (COPY) are not kept, and so not replayed. */
+    /** Bigger requests (COPY, and any message streamed as it arrives) are not kept, and so not replayed. */
     private static final int MAX_REPLAYABLE_BYTES = 1 << 20;
 
     private List<ByteBuf> copies;
@@ -49,7 +50,8 @@ final class ReplayWindow {
 
     void keep(ByteBuf message) {
         bytes += message.readableBytes();
-        if (bytes > MAX_REPLAYABLE_BYTES) {
+        // A streamed message is not kept whole, so nothing from it on can be sent again.
+        if (bytes > MAX_REPLAYABLE_BYTES || Frames.isPartial(message)) {
             close();
             return;
         }

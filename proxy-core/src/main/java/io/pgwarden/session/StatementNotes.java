@@ -32,6 +32,10 @@ final class StatementNotes {
             start = message.indexOf(start, message.writerIndex(), (byte) 0) + 1;
         }
         int end = message.indexOf(start, message.writerIndex(), (byte) 0);
+        if (end < 0) {
+            // The head of a streamed message: its text goes on past what is here.
+            end = message.writerIndex();
+        }
         int length = Math.max(0, Math.min(end - start, PREFIX_BYTES));
         byte[] text = last;
         // Clients mostly repeat their statements: the last copy serves again (the arrays are never changed).

@@ -42,6 +42,16 @@ final class WaitingQueue {
         }
     }
 
+    /** Whether {@code message} itself (not an equal one) is queued. */
+    boolean contains(ByteBuf message) {
+        for (ByteBuf queued : messages) {
+            if (queued == message) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     boolean isEmpty() {
         return messages.isEmpty();
     }

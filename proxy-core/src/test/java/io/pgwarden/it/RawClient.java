@@ -71,6 +71,16 @@ final class RawClient implements AutoCloseable {
         out.flush();
     }
 
+    /** The socket's output, for a message written piece by piece (flush when done). */
+    java.io.OutputStream output() {
+        return out;
+    }
+
+    /** The socket's input, for a message read piece by piece. */
+    DataInputStream input() {
+        return in;
+    }
+
     /** Ends the session as a well-behaved client does. */
     void terminate() throws IOException {
         message('X', new byte[0]);
