@@ -2,24 +2,19 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelPromise;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendListener;
-import io.pgwarden.log.LogValues;
 import io.pgwarden.net.MessageChunk;
 import io.pgwarden.pool.PoolStats;
-import io.pgwarden.protocol.ExtendedQueryMessages;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.FrontendMessages;
 import io.pgwarden.protocol.ParameterStatus;
 import io.pgwarden.protocol.Tags;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A client's connection to the backend serving it now: what the backend still owes ({@link PendingResponses}),
- * the requests pgwarden slips in ahead of the client's, the answers it gives itself, and when each side is
+ * the requests pgwarden slips in ahead of the client's ({@link HiddenRequests}), the answers it gives itself, and when each side is
  * flushed. It is the backend's listener while bound; callbacks from a backend it is no longer bound to, still
  * queued on the loop, are dropped here and nowhere else.
  */
@@ -43,14 +38,13 @@ final class BackendLink implements BackendListener {
         void onBackendLost(BackendConnection from, String reason);
     }
 
-    private static final Logger log = LoggerFactory.getLogger(BackendLink.class);
-
     private final Channel client;
     private final Events events;
     private final ReplayWindow replay;
     private final ReadGate gate;
     private final PendingResponses pending = new PendingResponses();
     private final CopyIn copyIn = new CopyIn();
+    private final HiddenRequests hidden;
     private volatile BackendConnection backend;
     /** A backend given up with work still owed on it, and who now reads that work's answers. */
     private BackendConnection handedFrom;
@@ -75,6 +69,7 @@ final class BackendLink implements BackendListener {
         this.events = events;
         this.replay = replay;
         this.gate = gate;
+        this.hidden = new HiddenRequests(this, replay);
     }
 
     void bind(BackendConnection b) {
@@ -126,6 +121,11 @@ final class BackendLink implements BackendListener {
         return copyIn;
     }
 
+    /** What pgwarden sends the backend on its own account, ahead of what the client sends next. */
+    HiddenRequests hidden() {
+        return hidden;
+    }
+
     void captureLoginParameters(Map<String, String> parameters) {
         loginParameters = parameters;
     }
@@ -148,6 +148,11 @@ final class BackendLink implements BackendListener {
         }
     }
 
+    /** Something was written to the backend outside {@link #send}: it goes out with this read batch's flush. */
+    void backendWritten() {
+        flushBackendPending = true;
+    }
+
     void countIn(ByteBuf message) {
         bytesIn += message.readableBytes();
     }
@@ -159,60 +164,6 @@ final class BackendLink implements BackendListener {
         backend.write(fail);
         copyIn.aborting(tag);
         flushBackendPending = true;
-    }
-
-    /** A simple query of pgwarden's own, ahead of anything the client sends next; its answers are dropped. */
-    void sendHidden(String sql, PendingResponses.Observer observer, Runnable onError) {
-        BackendConnection b = backend;
-        ByteBuf out = b.channel().alloc().buffer();
-        FrontendMessages.query(out, sql);
-        b.write(out);
-        pending.add(new PendingResponses.Pending(PendingResponses.Kind.QUERY, PendingResponses.Route.HIDDEN,
-                (byte) 0, false, observer, onError));
-        flushBackendPending = true;
-    }
-
-    /** Settings sent on a client's behalf: if they fail, the backend's settings are no longer known. */
-    void sendSettings(String sql, PendingResponses.Observer observer) {
-        BackendConnection b = backend;
-        sendHidden(sql, observer, () -> {
-            log.warn("event=hidden_statement_failed server={} statement={}", b.id(), LogValues.quote(sql));
-            b.loseSettings();
-        });
-    }
-
-    void sendHiddenParse(String name, byte[] parseBody) {
-        ByteBuf parse = backend.channel().alloc().buffer();
-        ExtendedQueryMessages.writeParse(parse, name, parseBody);
-        backend.write(parse);
-        pending.addHidden(PendingResponses.Kind.PARSE, false, null);
-        flushBackendPending = true;
-    }
-
-    void sendHiddenSync(PendingResponses.Observer observer, ChannelPromise written) {
-        ByteBuf sync = backend.channel().alloc().buffer(5);
-        FrontendMessages.sync(sync);
-        backend.channel().write(sync, written != null ? written : backend.channel().voidPromise());
-        pending.addHidden(PendingResponses.Kind.SYNC, false, observer);
-        flushBackendPending = true;
-    }
-
-    /** A Sync sent ahead of the transaction's first request, which opens the {@link ReplayWindow}. */
-    void sendCanary() {
-        replay.open();
-        // It goes out in the link's first flush, ahead of the request: if that write fails, the socket was
-        // already reset, so the server never read a byte of this request.
-        ChannelPromise written = backend.channel().newPromise();
-        written.addListener(f -> {
-            if (!f.isSuccess()) {
-                replay.onSyncUndelivered();
-            }
-        });
-        sendHiddenSync(message -> {
-            if (Frames.tag(message) == Tags.Backend.READY_FOR_QUERY) {
-                replay.onSyncAnswered();
-            }
-        }, written);
     }
 
     // ---- towards the client -------------------------------------------------------------------

@@ -211,6 +211,10 @@ public final class ClientSession {
         refusal.refuse(error);
     }
 
+    public boolean isRefused() {
+        return refusal.isRefused();
+    }
+
     /** True when {@code message} is dropped (see {@link Refusal#intercepts}); it is then released. */
     public boolean intercepts(ByteBuf message) {
         return refusal.intercepts(message);

@@ -99,7 +99,7 @@ final class PoolWait implements PoolWaiter {
                 >= s.pool().settings().server().replayCheckAfter().toNanos()) {
             // A backend back from a transaction moments ago is all but certainly alive, and under load this Sync
             // would cost PostgreSQL an extra flush per transaction; one that sat idle may have been terminated.
-            s.link.sendCanary();
+            s.link.hidden().canary();
         }
         s.settingsSync.applyOn(s.link);
         s.recovery.restoreOn(s.link, s.mode.sessionState());

@@ -23,6 +23,11 @@ final class Refusal {
      * True when {@code message} goes no further (and is released): a message was refused before it, or the backend
      * is in COPY FROM STDIN and would ignore it or end the connection on it (see {@link CopyIn}).
      */
+    /** True once a message was refused: the rest of a large message arriving after it is dropped too. */
+    boolean isRefused() {
+        return error != null;
+    }
+
     boolean intercepts(ByteBuf message) {
         if (error != null) {
             message.release();
@@ -54,7 +59,7 @@ final class Refusal {
         if (s.link.isBound() && s.link.pending().extendedBatchOpen()) {
             // PostgreSQL would skip to the client's Sync after its ERROR; that Sync will never be read now, so
             // pgwarden sends its own, and what the batch owes the client still reaches it before the FATAL.
-            s.link.sendHiddenSync(null, null);
+            s.link.hidden().sync(null, null);
         }
         tryNow();
     }

@@ -169,19 +169,19 @@ final class ServerLossRecovery {
     void restoreOn(BackendLink link, SessionState session) {
         if (restoreOnLink && session != null && !session.statements().isEmpty()) {
             for (Map.Entry<String, byte[]> statement : session.statements().entrySet()) {
-                link.sendHiddenParse(statement.getKey(), statement.getValue());
+                link.hidden().parse(statement.getKey(), statement.getValue());
             }
             // Its own Sync, so a statement that no longer parses cannot make the server skip the client's requests.
-            link.sendHiddenSync(null, null);
+            link.hidden().sync(null, null);
         }
         restoreOnLink = false;
         if (failedTransactionToRestore) {
             failedTransactionToRestore = false;
-            link.sendHidden("BEGIN; DO $pgwarden$ BEGIN RAISE EXCEPTION USING ERRCODE = '08006', MESSAGE = "
+            link.hidden().query("BEGIN; DO $pgwarden$ BEGIN RAISE EXCEPTION USING ERRCODE = '08006', MESSAGE = "
                     + "'pgwarden: the server connection was lost; the transaction was rolled back'; END $pgwarden$",
                     null, null);
         } else if (openTransactionToRestore) {
-            link.sendHidden("BEGIN", null, null);
+            link.hidden().query("BEGIN", null, null);
         }
         openTransactionToRestore = false;
     }

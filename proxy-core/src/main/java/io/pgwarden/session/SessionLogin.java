@@ -56,7 +56,7 @@ final class SessionLogin {
             finish(acquired, parameters);
             return;
         }
-        link.sendSettings(sql, message -> {
+        link.hidden().settings(sql, message -> {
             if (Frames.tag(message) == Tags.Backend.READY_FOR_QUERY) {
                 finish(acquired, parameters);
             }

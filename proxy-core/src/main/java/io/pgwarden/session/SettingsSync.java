@@ -57,7 +57,7 @@ final class SettingsSync {
         if (verifying) {
             sendReading(link, sql + "; " + settings.readQuery());
         } else {
-            link.sendSettings(sql, null);
+            link.hidden().settings(sql, null);
         }
     }
 
@@ -80,7 +80,7 @@ final class SettingsSync {
         Map<String, String> read = new HashMap<>();
         boolean[] failed = new boolean[1];
         java.util.Set<String> asked = settings.customNamesAsked();
-        link.sendSettings(sql, message -> {
+        link.hidden().settings(sql, message -> {
             byte tag = Frames.tag(message);
             if (tag == Tags.Backend.DATA_ROW) {
                 readRows(message, read);

@@ -185,7 +185,7 @@ final class TransactionListening {
     private void readBack(ClientSession s, BackendConnection from) {
         phase = Phase.READING_BACK;
         List<String> channels = new ArrayList<>();
-        s.link.sendHidden("SELECT pg_catalog.pg_listening_channels()", message -> {
+        s.link.hidden().query("SELECT pg_catalog.pg_listening_channels()", message -> {
             byte tag = Frames.tag(message);
             if (tag == Tags.Backend.DATA_ROW) {
                 // Consecutive DataRows come as one run.
@@ -229,7 +229,7 @@ final class TransactionListening {
 
     private void unlisten(ClientSession s) {
         phase = Phase.UNLISTENING;
-        s.link.sendHidden("UNLISTEN *", message -> {
+        s.link.hidden().query("UNLISTEN *", message -> {
             if (Frames.tag(message) == Tags.Backend.READY_FOR_QUERY && phase == Phase.UNLISTENING) {
                 phase = Phase.NONE;
                 held = null;
