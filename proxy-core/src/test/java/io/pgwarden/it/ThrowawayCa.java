@@ -37,7 +37,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * A certificate authority made for one test run, with its key only in memory: it issues server and client
  * certificates, written as PEM files (keys unencrypted PKCS#8, mode 0600 as PostgreSQL insists).
  */
-final class ThrowawayCa {
+public final class ThrowawayCa {
 
     private static final AtomicLong SERIALS = new AtomicLong(System.currentTimeMillis());
 
@@ -50,16 +50,16 @@ final class ThrowawayCa {
     }
 
     /** A certificate and its private key. */
-    record Issued(X509Certificate certificate, PrivateKey key) {
+    public record Issued(X509Certificate certificate, PrivateKey key) {
 
         /** Writes {@code name}.crt and {@code name}.key into {@code dir}; returns the certificate's path. */
-        Path write(Path dir, String name) {
+        public Path write(Path dir, String name) {
             writePem(dir.resolve(name + ".key"), "PRIVATE KEY", key.getEncoded(), true);
             return writeCertificate(dir.resolve(name + ".crt"), certificate);
         }
     }
 
-    static ThrowawayCa create(String commonName) {
+    public static ThrowawayCa create(String commonName) {
         try {
             KeyPair keys = newKeys();
             X500Name name = new X500Name("CN=" + commonName);
@@ -76,20 +76,20 @@ final class ThrowawayCa {
     }
 
     /** A server certificate valid from an hour ago for two days, for these DNS names and IP addresses. */
-    Issued server(String commonName, List<String> dnsNames, List<String> ipAddresses) {
+    public Issued server(String commonName, List<String> dnsNames, List<String> ipAddresses) {
         Instant now = Instant.now();
         return issue(commonName, dnsNames, ipAddresses, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(2)),
                 KeyPurposeId.id_kp_serverAuth);
     }
 
     /** A client certificate: PostgreSQL's cert authentication takes the common name as the user name. */
-    Issued client(String commonName) {
+    public Issued client(String commonName) {
         Instant now = Instant.now();
         return issue(commonName, List.of(), List.of(), now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(2)),
                 KeyPurposeId.id_kp_clientAuth);
     }
 
-    Issued issue(String commonName, List<String> dnsNames, List<String> ipAddresses, Instant notBefore,
+    public Issued issue(String commonName, List<String> dnsNames, List<String> ipAddresses, Instant notBefore,
                  Instant notAfter, KeyPurposeId purpose) {
         try {
             KeyPair subjectKeys = newKeys();
@@ -112,12 +112,12 @@ final class ThrowawayCa {
         }
     }
 
-    X509Certificate certificate() {
+    public X509Certificate certificate() {
         return certificate;
     }
 
     /** Writes the CA's certificate (what a ca_file holds) to {@code file}. */
-    Path writeCertificate(Path file) {
+    public Path writeCertificate(Path file) {
         return writeCertificate(file, certificate);
     }
 
