@@ -7,17 +7,17 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.ssl.SslHandler;
 import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.ServerSettings;
 import io.pgwarden.config.ServerTlsMode;
-import io.pgwarden.tls.ServerTls;
-import io.netty.handler.ssl.SslHandler;
-import java.security.cert.X509Certificate;
 import io.pgwarden.log.LogValues;
-import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.net.SocketOptions;
 import io.pgwarden.net.Transport;
+import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.tls.ServerTls;
 import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -178,7 +178,7 @@ public final class BackendConnector implements BackendOpener {
                     });
             InetSocketAddress address = InetSocketAddress.createUnresolved(target.host(), target.port());
             ChannelFuture connect = bootstrap.connect(target.host(), target.port());
-            // The connect timeout covers the TCP handshake only; TLS and the login must finish in the same budget again.
+            // The connect timeout covers the TCP handshake only; TLS and the login get the same budget again.
             connect.addListener(f -> {
                 if (!f.isSuccess()) {
                     String why = "could not connect to " + target.host() + ":" + target.port() + ": "

@@ -96,6 +96,8 @@ final class TlsNegotiation extends ChannelInboundHandlerAdapter {
             fail(e.getMessage(), true);
             return;
         }
+        // server.connect_timeout bounds the handshake together with the login; Netty's own 10 s would cut a longer one.
+        handler.setHandshakeTimeoutMillis(0);
         handler.handshakeFuture().addListener(f -> {
             if (!f.isSuccess()) {
                 fail(ServerTls.reason(f.cause()), ServerTls.isCertificateRefusal(f.cause()));

@@ -136,6 +136,20 @@ class ServerTlsTest {
     }
 
     @Test
+    void aCaFileReplacedOnDiskIsUsedByTheNextConnect() throws Exception {
+        Path rotated = Files.copy(otherCaFile, dir.resolve("rotated-ca.crt"));
+        try (TestProxy proxy = proxy("tls:\n  mode: verify-full\n  ca_file: " + rotated)) {
+            assertThatThrownBy(() -> proxy.connect().close()).hasMessageContaining("unknown CA");
+            // Bigger than the old file as well as newer, so a coarse file clock cannot hide the change.
+            Files.writeString(rotated, Files.readString(caFile) + Files.readString(otherCaFile));
+            try (Connection c = proxy.connect()) {
+                assertThat(queryOne(c, "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
+                        .isEqualTo("true");
+            }
+        }
+    }
+
+    @Test
     void aCertificateWithoutTheHostInItsNamesFailsVerifyFullWithAHostNameReason() throws Exception {
         Path elsewhere = Files.createDirectory(dir.resolve("elsewhere"));
         Path cert = ca.server("db.internal", List.of("db.internal"), List.of()).write(elsewhere, "server");

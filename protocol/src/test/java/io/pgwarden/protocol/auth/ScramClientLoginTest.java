@@ -110,7 +110,7 @@ class ScramClientLoginTest {
         assertThat(client.mechanism()).isEqualTo("SCRAM-SHA-256-PLUS");
         String clientFirst = new String(client.clientFirstMessage(), StandardCharsets.UTF_8);
         assertThat(clientFirst).startsWith("p=tls-server-end-point,,");
-        // The client-final's c= carries the gs2 header and the SHA-256 of the certificate (RFC 5929: ecdsa-with-SHA256).
+        // c= carries the gs2 header and the SHA-256 of the certificate (RFC 5929, for ecdsa-with-SHA256).
         String nonce = clientFirst.substring(clientFirst.indexOf(",r=") + 3);
         String serverFirst = "r=" + nonce + "srv,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
         String clientFinal = new String(client.handleServerFirst(serverFirst.getBytes(StandardCharsets.UTF_8)),
