@@ -3,6 +3,7 @@ package io.pgwarden.config;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,8 +22,15 @@ final class ConnectionSettingsBinder {
     private static final List<String> CLIENT_KEYS = List.of("keepalive", "idle_timeout", "idle_in_transaction_timeout",
             "idle_in_transaction_warning", "login_timeout", "leak_after");
     private static final List<String> KEEPALIVE_KEYS = List.of("idle", "interval", "count");
-    private static final List<String> TLS_KEYS = List.of("mode", "ca_file", "cert_file", "key_file", "server_name");
+    private static final List<String> TLS_KEYS = List.of("mode", "ca_file", "cert_file", "key_file", "server_name",
+            "provider");
     private static final Map<String, ServerTlsMode> TLS_MODES = ServerTlsMode.bySpelling();
+    private static final Map<String, ServerTlsSettings.Provider> TLS_PROVIDERS = new LinkedHashMap<>();
+
+    static {
+        TLS_PROVIDERS.put("jdk", ServerTlsSettings.Provider.JDK);
+        TLS_PROVIDERS.put("openssl", ServerTlsSettings.Provider.OPENSSL);
+    }
 
     private final ConfigReader reader;
 
@@ -60,6 +68,8 @@ final class ConnectionSettingsBinder {
         Path certFile = reader.read(path, map, "cert_file", inherited.certFile(), this::readableFile);
         Path keyFile = reader.read(path, map, "key_file", inherited.keyFile(), this::readableFile);
         String serverName = reader.read(path, map, "server_name", inherited.serverName(), reader::nonEmptyString);
+        ServerTlsSettings.Provider provider = reader.read(path, map, "provider", inherited.provider(),
+                (p, v) -> reader.choice(p, v, TLS_PROVIDERS));
         // A certificate without its key (or the reverse) cannot be shown to the server; both keys are named, since
         // either may be the one left out or inherited from the defaults.
         if ((certFile == null) != (keyFile == null)) {
@@ -70,7 +80,7 @@ final class ConnectionSettingsBinder {
             certFile = null;
             keyFile = null;
         }
-        return new ServerTlsSettings(mode, caFile, certFile, keyFile, serverName);
+        return new ServerTlsSettings(mode, caFile, certFile, keyFile, serverName, provider);
     }
 
     /** Checked now, so a typo in a path is reported with its key and not as a failed connect later. */

@@ -14,14 +14,23 @@ import java.util.Objects;
  * @param keyFile the PEM private key of {@code certFile}; set exactly when it is
  * @param serverName sent as SNI and checked against the certificate instead of the configured host, or null: needed
  *        when the host is an IP address that the certificate does not list
+ * @param provider which TLS implementation is asked for first
  */
-public record ServerTlsSettings(ServerTlsMode mode, Path caFile, Path certFile, Path keyFile, String serverName) {
+public record ServerTlsSettings(ServerTlsMode mode, Path caFile, Path certFile, Path keyFile, String serverName,
+                                Provider provider) {
 
     private static final ServerTlsSettings DEFAULTS =
-            new ServerTlsSettings(ServerTlsMode.PREFER, null, null, null, null);
+            new ServerTlsSettings(ServerTlsMode.PREFER, null, null, null, null, Provider.JDK);
+
+    /** The JDK's SSLEngine, always there; or OpenSSL (BoringSSL via netty-tcnative), where its library loads. */
+    public enum Provider {
+        JDK,
+        OPENSSL
+    }
 
     public ServerTlsSettings {
         Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(provider, "provider");
         if ((certFile == null) != (keyFile == null)) {
             throw new IllegalArgumentException("certFile and keyFile go together");
         }

@@ -73,12 +73,15 @@ class ServerTlsConfigTest {
                       mode: verify-full
                       ca_file: %s
                       server_name: db.internal
+                      provider: openssl
                 """.formatted(cert, key, ca));
 
         assertThat(config.database("other").orElseThrow().pool().server().tls()).isEqualTo(
-                new ServerTlsSettings(ServerTlsMode.VERIFY_FULL, ca, null, null, "db.internal"));
+                new ServerTlsSettings(ServerTlsMode.VERIFY_FULL, ca, null, null, "db.internal",
+                        ServerTlsSettings.Provider.OPENSSL));
         ServerTlsSettings appdb = config.database("appdb").orElseThrow().pool().server().tls();
-        assertThat(appdb).isEqualTo(new ServerTlsSettings(ServerTlsMode.VERIFY_CA, ca, cert, key, "db.internal"));
+        assertThat(appdb).isEqualTo(new ServerTlsSettings(ServerTlsMode.VERIFY_CA, ca, cert, key, "db.internal",
+                ServerTlsSettings.Provider.OPENSSL));
         assertThat(appdb.verifiesChain()).isTrue();
         assertThat(appdb.verifiesHostName()).isFalse();
     }
@@ -107,9 +110,11 @@ class ServerTlsConfigTest {
                 ca_file: %s
                 cert_file: %s
                 sslmode: require
+                provider: boringssl
                 """.formatted(dir.resolve("missing.crt"), cert)))).containsExactlyInAnyOrder(
                 "defaults.server.tls.sslmode: unknown key; expected one of mode, ca_file, cert_file, key_file, "
-                        + "server_name",
+                        + "server_name, provider",
+                "defaults.server.tls.provider: 'boringssl' is not one of jdk, openssl",
                 "defaults.server.tls.mode: 'verify' is not one of disable, allow, prefer, require, verify-ca, "
                         + "verify-full",
                 "defaults.server.tls.ca_file: file '" + dir.resolve("missing.crt")

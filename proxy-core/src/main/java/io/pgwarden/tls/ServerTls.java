@@ -1,12 +1,14 @@
 package io.pgwarden.tls;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.NetUtil;
 import io.pgwarden.config.ServerTlsSettings;
+import io.pgwarden.log.LogValues;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -28,14 +30,17 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * TLS towards PostgreSQL: one client context per distinct {@code server.tls} section, loaded on first use and again
  * when one of its files changes, so a CA or client certificate replaced on disk is used by the next connect without
- * a restart. The JDK provider is used: a backend handshake happens once per pooled connection, not per client.
+ * a restart. The JDK's SSLEngine by default; OpenSSL where asked for and its library loads.
  */
 public final class ServerTls {
 
+    private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
     private final Map<ServerTlsSettings, Loaded> contexts = new ConcurrentHashMap<>();
@@ -121,7 +126,7 @@ public final class ServerTls {
 
     private static SslContext build(ServerTlsSettings settings) throws SSLException {
         SslContextBuilder builder = SslContextBuilder.forClient()
-                .sslProvider(SslProvider.JDK)
+                .sslProvider(provider(settings.provider()))
                 .protocols(PROTOCOLS)
                 // The host name is checked by ServerCertificateCheck, with libpq's rules and clearer messages.
                 .endpointIdentificationAlgorithm(null)
@@ -140,6 +145,17 @@ public final class ServerTls {
         } catch (SSLException e) {
             throw new SSLException("could not set up TLS to PostgreSQL: " + e.getMessage(), e);
         }
+    }
+
+    private static SslProvider provider(ServerTlsSettings.Provider wanted) {
+        if (wanted == ServerTlsSettings.Provider.OPENSSL) {
+            if (OpenSsl.isAvailable()) {
+                return SslProvider.OPENSSL;
+            }
+            log.warn("event=server_tls_provider wanted=openssl using=jdk reason={}",
+                    LogValues.quote(String.valueOf(OpenSsl.unavailabilityCause())));
+        }
+        return SslProvider.JDK;
     }
 
     private static TrustManager trustManager(ServerTlsSettings settings) throws SSLException {

@@ -108,6 +108,24 @@ class ServerTlsTest {
     }
 
     @Test
+    void theOpensslProviderChecksAndBindsAsTheJdkOneDoes() throws Exception {
+        assertThat(io.netty.handler.ssl.OpenSsl.isAvailable()).as("netty-tcnative loads here").isTrue();
+        try (DebugLog sasl = new DebugLog("io.pgwarden.backend.BackendLogin");
+             TestProxy proxy = proxy("tls:\n  mode: verify-full\n  provider: openssl\n  ca_file: " + caFile);
+             Connection c = proxy.connect()) {
+            assertThat(queryOne(c, "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
+                    .isEqualTo("true");
+            assertThat(sasl.lines("event=server_sasl")).singleElement().asString()
+                    .contains("mechanism=SCRAM-SHA-256-PLUS");
+        }
+        try (TestProxy proxy = proxy("tls:\n  mode: verify-full\n  provider: openssl\n  ca_file: " + otherCaFile)) {
+            assertThatThrownBy(() -> proxy.connect().close())
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
+                            .contains("unknown CA").contains(otherCaFile.toString()));
+        }
+    }
+
+    @Test
     void theDefaultPreferEncryptsWhenTheServerOffersTls() throws Exception {
         try (TestProxy proxy = proxy(""); Connection c = proxy.connect()) {
             assertThat(queryOne(c, "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
