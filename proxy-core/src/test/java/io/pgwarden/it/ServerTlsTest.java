@@ -126,6 +126,34 @@ class ServerTlsTest {
     }
 
     @Test
+    void aCancelReachesAStatementRunningOnAnEncryptedBackend() throws Exception {
+        try (TestProxy proxy = proxy("tls:\n  mode: verify-full\n  ca_file: " + caFile);
+             Connection c = proxy.connect(); Statement s = c.createStatement()) {
+            java.util.concurrent.CompletableFuture<SQLException> outcome =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            s.execute("SELECT pg_sleep(30)");
+                            return null;
+                        } catch (SQLException e) {
+                            return e;
+                        }
+                    });
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+                try (Connection watcher = pg.superuser("appdb"); Statement w = watcher.createStatement();
+                     ResultSet rs = w.executeQuery("SELECT count(*) FROM pg_stat_activity "
+                             + "WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'")) {
+                    rs.next();
+                    return rs.getInt(1) == 1;
+                }
+            });
+            s.cancel();
+            SQLException e = outcome.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat((Throwable) e).as("the statement was cancelled").isNotNull();
+            assertThat(e.getSQLState()).isEqualTo("57014");
+        }
+    }
+
+    @Test
     void theDefaultPreferEncryptsWhenTheServerOffersTls() throws Exception {
         try (TestProxy proxy = proxy(""); Connection c = proxy.connect()) {
             assertThat(queryOne(c, "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
