@@ -18,8 +18,9 @@ import java.util.Objects;
  * @param replayCheckAfter a backend idle for longer than this gets a Sync ahead of a transaction's first request,
  *        which proves (or not) that a request lost with it never ran; zero sends one every time
  * @param allowCleartextPassword whether the configured password may be sent as asked by a server requesting it in
- *        clear text; false by default, as nothing protects it on the wire (there is no TLS to the server yet)
+ *        clear text; false by default, as a server may ask for it over a connection in plain text
  * @param allowMd5Password whether a server may ask for md5; true by default, as libpq's {@code require_auth} allows it
+ * @param tls whether and how the connection is encrypted and the server's certificate checked
  */
 public record ServerSettings(
         Keepalive keepalive,
@@ -33,11 +34,13 @@ public record ServerSettings(
         Duration connectTimeout,
         Duration replayCheckAfter,
         boolean allowCleartextPassword,
-        boolean allowMd5Password) {
+        boolean allowMd5Password,
+        ServerTlsSettings tls) {
 
     private static final ServerSettings DEFAULTS = new ServerSettings(Keepalive.defaults(), Duration.ZERO,
             "SELECT 1", Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofHours(1),
-            Duration.ofMinutes(10), Duration.ofSeconds(5), Duration.ofMillis(100), false, true);
+            Duration.ofMinutes(10), Duration.ofSeconds(5), Duration.ofMillis(100), false, true,
+            ServerTlsSettings.defaults());
 
     public ServerSettings {
         Objects.requireNonNull(keepalive, "keepalive");
@@ -50,9 +53,20 @@ public record ServerSettings(
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(replayCheckAfter, "replayCheckAfter");
+        Objects.requireNonNull(tls, "tls");
     }
 
-    /** The settings with the password methods at their defaults, for callers that do not choose them. */
+    /** The settings with TLS at its default, for callers that do not choose it. */
+    public ServerSettings(Keepalive keepalive, Duration tcpUserTimeout, String checkQuery, Duration checkDelay,
+                          Duration checkTimeout, Duration healthCheckInterval, Duration lifetime, Duration idleTimeout,
+                          Duration connectTimeout, Duration replayCheckAfter, boolean allowCleartextPassword,
+                          boolean allowMd5Password) {
+        this(keepalive, tcpUserTimeout, checkQuery, checkDelay, checkTimeout, healthCheckInterval, lifetime,
+                idleTimeout, connectTimeout, replayCheckAfter, allowCleartextPassword, allowMd5Password,
+                ServerTlsSettings.defaults());
+    }
+
+    /** The settings with the password methods and TLS at their defaults, for callers that do not choose them. */
     public ServerSettings(Keepalive keepalive, Duration tcpUserTimeout, String checkQuery, Duration checkDelay,
                           Duration checkTimeout, Duration healthCheckInterval, Duration lifetime, Duration idleTimeout,
                           Duration connectTimeout, Duration replayCheckAfter) {

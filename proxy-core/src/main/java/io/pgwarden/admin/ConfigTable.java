@@ -42,6 +42,7 @@ final class ConfigTable {
         rows.add(List.of(prefix + ".server.replay_check_after", p.server().replayCheckAfter().toString()));
         rows.add(List.of(prefix + ".server.lifetime", p.server().lifetime().toString()));
         rows.add(List.of(prefix + ".server.idle_timeout", p.server().idleTimeout().toString()));
+        rows.add(List.of(prefix + ".server.tls.mode", p.server().tls().mode().spelling()));
         rows.add(List.of(prefix + ".client.idle_in_transaction_timeout",
                 p.client().idleInTransactionTimeout().toString()));
         rows.add(List.of(prefix + ".client.idle_in_transaction_warning",

@@ -7,13 +7,17 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.ssl.SslHandler;
 import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.ServerSettings;
+import io.pgwarden.config.ServerTlsMode;
 import io.pgwarden.log.LogValues;
-import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.net.SocketOptions;
 import io.pgwarden.net.Transport;
+import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.tls.ServerTls;
 import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -22,7 +26,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Opens and logs in backend connections, on the event loop it is given so a session and its backend can share one. */
+/**
+ * Opens and logs in backend connections, on the event loop it is given so a session and its backend can share one,
+ * encrypted as {@code server.tls} says.
+ */
 public final class BackendConnector implements BackendOpener {
 
     private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
@@ -36,6 +43,7 @@ public final class BackendConnector implements BackendOpener {
     private final java.util.function.BiConsumer<String, String> lossEvents;
 
     private final io.pgwarden.net.FatalErrorGuard fatal;
+    private final ServerTls tls = new ServerTls();
 
     public BackendConnector(Transport transport, int maxMessageLength, WriteBufferWaterMark waterMark,
                             LossCounters losses, java.util.function.BiConsumer<String, String> lossEvents,
@@ -78,68 +86,150 @@ public final class BackendConnector implements BackendOpener {
 
     @Override
     public CompletableFuture<BackendConnection> connect(EventLoop loop, Target target) {
+        ServerTlsMode mode = target.server().tls().mode();
+        boolean tlsFirst = mode != ServerTlsMode.DISABLE && mode != ServerTlsMode.ALLOW;
         CompletableFuture<BackendConnection> result = new CompletableFuture<>();
-        long id = ids.incrementAndGet();
-        BackendHandler handler = new BackendHandler(losses, lossEvents, target.database() + "/" + target.user());
-        int connectMillis = (int) Math.min(Integer.MAX_VALUE, target.connectTimeout().toMillis());
-        Bootstrap bootstrap = new Bootstrap()
-                .group(loop)
-                .channel(transport.channelClass())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
-                .option(ChannelOption.ALLOCATOR, transport.allocator())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
-                // A failed write must not close the socket before its input is read: the FATAL that PostgreSQL
-                // sent before dying may still be waiting there, and it says whether a request can be replayed.
-                .option(ChannelOption.AUTO_CLOSE, false)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("frames",
-                                new MessageFrameDecoder(maxMessageLength, handler::takesChunks));
-                        ch.pipeline().addLast("backend", handler);
-                        ch.pipeline().addLast("fatal", fatal);
+        Attempt first = new Attempt(loop, target, tlsFirst);
+        first.start().whenComplete((backend, error) -> {
+            if (backend != null) {
+                result.complete(backend);
+            } else if (!first.fallsBack(mode)) {
+                result.completeExceptionally(loginFailure(error));
+            } else {
+                // libpq's allow and prefer: the other kind of connection, once, when the first kind was refused.
+                BackendLoginException refused = loginFailure(error);
+                log.info("event=server_tls_retry target={} encrypted={} reason={}", target, !tlsFirst,
+                        LogValues.quote(refused.getMessage()));
+                new Attempt(loop, target, !tlsFirst).start().whenComplete((retried, again) -> {
+                    if (retried != null) {
+                        result.complete(retried);
+                        return;
                     }
+                    BackendLoginException last = loginFailure(again);
+                    result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal(
+                            last.error().sqlstate(), refused.getMessage() + "; then, retried "
+                                    + (tlsFirst ? "without" : "with") + " TLS: " + last.getMessage()),
+                            last.permanent()));
                 });
-        InetSocketAddress address = InetSocketAddress.createUnresolved(target.host(), target.port());
-        ChannelFuture connect = bootstrap.connect(target.host(), target.port());
-        // The connect timeout covers the TCP handshake only; the login must finish in the same budget again.
-        connect.addListener(f -> {
-            if (!f.isSuccess()) {
-                String why = "could not connect to " + target.host() + ":" + target.port() + ": "
-                        + describe(f.cause());
-                result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001", why), false));
-                return;
             }
-            Keepalive keepalive = target.server().keepalive();
-            SocketOptions.apply(connect.channel(), keepalive.idle(), keepalive.interval(), keepalive.count(),
-                    target.server().tcpUserTimeout());
-            BackendConnection backend = new BackendConnection(id, connect.channel(), address);
-            handler.attach(backend);
-            BackendLogin login = new BackendLogin(target.user(), target.password(), target.database(),
-                    target.startupParameters(), target.server().allowCleartextPassword(),
-                    target.server().allowMd5Password(), result);
-            backend.toAuthenticating(login);
-            ScheduledFuture<?> deadline = loop.schedule(() -> {
-                if (result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001",
-                        "login to " + target.host() + ":" + target.port() + " timed out after "
-                                + target.connectTimeout().toMillis() + " ms"), false))) {
-                    backend.close(LossReason.LOGIN_FAILED, "login timed out");
-                }
-            }, connectMillis, TimeUnit.MILLISECONDS);
-            result.whenComplete((b, e) -> deadline.cancel(false));
-            login.start(backend);
         });
         result.whenComplete((b, e) -> {
             if (b != null) {
-                log.info("event=server_open server={} pid={} target={}", id, b.processId(), target);
+                log.info("event=server_open server={} pid={} target={} tls={}", b.id(), b.processId(), target,
+                        b.channel().pipeline().get(SslHandler.class) != null);
             } else {
-                log.warn("event=server_open_failed server={} target={} reason={}", id, target,
+                log.warn("event=server_open_failed server={} target={} reason={}", first.id, target,
                         LogValues.quote(e.getMessage()));
             }
         });
         return result;
+    }
+
+    private static BackendLoginException loginFailure(Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
+        return cause instanceof BackendLoginException e ? e
+                : new BackendLoginException(ErrorResponse.fatal("08001", String.valueOf(cause)), false);
+    }
+
+    /** One TCP connection, its TLS negotiation if asked for, and the login over it. */
+    private final class Attempt {
+        private final long id = ids.incrementAndGet();
+        private final EventLoop loop;
+        private final Target target;
+        private final boolean encrypt;
+        private final CompletableFuture<BackendConnection> result = new CompletableFuture<>();
+        private boolean negotiationFailed;
+        private BackendLogin login;
+
+        Attempt(EventLoop loop, Target target, boolean encrypt) {
+            this.loop = loop;
+            this.target = target;
+            this.encrypt = encrypt;
+        }
+
+        /** After a failure: whether the mode retries with the other kind of connection, as libpq does. */
+        boolean fallsBack(ServerTlsMode mode) {
+            boolean refused = login != null && login.refusedByServer();
+            return encrypt ? mode == ServerTlsMode.PREFER && (negotiationFailed || refused)
+                    : mode == ServerTlsMode.ALLOW && refused;
+        }
+
+        CompletableFuture<BackendConnection> start() {
+            BackendHandler handler = new BackendHandler(losses, lossEvents, target.database() + "/" + target.user());
+            int connectMillis = (int) Math.min(Integer.MAX_VALUE, target.connectTimeout().toMillis());
+            Bootstrap bootstrap = new Bootstrap()
+                    .group(loop)
+                    .channel(transport.channelClass())
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
+                    .option(ChannelOption.ALLOCATOR, transport.allocator())
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.SO_KEEPALIVE, true)
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+                    // A failed write must not close the socket before its input is read: the FATAL that PostgreSQL
+                    // sent before dying may still be waiting there, and it says whether a request can be replayed.
+                    .option(ChannelOption.AUTO_CLOSE, false)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast("frames",
+                                    new MessageFrameDecoder(maxMessageLength, handler::takesChunks));
+                            ch.pipeline().addLast("backend", handler);
+                            ch.pipeline().addLast("fatal", fatal);
+                        }
+                    });
+            InetSocketAddress address = InetSocketAddress.createUnresolved(target.host(), target.port());
+            ChannelFuture connect = bootstrap.connect(target.host(), target.port());
+            // The connect timeout covers the TCP handshake only; TLS and the login get the same budget again.
+            connect.addListener(f -> {
+                if (!f.isSuccess()) {
+                    String why = "could not connect to " + target.host() + ":" + target.port() + ": "
+                            + describe(f.cause());
+                    result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001", why), false));
+                    return;
+                }
+                Keepalive keepalive = target.server().keepalive();
+                SocketOptions.apply(connect.channel(), keepalive.idle(), keepalive.interval(), keepalive.count(),
+                        target.server().tcpUserTimeout());
+                BackendConnection backend = new BackendConnection(id, connect.channel(), address);
+                handler.attach(backend);
+                ScheduledFuture<?> deadline = loop.schedule(() -> {
+                    if (result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal("08001",
+                            "login to " + target.host() + ":" + target.port() + " timed out after "
+                                    + target.connectTimeout().toMillis() + " ms"), false))) {
+                        backend.close(LossReason.LOGIN_FAILED, "login timed out");
+                    }
+                }, connectMillis, TimeUnit.MILLISECONDS);
+                result.whenComplete((b, e) -> deadline.cancel(false));
+                if (!encrypt) {
+                    logIn(backend, null);
+                    return;
+                }
+                new TlsNegotiation(tls, target.server().tls(), target.host(), target.port()).start(connect.channel())
+                        .whenComplete((certificate, error) -> {
+                            if (error == null) {
+                                logIn(backend, certificate);
+                            } else if (!result.isDone()) {
+                                // Set first: completing runs the fallback decision, which reads it.
+                                negotiationFailed = true;
+                                backend.recordLoss(LossReason.LOGIN_FAILED, error.getMessage());
+                                result.completeExceptionally(error);
+                                backend.channel().close();
+                            }
+                        });
+            });
+            return result;
+        }
+
+        private void logIn(BackendConnection backend, X509Certificate serverCertificate) {
+            if (result.isDone()) {
+                return;
+            }
+            login = new BackendLogin(target.user(), target.password(), target.database(),
+                    target.startupParameters(), target.server().allowCleartextPassword(),
+                    target.server().allowMd5Password(), serverCertificate, result);
+            backend.toAuthenticating(login);
+            login.start(backend);
+        }
     }
 
     private static String describe(Throwable cause) {

@@ -12,15 +12,20 @@ import io.pgwarden.protocol.Tags;
 import io.pgwarden.protocol.auth.AuthenticationException;
 import io.pgwarden.protocol.auth.Md5Password;
 import io.pgwarden.protocol.auth.ScramClientLogin;
+import java.security.cert.X509Certificate;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Logs a fresh backend in to PostgreSQL with whichever method the server asks for
- * (trust, cleartext, md5, SCRAM-SHA-256), collecting its ParameterStatus values and key.
+ * (trust, cleartext, md5, SCRAM-SHA-256 with channel binding over TLS), collecting its ParameterStatus values and key.
  */
 final class BackendLogin implements BackendListener {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendLogin.class);
 
     private static final int PROTOCOL_3_0 = 3 << 16;
 
@@ -34,14 +39,19 @@ final class BackendLogin implements BackendListener {
     /** A server, or whoever answers at its address, gets the password itself by asking for cleartext. */
     private final boolean allowCleartext;
     private final boolean allowMd5;
+    /** The server's TLS certificate, whose hash binds a SCRAM login to this connection; null over plain text. */
+    private final X509Certificate serverCertificate;
     private ScramClientLogin scram;
+    private boolean refusedByServer;
 
     BackendLogin(String user, String password, String database, CompletableFuture<BackendConnection> result) {
-        this(user, password, database, null, true, true, result);
+        this(user, password, database, null, true, true, null, result);
     }
 
     BackendLogin(String user, String password, String database, Map<String, String> clientParameters,
-                 boolean allowCleartext, boolean allowMd5, CompletableFuture<BackendConnection> result) {
+                 boolean allowCleartext, boolean allowMd5, X509Certificate serverCertificate,
+                 CompletableFuture<BackendConnection> result) {
+        this.serverCertificate = serverCertificate;
         this.user = user;
         this.password = password;
         this.database = database;
@@ -49,6 +59,11 @@ final class BackendLogin implements BackendListener {
         this.allowCleartext = allowCleartext;
         this.allowMd5 = allowMd5;
         this.result = result;
+    }
+
+    /** Whether PostgreSQL itself answered the login with an error, which libpq's allow and prefer retry. */
+    boolean refusedByServer() {
+        return refusedByServer;
     }
 
     void start(BackendConnection backend) {
@@ -80,6 +95,7 @@ final class BackendLogin implements BackendListener {
                 case Tags.Backend.BACKEND_KEY_DATA ->
                         backend.setKey(BackendKeyData.processId(message), BackendKeyData.secretKey(message));
                 case Tags.Backend.ERROR_RESPONSE -> {
+                    refusedByServer = true;
                     ErrorResponse error = ErrorResponse.decode(message);
                     fail(backend, error, isPermanent(error.sqlstate()));
                 }
@@ -119,7 +135,9 @@ final class BackendLogin implements BackendListener {
                 FrontendMessages.password(out, Md5Password.encode(user, requirePassword(), request.md5Salt()));
             }
             case AuthenticationRequest.SASL -> {
-                scram = new ScramClientLogin(user, requirePassword(), request.saslMechanisms());
+                scram = new ScramClientLogin(user, requirePassword(), request.saslMechanisms(), serverCertificate);
+                log.debug("event=server_sasl server={} mechanism={} offered={}", backend.id(), scram.mechanism(),
+                        request.saslMechanisms());
                 FrontendMessages.saslInitialResponse(out, scram.mechanism(), scram.clientFirstMessage());
             }
             case AuthenticationRequest.SASL_CONTINUE ->
