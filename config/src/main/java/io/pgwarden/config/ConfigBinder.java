@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 final class ConfigBinder {
     private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin");
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
-            "worker_threads", "max_pending_logins", "max_pending_logins_per_address");
+            "worker_threads", "max_pending_logins", "max_pending_logins_per_address", ListenTlsBinder.KEY);
     private static final List<String> POOL_KEYS = List.of(
             "pool_mode", "min_size", "max_size", "query_wait_timeout", "server_reset_query", "max_prepared_statements",
             ConnectionSettingsBinder.SERVER, ConnectionSettingsBinder.CLIENT, "query_timeout", "query_wait_notice");
@@ -85,7 +85,8 @@ final class ConfigBinder {
                 read("listen", map, "max_pending_logins", ListenConfig.DEFAULT_MAX_PENDING_LOGINS,
                         (path, v) -> reader.integer(path, v, 1, MAX)),
                 read("listen", map, "max_pending_logins_per_address",
-                        ListenConfig.DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS, (path, v) -> reader.integer(path, v, 1, MAX)));
+                        ListenConfig.DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS, (path, v) -> reader.integer(path, v, 1, MAX)),
+                new ListenTlsBinder(reader).bind(map.get(ListenTlsBinder.KEY)));
     }
 
     private PoolRead bindPool(String path, Map<String, Object> map, PoolRead base) {
