@@ -47,8 +47,14 @@ public final class Main implements Callable<Integer> {
             return 0;
         }
         ConfigLoader loader = new ConfigLoader(System.getenv());
-        ProxyApplication application = ProxyApplication.start(proxyConfig, () -> loader.load(config),
-                FatalErrorGuard.haltingTheJvm());
+        ProxyApplication application;
+        try {
+            application = ProxyApplication.start(proxyConfig, () -> loader.load(config), FatalErrorGuard.haltingTheJvm());
+        } catch (ConfigException e) {
+            // A file it names (a TLS certificate or key) cannot be used: as much a configuration error as a typo.
+            System.err.println("pgwarden: " + e.getMessage());
+            return 2;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(application::close, "pgwarden-shutdown-hook"));
         reloadOnSighup(application);
         application.awaitStop();
