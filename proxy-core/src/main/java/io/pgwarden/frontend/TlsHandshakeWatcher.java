@@ -3,6 +3,7 @@ package io.pgwarden.frontend;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -82,6 +83,13 @@ final class TlsHandshakeWatcher extends ChannelDuplexHandler {
 
     private static String describe(Throwable cause) {
         Throwable ssl = sslCause(cause);
+        if (ssl instanceof NotSslRecordException) {
+            // Its message is a hex dump of what came, which may be anything the client meant to keep to itself.
+            return "not a TLS record (plain text where the handshake belongs?)";
+        }
+        if (ssl == null && cause instanceof ClosedChannelException) {
+            return "the client closed the connection during the handshake";
+        }
         Throwable shown = ssl != null ? ssl : cause;
         return shown == null ? "unknown" : shown.getClass().getSimpleName() + ": " + shown.getMessage();
     }
