@@ -6,6 +6,7 @@ import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.ConfigLoader;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.net.FatalErrorGuard;
+import io.pgwarden.tls.ListenerTls;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -43,6 +44,13 @@ public final class Main implements Callable<Integer> {
             return 2;
         }
         if (checkOnly) {
+            try {
+                // The files it names are part of it: a certificate that cannot be used fails the check too.
+                ListenerTls.prepare(proxyConfig.listen().tls());
+            } catch (ConfigException e) {
+                System.err.println("pgwarden: " + e.getMessage());
+                return 2;
+            }
             System.out.println("pgwarden: configuration " + config + " is valid");
             return 0;
         }

@@ -19,9 +19,18 @@ public final class DirectTlsDetector extends ByteToMessageDecoder {
     private final long handshakeTimeoutMillis;
 
     /** @param handshakeTimeoutMillis the login timeout, which a stalled handshake must not outlast */
-    public DirectTlsDetector(ListenerTls tls, long handshakeTimeoutMillis) {
+    DirectTlsDetector(ListenerTls tls, long handshakeTimeoutMillis) {
         this.tls = tls;
         this.handshakeTimeoutMillis = handshakeTimeoutMillis;
+    }
+
+    /** For a connection just accepted; null while listen.tls is disabled, which keeps today's pipeline. */
+    public static DirectTlsDetector forNewConnection(FrontendContext context) {
+        if (!context.tls().settings().enabled()) {
+            return null;
+        }
+        return new DirectTlsDetector(context.tls(),
+                context.proxy().config().defaults().client().loginTimeout().toMillis());
     }
 
     @Override

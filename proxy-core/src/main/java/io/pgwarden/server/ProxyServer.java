@@ -53,9 +53,9 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (context.tls().settings().enabled()) {
-                            ch.pipeline().addLast("direct-tls", new DirectTlsDetector(context.tls(),
-                                    context.proxy().config().defaults().client().loginTimeout().toMillis()));
+                        DirectTlsDetector directTls = DirectTlsDetector.forNewConnection(context);
+                        if (directTls != null) {
+                            ch.pipeline().addLast("direct-tls", directTls);
                         }
                         FrontendFrameDecoder frames = new FrontendFrameDecoder();
                         ch.pipeline().addLast("frames", frames);

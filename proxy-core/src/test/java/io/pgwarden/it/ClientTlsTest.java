@@ -270,6 +270,28 @@ class ClientTlsTest {
         }
     }
 
+    @Test
+    void boringSslServesTheSameWhenAskedFor() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.netty.handler.ssl.OpenSsl.isAvailable(),
+                "netty-tcnative cannot load here");
+        try (TestProxy openssl = TestProxy.start("", tls("require", "provider: openssl"));
+             Connection c = openssl.connect("appdb", "app", TestPostgres.APP_PASSWORD, verifyFull());
+             Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM "
+                     + "generate_series(1, 100000)")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(100_000);
+            try (SSLSocket socket = TlsSockets.direct(openssl.port(), trustingCa, "postgresql");
+                 RawClient client = TlsSockets.login(socket)) {
+                client.query("SELECT 1");
+                client.expect('Z');
+            }
+            try (SSLSocket socket = TlsSockets.direct(openssl.port(), trustingCa)) {
+                StartupPacket.send(socket.getOutputStream(), 3 << 16, "user", "trustuser", "database", "appdb");
+                assertThat(endOf(socket)).isTrue();
+            }
+        }
+    }
+
     /** True when the proxy closes the connection (a read ends or fails) before the socket's timeout. */
     static boolean endOf(Socket socket) throws IOException {
         try {
