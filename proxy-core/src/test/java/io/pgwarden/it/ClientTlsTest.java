@@ -175,6 +175,17 @@ class ClientTlsTest {
     }
 
     @Test
+    void pgjdbcsDirectNegotiationLogsInWithChannelBinding() throws Exception {
+        Properties direct = verifyFull();
+        direct.setProperty("sslNegotiation", "direct");
+        try (Connection c = proxy.connect("appdb", "app", TestPostgres.APP_PASSWORD, direct);
+             Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 7")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(7);
+        }
+    }
+
+    @Test
     void aDirectHandshakeWithoutAlpnIsClosedAsPostgresqlDoes() throws Exception {
         try (SSLSocket socket = TlsSockets.direct(proxy.port(), trustingCa)) {
             StartupPacket.send(socket.getOutputStream(), 3 << 16, "user", "trustuser", "database", "appdb");
