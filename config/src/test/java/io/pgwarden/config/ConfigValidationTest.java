@@ -64,7 +64,7 @@ class ConfigValidationTest {
                         + " admin");
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {bind_address: x}\n"))
                 .containsExactly("listen.bind_address: unknown key; expected one of host, port, max_client_connections, worker_threads,"
-                        + " max_pending_logins, max_pending_logins_per_address");
+                        + " max_pending_logins, max_pending_logins_per_address, tls");
     }
 
     @Test
