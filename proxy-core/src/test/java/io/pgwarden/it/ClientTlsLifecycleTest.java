@@ -43,6 +43,11 @@ class ClientTlsLifecycleTest {
     }
 
     private static String yaml(Path cert, Path key, String loginTimeout) {
+        return yamlWithClient(cert, key, "{login_timeout: " + loginTimeout + "}");
+    }
+
+    /** @param client the defaults' client: section, as a YAML flow mapping */
+    private static String yamlWithClient(Path cert, Path key, String client) {
         return """
                 listen:
                   host: 127.0.0.1
@@ -50,7 +55,7 @@ class ClientTlsLifecycleTest {
                   tls: {mode: require, cert_file: "%s", key_file: "%s"}
                 defaults:
                   pool_mode: transaction
-                  client: {login_timeout: %s}
+                  client: %s
                 databases:
                   appdb:
                     host: 127.0.0.1
@@ -63,7 +68,7 @@ class ClientTlsLifecycleTest {
                     auth: cleartext
                 admin:
                   users: [app]
-                """.formatted(cert, key, loginTimeout);
+                """.formatted(cert, key, client);
     }
 
     private static Properties verifyFull(boolean simple) {
@@ -179,6 +184,33 @@ class ClientTlsLifecycleTest {
                 client.query("SELECT 1");
                 client.expect('Z');
             }
+        }
+    }
+
+    /** The FATAL of a timeout reaches a TLS client with its SQLSTATE, as it does a plain one. */
+    @Test
+    void anIdleInTransactionKillReachesPgjdbcOverTlsWithItsSqlstate() throws Exception {
+        Path cert = dir.resolve("idle.pem");
+        Path key = dir.resolve("idle.key");
+        TestCertificates.write(certificates.server(4001), cert, key);
+        try (TestProxy proxy = TestProxy.fromYaml(() -> yamlWithClient(cert, key, "{idle_in_transaction_timeout: 1s}"),
+                TestPostgres.shared().port());
+             Connection admin = proxy.connect("pgwarden", "app", TestPostgres.APP_PASSWORD, verifyFull(true));
+             Connection sleeper = proxy.connect("appdb", "app", TestPostgres.APP_PASSWORD, verifyFull(false))) {
+            sleeper.setAutoCommit(false);
+            sleeper.createStatement().execute("SELECT 1");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+                try (Statement s = admin.createStatement(); ResultSet rs = s.executeQuery("SHOW EVENTS")) {
+                    while (rs.next()) {
+                        if (rs.getString("kind").equals("client_killed")) {
+                            return true;
+                        }
+                    }
+                    return false;
+                }
+            });
+            assertThatThrownBy(() -> sleeper.createStatement().execute("SELECT 1"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("25P03"));
         }
     }
 
