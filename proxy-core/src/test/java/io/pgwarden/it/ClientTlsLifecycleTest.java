@@ -146,26 +146,31 @@ class ClientTlsLifecycleTest {
         Path cert = dir.resolve("stall.pem");
         Path key = dir.resolve("stall.key");
         TestCertificates.write(certificates.server(2001), cert, key);
-        try (TestProxy proxy = TestProxy.fromYaml(() -> yaml(cert, key, "1s"), TestPostgres.shared().port())) {
+        // Well-behaved clients are in the next test, with a login timeout a loaded machine cannot reach.
+        try (TestProxy proxy = TestProxy.fromYaml(() -> yaml(cert, key, "3s"), TestPostgres.shared().port())) {
             List<Socket> sockets = new ArrayList<>();
+            List<Long> openedAt = new ArrayList<>();
             try {
-                long start = System.nanoTime();
                 for (int i = 0; i < 10; i++) {
                     // SSLRequest answered, then silence: no ClientHello ever comes.
+                    openedAt.add(System.nanoTime());
                     Socket afterS = TlsSockets.plain(proxy.port());
                     assertThat(TlsSockets.sslRequest(afterS)).isEqualTo('S');
                     sockets.add(afterS);
                     // A direct handshake that stops after the first bytes of its record header.
+                    openedAt.add(System.nanoTime());
                     Socket direct = TlsSockets.plain(proxy.port());
                     direct.getOutputStream().write(new byte[] {0x16, 0x03, 0x01});
                     sockets.add(direct);
                 }
-                for (Socket socket : sockets) {
-                    socket.setSoTimeout(5_000);
+                // Read in the order opened, so each read ends about when that socket is closed.
+                for (int i = 0; i < sockets.size(); i++) {
+                    Socket socket = sockets.get(i);
+                    socket.setSoTimeout(10_000);
                     assertThat(ClientTlsTest.endOf(socket)).as("closed by the proxy").isTrue();
+                    long openMillis = (System.nanoTime() - openedAt.get(i)) / 1_000_000;
+                    assertThat(openMillis).as("socket %d open for", i).isBetween(2_700L, 7_000L);
                 }
-                long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
-                assertThat(elapsedMillis).isBetween(900L, 3_000L);
             } finally {
                 for (Socket socket : sockets) {
                     socket.close();
@@ -177,12 +182,7 @@ class ClientTlsLifecycleTest {
                 garbage.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 long start = System.nanoTime();
                 assertThat(ClientTlsTest.endOf(garbage)).isTrue();
-                assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(900L);
-            }
-            try (SSLSocket socket = TlsSockets.afterSslRequest(proxy.port(), trustingCa);
-                 RawClient client = TlsSockets.login(socket)) {
-                client.query("SELECT 1");
-                client.expect('Z');
+                assertThat((System.nanoTime() - start) / 1_000_000).as("well before the login timeout").isLessThan(2_500L);
             }
         }
     }
