@@ -188,8 +188,7 @@ class ClientTlsTest {
     @Test
     void aDirectHandshakeWithoutAlpnIsClosedAsPostgresqlDoes() throws Exception {
         try (SSLSocket socket = TlsSockets.direct(proxy.port(), trustingCa)) {
-            StartupPacket.send(socket.getOutputStream(), 3 << 16, "user", "trustuser", "database", "appdb");
-            assertThat(endOf(socket)).isTrue();
+            assertThat(closedAfterStartup(socket)).isTrue();
         }
         // Offering only other protocols fails the handshake itself (no_application_protocol).
         assertThatThrownBy(() -> TlsSockets.direct(proxy.port(), trustingCa, "http/1.1").close())
@@ -297,10 +296,19 @@ class ClientTlsTest {
                 client.expect('Z');
             }
             try (SSLSocket socket = TlsSockets.direct(openssl.port(), trustingCa)) {
-                StartupPacket.send(socket.getOutputStream(), 3 << 16, "user", "trustuser", "database", "appdb");
-                assertThat(endOf(socket)).isTrue();
+                assertThat(closedAfterStartup(socket)).isTrue();
             }
         }
+    }
+
+    /** Sends a StartupMessage, which a connection the proxy closes right after its handshake may not take. */
+    private static boolean closedAfterStartup(SSLSocket socket) throws IOException {
+        try {
+            StartupPacket.send(socket.getOutputStream(), 3 << 16, "user", "trustuser", "database", "appdb");
+        } catch (IOException closedAlready) {
+            return true;
+        }
+        return endOf(socket);
     }
 
     /** True when the proxy closes the connection (a read ends or fails) before the socket's timeout. */
