@@ -92,8 +92,8 @@ final class Login {
         } else if (request instanceof SslRequest && context.tls().settings().enabled()) {
             lastNegotiation = SslRequest.class;
             if (decoder.bufferedBytes() > 0) {
-                // Bytes sent behind the SSLRequest, before our answer, would be taken as if they came over TLS
-                // (CVE-2021-23214 in PostgreSQL); it refuses them so.
+                // Bytes sent behind the SSLRequest, before our answer, could be injected by anyone on the path and
+                // would then be read as if they came over TLS (PostgreSQL's CVE-2021-23214); refused as it does.
                 refuse(ErrorResponse.fatal("08P01", "received unencrypted data after SSL request")
                         .withDetail("This could be either a client-software bug or evidence of an attempted "
                                 + "man-in-the-middle attack."));
