@@ -6,6 +6,7 @@ import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.ConfigLoader;
 import io.pgwarden.config.LoadedConfig;
 import io.pgwarden.net.FatalErrorGuard;
+import io.pgwarden.tls.ListenerTls;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -43,15 +44,28 @@ public final class Main implements Callable<Integer> {
             return 2;
         }
         if (checkOnly) {
+            try {
+                // The files it names are part of it: a certificate that cannot be used fails the check too.
+                ListenerTls.prepare(loaded.config().listen().tls());
+            } catch (ConfigException e) {
+                System.err.println("pgwarden: " + e.getMessage());
+                return 2;
+            }
             System.out.println("pgwarden: configuration " + config + " is valid");
             return 0;
         }
         ConfigLoader loader = new ConfigLoader(System.getenv());
-        ProxyApplication application = ProxyApplication.start(loaded.config(), () -> loader.load(config),
-                FatalErrorGuard.haltingTheJvm());
-        // No listen.tls yet: every client connection is in clear.
-        new StartupChecks(StartupChecks.Process.current()).run(loaded, config, application.address(), false,
-                application.httpAddress());
+        ProxyApplication application;
+        try {
+            application = ProxyApplication.start(loaded.config(), () -> loader.load(config),
+                    FatalErrorGuard.haltingTheJvm());
+        } catch (ConfigException e) {
+            // A file it names (a TLS certificate or key) cannot be used: as much a configuration error as a typo.
+            System.err.println("pgwarden: " + e.getMessage());
+            return 2;
+        }
+        new StartupChecks(StartupChecks.Process.current()).run(loaded, config, application.address(),
+                loaded.config().listen().tls().enabled(), application.httpAddress());
         Runtime.getRuntime().addShutdownHook(new Thread(application::close, "pgwarden-shutdown-hook"));
         reloadOnSighup(application);
         application.awaitStop();

@@ -11,9 +11,11 @@ import io.pgwarden.backend.CancelForwarder;
 import io.pgwarden.backend.LossCounters;
 import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.HttpConfig;
+import io.pgwarden.config.ListenTls;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.frontend.Credentials;
 import io.pgwarden.frontend.FrontendContext;
+import io.pgwarden.frontend.PreLoginErrorLog;
 import io.pgwarden.log.LogValues;
 import io.pgwarden.metrics.HttpEndpoints;
 import io.pgwarden.metrics.HttpLimits;
@@ -22,6 +24,7 @@ import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolRegistry;
 import io.pgwarden.server.ProxyServer;
+import io.pgwarden.tls.ListenerTls;
 import io.pgwarden.net.FatalErrorGuard;
 import io.pgwarden.net.Transport;
 import io.pgwarden.session.CancelRegistry;
@@ -65,13 +68,15 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     private final InetSocketAddress address;
     private final ProxyContext context;
     private final ConfigSource source;
+    private final ListenerTls tls;
     private final List<ScheduledFuture<?>> janitors = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
     private HttpEndpoints http;
 
     private ProxyApplication(EventLoopGroup loops, PoolRegistry pools, ProxyServer server, InetSocketAddress address,
-                             ProxyContext context, ConfigSource source) {
+                             ProxyContext context, ConfigSource source, ListenerTls tls) {
+        this.tls = tls;
         this.loops = loops;
         this.pools = pools;
         this.server = server;
@@ -80,18 +85,22 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         this.source = source;
     }
 
-    public static ProxyApplication start(ProxyConfig config) throws InterruptedException, IOException {
+    /** @throws ConfigException when a file the configuration names (a TLS certificate) cannot be used */
+    public static ProxyApplication start(ProxyConfig config)
+            throws InterruptedException, IOException, ConfigException {
         return start(config, () -> config);
     }
 
     public static ProxyApplication start(ProxyConfig config, ConfigSource source)
-            throws InterruptedException, IOException {
+            throws InterruptedException, IOException, ConfigException {
         return start(config, source, FatalErrorGuard.haltingTheJvm());
     }
 
     /** {@code fatal}: what ends the process when a pipeline sees an OutOfMemoryError. */
     public static ProxyApplication start(ProxyConfig config, ConfigSource source, FatalErrorGuard fatal)
-            throws InterruptedException, IOException {
+            throws InterruptedException, IOException, ConfigException {
+        // Read before anything starts: a certificate that cannot be used is a configuration error.
+        ListenerTls tls = ListenerTls.load(config.listen().tls());
         Transport transport = Transport.best();
         EventLoopGroup loops = transport.newEventLoopGroup(
                 config.listen().workerThreads(Runtime.getRuntime().availableProcessors()), "pgwarden");
@@ -112,9 +121,10 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                             config.listen().maxPreparedStatementBytesPerClient()), sessions, events, metrics);
             built.set(context);
             ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context, new Credentials(),
-                    console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH), WATER_MARK, fatal);
+                    console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH, new PreLoginErrorLog(), tls), WATER_MARK,
+                    fatal);
             InetSocketAddress address = server.bind(config.listen().host(), config.listen().port());
-            ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source);
+            ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source, tls);
             console.set(new AdminConsole(context, app));
             pools.apply(config);
 
@@ -163,17 +173,23 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     @Override
     public synchronized List<String> reload() {
         ProxyConfig next;
+        ListenerTls.Prepared nextTls;
         try {
             next = source.load();
+            // Re-read even when the paths are unchanged: rotation replaces the files in place.
+            nextTls = ListenerTls.prepare(next.listen().tls());
         } catch (ConfigException e) {
             context.metrics().configReload(false);
             log.warn("event=config_reload result=rejected problems={}", e.problems().size());
             e.problems().forEach(p -> log.warn("event=config_problem detail={}", LogValues.quote(p)));
             return e.problems();
         }
-        if (!next.listen().equals(context.config().listen())) {
-            log.warn("event=config_reload note=\"listen changes need a restart; the old listener stays\"");
+        ListenTls none = ListenTls.disabled();
+        if (!next.listen().withTls(none).equals(context.config().listen().withTls(none))) {
+            log.warn("event=config_reload note=\"listen changes other than listen.tls need a restart; the old "
+                    + "listener stays\"");
         }
+        tls.install(nextTls);
         context.configHolder().set(next);
         pools.apply(next);
         context.metrics().configReload(true);

@@ -69,7 +69,7 @@ public final class StartupChecks {
      *
      * @param file the configuration file read, or null when the configuration did not come from a file
      * @param listen the address clients connect to
-     * @param listenTls whether client connections are encrypted (pgwarden has no TLS yet: false)
+     * @param listenTls whether clients can encrypt their connections (listen.tls is not disable)
      * @param http the admin HTTP endpoint's address, or null when it is off
      */
     public List<String> run(LoadedConfig loaded, Path file, InetSocketAddress listen, boolean listenTls,

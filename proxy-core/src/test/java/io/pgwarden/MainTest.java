@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -98,6 +99,19 @@ class MainTest {
                 .toString());
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).contains("databases.appdb: min_size (12) must not exceed max_size (10)");
+    }
+
+    @Test
+    void aTlsCertificateThatCannotBeReadIsAConfigurationErrorAtCheckAndAtStart() throws Exception {
+        Path missing = dir.resolve("absent.crt");
+        String yaml = VALID.replace("port: 0", "port: 0\n  tls: {mode: require, cert_file: " + missing
+                + ", key_file: " + missing + "}");
+        for (String[] args : List.of(new String[] {"--config", config(yaml).toString(), "--check"},
+                new String[] {"--config", config(yaml).toString()})) {
+            Run run = run(args);
+            assertThat(run.exitCode()).isEqualTo(2);
+            assertThat(run.err()).contains("listen.tls.cert_file: " + missing + " does not exist");
+        }
     }
 
     @Test

@@ -13,10 +13,11 @@ import java.util.Objects;
  * @param maxPendingLoginsPerAddress the same, per source address: one host cannot take all of the above
  * @param maxPreparedStatementBytes bytes of named statements (transaction mode) kept for all clients
  * @param maxPreparedStatementBytesPerClient the most of those one client may hold; a Parse past it gets 53200
+ * @param tls TLS for clients; unlike the rest of this section, a RELOAD applies it (and re-reads its files)
  */
 public record ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
                            int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
-                           int maxPreparedStatementBytesPerClient) {
+                           int maxPreparedStatementBytesPerClient, ListenTls tls) {
     /** A fifth of the default max_client_connections: logins take milliseconds, so these slots turn over fast. */
     public static final int DEFAULT_MAX_PENDING_LOGINS = 1000;
     /** Room for an application host opening a few hundred pool connections at once (SCRAM costs them CPU). */
@@ -35,6 +36,20 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
 
     public ListenConfig {
         Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(tls, "tls");
+    }
+
+    public ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
+                        int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
+                        int maxPreparedStatementBytesPerClient) {
+        this(host, port, maxClientConnections, workerThreads, maxPendingLogins, maxPendingLoginsPerAddress,
+                maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, ListenTls.disabled());
+    }
+
+    /** The same listener with other TLS settings: a reload compares the rest, which needs a restart. */
+    public ListenConfig withTls(ListenTls tls) {
+        return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
+                maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads) {

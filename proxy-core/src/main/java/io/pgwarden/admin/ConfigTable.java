@@ -17,6 +17,11 @@ final class ConfigTable {
         rows.add(List.of("listen.host", config.listen().host()));
         rows.add(List.of("listen.port", Integer.toString(config.listen().port())));
         rows.add(List.of("listen.max_client_connections", Integer.toString(config.listen().maxClientConnections())));
+        rows.add(List.of("listen.tls.mode", config.listen().tls().mode().name().toLowerCase()));
+        if (config.listen().tls().enabled()) {
+            rows.add(List.of("listen.tls.cert_file", config.listen().tls().certFile()));
+            rows.add(List.of("listen.tls.client_cert", config.listen().tls().clientCert().name().toLowerCase()));
+        }
         add(rows, "defaults", config.defaults());
         for (DatabaseConfig db : config.databases().values()) {
             String prefix = "databases." + db.name();

@@ -22,6 +22,7 @@ import java.util.List;
 public final class ClientAuthenticator {
 
     private static final String SCRAM_SHA_256 = "SCRAM-SHA-256";
+    private static final String SCRAM_SHA_256_PLUS = "SCRAM-SHA-256-PLUS";
 
     private enum Step { SENT_REQUEST, SASL_CONTINUE_SENT, DONE }
 
@@ -29,12 +30,20 @@ public final class ClientAuthenticator {
     private final UserConfig user;
     private final AuthMethod method;
     private final Credentials credentials;
+    /** This TLS connection's tls-server-end-point data; null for plain text. */
+    private final byte[] channelBinding;
     private Step step = Step.SENT_REQUEST;
     private byte[] md5Salt;
     private ScramServer scram;
 
     /** {@code user} is null when nobody of that name is configured; the exchange then always fails. */
     public ClientAuthenticator(String userName, UserConfig user, Credentials credentials) {
+        this(userName, user, credentials, null);
+    }
+
+    /** @param channelBinding the connection's tls-server-end-point data, to offer SCRAM-SHA-256-PLUS; or null */
+    public ClientAuthenticator(String userName, UserConfig user, Credentials credentials, byte[] channelBinding) {
+        this.channelBinding = channelBinding;
         this.userName = userName;
         this.user = user;
         this.method = user != null ? user.auth() : AuthMethod.SCRAM_SHA_256;
@@ -45,8 +54,11 @@ public final class ClientAuthenticator {
     public void start(ByteBuf out) {
         switch (method) {
             case SCRAM_SHA_256 -> {
-                scram = new ScramServer(user != null ? credentials.scramSecret(user) : credentials.mockSecret(userName));
-                BackendMessages.authenticationSasl(out, List.of(SCRAM_SHA_256));
+                scram = new ScramServer(user != null ? credentials.scramSecret(user) : credentials.mockSecret(userName),
+                        channelBinding);
+                // PostgreSQL's order: a client that can bind picks the first mechanism it knows.
+                BackendMessages.authenticationSasl(out, scram.offersChannelBinding()
+                        ? List.of(SCRAM_SHA_256_PLUS, SCRAM_SHA_256) : List.of(SCRAM_SHA_256));
             }
             case MD5 -> {
                 md5Salt = new byte[4];
@@ -78,10 +90,11 @@ public final class ClientAuthenticator {
     private boolean scramStep(ByteBuf message, ByteBuf out) throws AuthenticationException {
         if (step == Step.SENT_REQUEST) {
             PasswordMessages.SaslInitial initial = PasswordMessages.saslInitialResponse(message);
-            if (!SCRAM_SHA_256.equals(initial.mechanism())) {
+            boolean plus = SCRAM_SHA_256_PLUS.equals(initial.mechanism()) && scram.offersChannelBinding();
+            if (!plus && !SCRAM_SHA_256.equals(initial.mechanism())) {
                 throw new AuthenticationException("unsupported SASL mechanism " + initial.mechanism());
             }
-            BackendMessages.authenticationSaslContinue(out, scram.handleClientFirst(initial.data()));
+            BackendMessages.authenticationSaslContinue(out, scram.handleClientFirst(initial.data(), plus));
             step = Step.SASL_CONTINUE_SENT;
             return false;
         }

@@ -2,15 +2,23 @@ package io.pgwarden.frontend;
 
 import io.pgwarden.admin.AdminConsole;
 import io.pgwarden.session.ProxyContext;
+import io.pgwarden.tls.ListenerTls;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * What logins need beyond the sessions' shared context: credentials, the console, the client count, and the log of
- * protocol errors before the StartupMessage.
+ * What logins need beyond the sessions' shared context: credentials, the console, the client count, the log of
+ * protocol errors before the StartupMessage, and the TLS clients get.
  */
 public record FrontendContext(ProxyContext proxy, Credentials credentials, Supplier<AdminConsole> adminConsole,
-                              AtomicInteger clientCount, int maxMessageLength, PreLoginErrorLog preLoginErrors) {
+                              AtomicInteger clientCount, int maxMessageLength, PreLoginErrorLog preLoginErrors,
+                              ListenerTls tls) {
+
+    /** Without TLS: SSLRequest is answered 'N'. */
+    public FrontendContext(ProxyContext proxy, Credentials credentials, Supplier<AdminConsole> adminConsole,
+                           AtomicInteger clientCount, int maxMessageLength, PreLoginErrorLog preLoginErrors) {
+        this(proxy, credentials, adminConsole, clientCount, maxMessageLength, preLoginErrors, ListenerTls.disabled());
+    }
 
     /** With a pre-login error log of its own, on the system clock. */
     public FrontendContext(ProxyContext proxy, Credentials credentials, Supplier<AdminConsole> adminConsole,

@@ -75,6 +75,11 @@ public final class FrontendFrameDecoder extends ByteToMessageDecoder {
         streaming = true;
     }
 
+    /** Bytes received and not yet decoded: after an SSLRequest, any would have been sent before our answer. */
+    public int bufferedBytes() {
+        return actualReadableBytes();
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (phase == Phase.ENDED) {

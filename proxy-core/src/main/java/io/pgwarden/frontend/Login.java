@@ -6,6 +6,7 @@ import io.netty.util.concurrent.Future;
 import io.pgwarden.admin.AdminConnection;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.Keepalive;
+import io.pgwarden.config.ListenTls;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.config.UserConfig;
 import io.pgwarden.log.LogValues;
@@ -82,11 +83,23 @@ final class Login {
             onStartupMessage(message);
         } else if (request instanceof CancelRequest cancel) {
             onCancelRequest(cancel);
-        } else if (request.getClass() == lastNegotiation) {
-            // PostgreSQL takes the same request twice in a row for a protocol version, and refuses it as one.
+        } else if (request.getClass() == lastNegotiation || ClientTls.isUp(channel)) {
+            // PostgreSQL takes the same request twice in a row for a protocol version, and refuses it as one; once
+            // TLS is up, it takes any further negotiation so.
             int code = request instanceof SslRequest ? StartupRequest.SSL_REQUEST_CODE
                     : StartupRequest.GSSENC_REQUEST_CODE;
             refuse(unsupportedProtocol(code >>> 16, code & 0xffff));
+        } else if (request instanceof SslRequest && context.tls().settings().enabled()) {
+            lastNegotiation = SslRequest.class;
+            if (decoder.bufferedBytes() > 0) {
+                // Bytes sent behind the SSLRequest, before our answer, could be injected by anyone on the path and
+                // would then be read as if they came over TLS (PostgreSQL's CVE-2021-23214); refused as it does.
+                refuse(ErrorResponse.fatal("08P01", "received unencrypted data after SSL request")
+                        .withDetail("This could be either a client-software bug or evidence of an attempted "
+                                + "man-in-the-middle attack."));
+                return;
+            }
+            ClientTls.startAfterSslRequest(channel, context.tls(), loginTimeoutMillis());
         } else {
             // SSLRequest or GSSENCRequest: no encryption yet, and the client may go on in plain text.
             lastNegotiation = request.getClass();
@@ -130,9 +143,13 @@ final class Login {
         } else if (context.clientCount().get() > config.listen().maxClientConnections()) {
             refuse(ErrorResponse.fatal("53300", "sorry, too many clients already (max_client_connections is "
                     + config.listen().maxClientConnections() + ")"));
+        } else if (context.tls().settings().mode() == ListenTls.Mode.REQUIRE && !ClientTls.isUp(channel)) {
+            refuse(ErrorResponse.fatal("28000", "pgwarden: TLS is required for connections")
+                    .withHint("connect with sslmode=require (or verify-ca, verify-full); listen.tls.mode is require"));
         } else {
             user = config.user(message.user()).orElse(null);
-            authenticator = new ClientAuthenticator(message.user(), user, context.credentials());
+            authenticator = new ClientAuthenticator(message.user(), user, context.credentials(),
+                    ClientTls.channelBinding(channel));
             session.authenticating(message);
             ByteBuf out = channel.alloc().buffer();
             authenticator.start(out);
@@ -203,6 +220,10 @@ final class Login {
         log.info("event=client_login client={} addr={} user={} database={} mode=admin", session.id(),
                 channel.remoteAddress(), LogValues.quote(user.name()), LogValues.quote(startup.database()));
         session.startAdmin(AdminConnection.loginParameters(context.proxy().pools().pools()));
+    }
+
+    private long loginTimeoutMillis() {
+        return context.proxy().config().defaults().client().loginTimeout().toMillis();
     }
 
     private static ErrorResponse unsupportedProtocol(int major, int minor) {

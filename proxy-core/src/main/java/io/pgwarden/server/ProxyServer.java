@@ -7,6 +7,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.pgwarden.frontend.ClientHandler;
+import io.pgwarden.frontend.DirectTlsDetector;
 import io.pgwarden.frontend.FrontendFrameDecoder;
 import io.pgwarden.frontend.FrontendContext;
 import io.pgwarden.frontend.PendingLogins;
@@ -52,6 +53,10 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        DirectTlsDetector directTls = DirectTlsDetector.forNewConnection(context);
+                        if (directTls != null) {
+                            ch.pipeline().addLast("direct-tls", directTls);
+                        }
                         FrontendFrameDecoder frames = new FrontendFrameDecoder();
                         ch.pipeline().addLast("frames", frames);
                         ch.pipeline().addLast("client", new ClientHandler(context, clientIds, frames, pending));

@@ -32,11 +32,12 @@ final class RawClient implements AutoCloseable {
      */
     RawClient(int port, int receiveBuffer, int readTimeoutMillis, String password, String... startup)
             throws IOException {
-        socket = new Socket();
-        if (receiveBuffer > 0) {
-            socket.setReceiveBufferSize(receiveBuffer);
-        }
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+        this(connect(port, receiveBuffer), readTimeoutMillis, password, startup);
+    }
+
+    /** Logs in over {@code socket}, already connected (and, for TLS tests, encrypted). */
+    RawClient(Socket socket, int readTimeoutMillis, String password, String... startup) throws IOException {
+        this.socket = socket;
         socket.setSoTimeout(readTimeoutMillis);
         in = new DataInputStream(socket.getInputStream());
         out = new DataOutputStream(socket.getOutputStream());
@@ -53,6 +54,15 @@ final class RawClient implements AutoCloseable {
             }
         }
         in.readNBytes(in.readInt() - 4);
+    }
+
+    private static Socket connect(int port, int receiveBuffer) throws IOException {
+        Socket socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+        return socket;
     }
 
     /** The CancelRequest packet for this client, with the key its BackendKeyData gave. */

@@ -10,9 +10,10 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
- * Server side of SCRAM-SHA-256 (RFC 5802/7677) as PostgreSQL does it: the user name in the client-first-message is
- * ignored (the startup packet's one counts), and channel binding is not offered, so "n" and "y" are accepted and
- * "p=" is rejected. One instance per login attempt.
+ * Server side of SCRAM-SHA-256 and SCRAM-SHA-256-PLUS (RFC 5802/7677) as PostgreSQL does it: the user name in the
+ * client-first-message is ignored (the startup packet's one counts). Channel binding ({@code tls-server-end-point}
+ * only) is possible when the connection is TLS and the binding data is given; the gs2 flags are then checked as
+ * PostgreSQL checks them, so a client cannot be talked out of binding. One instance per login attempt.
  */
 public final class ScramServer {
 
@@ -22,6 +23,10 @@ public final class ScramServer {
 
     private final ScramSecret secret;
     private final Supplier<String> serverNoncePart;
+    /** tls-server-end-point data of this connection; null when it is not TLS (or the certificate allows none). */
+    private final byte[] channelBinding;
+    /** What the client must echo in c=: its gs2 header, plus the binding data when it binds. */
+    private byte[] expectedEcho;
     private Stage stage = Stage.EXPECT_CLIENT_FIRST;
     private String gs2Header;
     private String clientFirstBare;
@@ -34,21 +39,72 @@ public final class ScramServer {
 
     /** @param serverNoncePart appended to the client's nonce; fixed values are for test vectors only */
     public ScramServer(ScramSecret secret, Supplier<String> serverNoncePart) {
+        this(secret, serverNoncePart, null);
+    }
+
+    /** @param channelBinding the connection's tls-server-end-point data, or null when binding is not offered */
+    public ScramServer(ScramSecret secret, byte[] channelBinding) {
+        this(secret, randomNonce(), channelBinding);
+    }
+
+    public ScramServer(ScramSecret secret, Supplier<String> serverNoncePart, byte[] channelBinding) {
         this.secret = Objects.requireNonNull(secret, "secret");
         this.serverNoncePart = Objects.requireNonNull(serverNoncePart, "serverNoncePart");
+        this.channelBinding = channelBinding == null ? null : channelBinding.clone();
+    }
+
+    /** Whether SCRAM-SHA-256-PLUS may be offered. */
+    public boolean offersChannelBinding() {
+        return channelBinding != null;
     }
 
     /** @return the server-first-message */
     public byte[] handleClientFirst(byte[] clientFirstMessage) throws AuthenticationException {
+        return handleClientFirst(clientFirstMessage, false);
+    }
+
+    /**
+     * @param plusSelected the client chose SCRAM-SHA-256-PLUS
+     * @return the server-first-message
+     */
+    public byte[] handleClientFirst(byte[] clientFirstMessage, boolean plusSelected) throws AuthenticationException {
         expect(Stage.EXPECT_CLIENT_FIRST);
         stage = Stage.DONE; // any failure below ends the exchange
+        if (plusSelected && channelBinding == null) {
+            throw new AuthenticationException("SCRAM-SHA-256-PLUS was not offered on this connection");
+        }
         Cursor cursor = new Cursor(text(clientFirstMessage));
+        boolean binds = false;
         switch (cursor.next()) {
-            case 'n', 'y' -> {
-                // 'y' means the client could bind but thinks we cannot; true, since we never offer -PLUS.
+            case 'n' -> {
+                if (plusSelected) {
+                    throw malformed("the client selected SCRAM-SHA-256-PLUS, but the SCRAM message does not "
+                            + "include channel binding data");
+                }
             }
-            case 'p' -> throw new AuthenticationException(
-                    "client requires SCRAM channel binding, which is not supported");
+            case 'y' -> {
+                if (plusSelected) {
+                    throw malformed("the client selected SCRAM-SHA-256-PLUS, but the SCRAM message does not "
+                            + "include channel binding data");
+                }
+                // The client could bind but believes we cannot: someone between us removed -PLUS from our offer.
+                if (channelBinding != null) {
+                    throw new AuthenticationException("SCRAM channel binding negotiation error: the client "
+                            + "supports channel binding but thinks the server does not, though it does");
+                }
+            }
+            case 'p' -> {
+                if (!plusSelected) {
+                    throw malformed("the client selected SCRAM-SHA-256 without channel binding, but the SCRAM "
+                            + "message includes channel binding data");
+                }
+                cursor.expect('=');
+                String type = cursor.upTo(',');
+                if (!TlsServerEndPoint.NAME.equals(type)) {
+                    throw new AuthenticationException("unsupported SCRAM channel-binding type \"" + type + "\"");
+                }
+                binds = true;
+            }
             default -> throw malformed("unexpected channel binding flag");
         }
         cursor.expect(',');
@@ -57,6 +113,8 @@ public final class ScramServer {
         }
         cursor.expect(',');
         gs2Header = cursor.consumed();
+        byte[] header = gs2Header.getBytes(StandardCharsets.US_ASCII);
+        expectedEcho = binds ? concat(header, channelBinding) : header;
         clientFirstBare = cursor.rest();
         if (cursor.peek() == 'm') {
             throw malformed("unsupported mandatory extension");
@@ -89,8 +147,8 @@ public final class ScramServer {
         stage = Stage.DONE;
         String message = text(clientFinalMessage);
         Cursor cursor = new Cursor(message);
-        byte[] channelBinding = base64(cursor.attribute('c'), "channel binding");
-        if (!MessageDigest.isEqual(channelBinding, gs2Header.getBytes(StandardCharsets.US_ASCII))) {
+        byte[] echo = base64(cursor.attribute('c'), "channel binding");
+        if (!MessageDigest.isEqual(echo, expectedEcho)) {
             throw new AuthenticationException("SCRAM channel binding check failed");
         }
         cursor.expect(',');
@@ -132,6 +190,13 @@ public final class ScramServer {
         if (stage != expected) {
             throw new IllegalStateException("SCRAM exchange is not expecting this message (stage " + stage + ")");
         }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = new byte[a.length + b.length];
+        System.arraycopy(a, 0, both, 0, a.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 
     private static Supplier<String> randomNonce() {
@@ -212,6 +277,17 @@ public final class ScramServer {
 
         String rest() {
             return text.substring(position);
+        }
+
+        /** Reads up to {@code c} (not consumed) or the end. */
+        String upTo(char c) {
+            int end = text.indexOf(c, position);
+            if (end < 0) {
+                end = text.length();
+            }
+            String value = text.substring(position, end);
+            position = end;
+            return value;
         }
 
         /** Reads "name=value" up to the next comma (not consumed) or the end. */

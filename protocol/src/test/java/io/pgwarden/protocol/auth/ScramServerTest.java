@@ -144,6 +144,61 @@ class ScramServerTest {
         assertThat(first).isNotEqualTo(second);
     }
 
+    private static final byte[] END_POINT = new byte[32];
+
+    static {
+        java.util.Arrays.fill(END_POINT, (byte) 7);
+    }
+
+    private static ScramServer bindingServer() {
+        return new ScramServer(PENCIL, () -> SERVER_NONCE_PART, END_POINT);
+    }
+
+    private static String bindingEcho(byte[] data) {
+        byte[] header = bytes("p=tls-server-end-point,,");
+        byte[] echo = java.util.Arrays.copyOf(header, header.length + data.length);
+        System.arraycopy(data, 0, echo, header.length, data.length);
+        return Base64.getEncoder().encodeToString(echo);
+    }
+
+    @Test
+    void acceptsTlsServerEndPointBindingWithTheConnectionsData() throws Exception {
+        ScramServer server = bindingServer();
+        assertThat(server.offersChannelBinding()).isTrue();
+        server.handleClientFirst(bytes("p=tls-server-end-point,,n=,r=" + CLIENT_NONCE), true);
+        String clientFinal = clientFinal("pencil", "n=,r=" + CLIENT_NONCE, SERVER_FIRST, bindingEcho(END_POINT),
+                NONCE);
+        assertThat(text(server.handleClientFinal(bytes(clientFinal)))).startsWith("v=");
+    }
+
+    @Test
+    void refusesABindingToAnotherCertificate() throws Exception {
+        ScramServer server = bindingServer();
+        server.handleClientFirst(bytes("p=tls-server-end-point,,n=,r=" + CLIENT_NONCE), true);
+        // What a client sees behind a man in the middle: the hash of the interceptor's certificate.
+        String clientFinal = clientFinal("pencil", "n=,r=" + CLIENT_NONCE, SERVER_FIRST, bindingEcho(new byte[32]),
+                NONCE);
+        assertThatThrownBy(() -> server.handleClientFinal(bytes(clientFinal)))
+                .isInstanceOf(AuthenticationException.class)
+                .hasMessage("SCRAM channel binding check failed");
+    }
+
+    @Test
+    void refusesFlagsThatContradictTheChosenMechanism() {
+        assertThatThrownBy(() -> bindingServer().handleClientFirst(bytes("y,,n=,r=" + CLIENT_NONCE), false))
+                .hasMessageContaining("negotiation error");
+        assertThatThrownBy(() -> bindingServer().handleClientFirst(bytes("n,,n=,r=" + CLIENT_NONCE), true))
+                .hasMessageContaining("does not include channel binding data");
+        assertThatThrownBy(() -> bindingServer().handleClientFirst(
+                bytes("p=tls-server-end-point,,n=,r=" + CLIENT_NONCE), false))
+                .hasMessageContaining("includes channel binding data");
+        assertThatThrownBy(() -> bindingServer().handleClientFirst(bytes("p=tls-unique,,n=,r=" + CLIENT_NONCE), true))
+                .hasMessageContaining("unsupported SCRAM channel-binding type");
+        assertThatThrownBy(() -> vectorServer().handleClientFirst(
+                bytes("p=tls-server-end-point,,n=,r=" + CLIENT_NONCE), true))
+                .hasMessageContaining("not offered");
+    }
+
     private static ScramServer vectorServer() {
         return new ScramServer(PENCIL, () -> SERVER_NONCE_PART);
     }
