@@ -85,7 +85,7 @@ public final class StartupChecks {
         if (!listenTls && !listen.getAddress().isLoopbackAddress()) {
             warnings.add("event=listen_unencrypted addr=" + listen + " detail=\"clients connect without TLS, so"
                     + " their data, and the passwords of cleartext-auth users, cross the network readable; listen"
-                    + " on 127.0.0.1, or keep this network private\"");
+                    + " on 127.0.0.1, set listen.tls, or keep this network private\"");
         }
         HttpConfig httpConfig = loaded.config().admin().http();
         if (http != null && httpConfig != null && httpConfig.metricsToken() == null
