@@ -48,7 +48,9 @@ final class ProxyWatch implements AutoCloseable {
      * read back from the server, so only startup values can fail in it.
      */
     static final String KNOWN_SETTINGS_WARNING = "event=hidden_statement_failed";
-    private static final String SETTINGS_STATEMENT = "pg_catalog.set_config(v.name, v.setting, false) FROM (VALUES";
+    private static boolean isSettingsStatement(String line) {
+        return line.contains(" pg_catalog.set_config(") && line.contains(" FROM (VALUES (");
+    }
 
     private final Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     private final Logger pgwarden = (Logger) LoggerFactory.getLogger("io.pgwarden");
@@ -190,8 +192,7 @@ final class ProxyWatch implements AutoCloseable {
                 }
                 return CLEAN_LOSSES.stream().noneMatch(reason -> line.contains(" reason_class=" + reason + " "));
             }
-            if (e.getMessage().startsWith(KNOWN_SETTINGS_WARNING)
-                    && e.getFormattedMessage().contains(SETTINGS_STATEMENT)) {
+            if (e.getMessage().startsWith(KNOWN_SETTINGS_WARNING) && isSettingsStatement(e.getFormattedMessage())) {
                 knownWarnings.incrementAndGet();
                 return false;
             }
