@@ -53,6 +53,9 @@ class FrontendFuzzTest {
                   pool_mode: transaction
                   max_size: 3
                   query_wait_timeout: 20s
+                  # The machine running the tests may be loaded: a slow PostgreSQL login is not the fuzzer's find.
+                  server:
+                    connect_timeout: 20s
                 databases:
                   appdb:
                     host: 127.0.0.1

@@ -87,6 +87,8 @@ final class ProxyWatch implements AutoCloseable {
             long lost = count - lossesAtStart.getOrDefault(reason, 0L);
             if (reason.equals("server_shutdown")) {
                 lost -= appender.selfInflicted.get();
+            } else if (reason.equals("login_failed")) {
+                lost -= appender.slowServerLogins.get();
             }
             if (lost > 0 && !CLEAN_LOSSES.contains(reason)) {
                 problems.add(lost + " backend(s) lost with reason " + reason + " (all losses: " + now + ")");
@@ -98,7 +100,8 @@ final class ProxyWatch implements AutoCloseable {
     /** Backends lost by their own client's COPY, and known settings warnings: reported, not failed. */
     String tolerated() {
         return appender.selfInflicted.get() + " backend(s) lost to their own client's message during COPY IN, "
-                + appender.knownWarnings.get() + " startup setting(s) the backend refused";
+                + appender.knownWarnings.get() + " startup setting(s) the backend refused, "
+                + appender.slowServerLogins.get() + " PostgreSQL login(s) slower than connect_timeout";
     }
 
     /** Netty's leak reports so far (after forcing a collection); they are consumed. */
@@ -163,6 +166,7 @@ final class ProxyWatch implements AutoCloseable {
         final Queue<String> problems = new ConcurrentLinkedQueue<>();
         final java.util.concurrent.atomic.AtomicLong selfInflicted = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong knownWarnings = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong slowServerLogins = new java.util.concurrent.atomic.AtomicLong();
         private final Supplier<String> inFlight;
 
         Appender(Supplier<String> inFlight) {
@@ -181,6 +185,13 @@ final class ProxyWatch implements AutoCloseable {
         }
 
         private boolean fails(ILoggingEvent e) {
+            if (e.getMessage().startsWith("event=server_open_failed")
+                    && e.getFormattedMessage().contains(" timed out after ")) {
+                // A login to PostgreSQL slower than connect_timeout: the machine is loaded. Failing logins and
+                // control clients would show anything worse.
+                slowServerLogins.incrementAndGet();
+                return false;
+            }
             if (e.getLevel().isGreaterOrEqual(Level.ERROR)) {
                 return true;
             }
