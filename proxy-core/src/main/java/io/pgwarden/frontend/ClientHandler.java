@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.pgwarden.admin.AdminConnection;
+import io.pgwarden.log.LogValues;
 import io.pgwarden.net.MessageChunk;
 import io.pgwarden.net.MessageHead;
 import io.pgwarden.protocol.ErrorResponse;
@@ -207,7 +208,13 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             session.onProtocolViolation(error);
             return;
         }
-        log.debug("{}: {}", session, cause.toString());
+        if (cause instanceof java.io.IOException) {
+            // The client's socket failed (reset, broken pipe): the client's doing, nothing for an operator.
+            log.debug("{}: {}", session, cause.toString());
+        } else {
+            // Anything else is a fault in pgwarden that cost this client its connection: show it.
+            log.warn("event=client_error client={} reason={}", session, LogValues.quote(cause.toString()), cause);
+        }
         ctx.close();
     }
 }

@@ -57,8 +57,11 @@ public final class NettyLeakCheck implements BeforeAllCallback, AfterAllCallback
         }
     }
 
-    /** Makes Netty report what has leaked so far and returns (and forgets) those reports. */
-    static List<String> collectLeaks() {
+    /**
+     * Makes Netty report what has leaked so far and returns (and forgets) those reports. Public for long tests
+     * (the fuzzer) that check as they go, to tell when a leak began.
+     */
+    public static List<String> collectLeaks() {
         for (int round = 0; round < 2; round++) {
             awaitGc();
             // Netty polls its queue of collected-but-unreleased buffers when it tracks a new one (every
