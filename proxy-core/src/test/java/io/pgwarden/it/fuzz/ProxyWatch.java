@@ -34,17 +34,6 @@ final class ProxyWatch implements AutoCloseable {
             "event=client_refused", "event=cancel_unconfirmed", "event=notifications_dropped");
     /** Backends pgwarden itself ends: a client that broke its own backend's session gets it discarded so. */
     private static final Set<String> CLEAN_LOSSES = Set.of("closed_by_pgwarden", "idle_timeout", "lifetime_expired");
-    /**
-     * Known issue, reported: a startup parameter PostgreSQL would refuse at login (client_encoding=LATHN1) is
-     * accepted, and applying it to each backend then fails with this warning. Tolerated so the fuzzer can look for
-     * anything else. The statement is pgwarden's own, applying a client's settings; values set later with SET are
-     * read back from the server, so only startup values can fail in it.
-     */
-    static final String KNOWN_SETTINGS_WARNING = "event=hidden_statement_failed";
-    private static boolean isSettingsStatement(String line) {
-        return line.contains(" pg_catalog.set_config(") && line.contains(" FROM (VALUES (");
-    }
-
     private final Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     private final Logger pgwarden = (Logger) LoggerFactory.getLogger("io.pgwarden");
     /** Its INFO line for each closed backend says why, at the moment it happens: the case running then did it. */
@@ -88,10 +77,9 @@ final class ProxyWatch implements AutoCloseable {
         return problems;
     }
 
-    /** Known settings warnings and slow PostgreSQL logins: reported, not failed. */
+    /** Slow PostgreSQL logins: reported, not failed. */
     String tolerated() {
-        return appender.knownWarnings.get() + " startup setting(s) the backend refused, "
-                + appender.slowServerLogins.get() + " PostgreSQL login(s) slower than connect_timeout";
+        return appender.slowServerLogins.get() + " PostgreSQL login(s) slower than connect_timeout";
     }
 
     /** Netty's leak reports so far (after forcing a collection); they are consumed. */
@@ -154,7 +142,6 @@ final class ProxyWatch implements AutoCloseable {
     private static final class Appender extends AppenderBase<ILoggingEvent> {
         private static final int KEPT = 20;
         final Queue<String> problems = new ConcurrentLinkedQueue<>();
-        final java.util.concurrent.atomic.AtomicLong knownWarnings = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong slowServerLogins = new java.util.concurrent.atomic.AtomicLong();
         private final Supplier<String> inFlight;
 
@@ -187,10 +174,6 @@ final class ProxyWatch implements AutoCloseable {
             if (e.getMessage().startsWith("event=server_close")) {
                 String line = e.getFormattedMessage();
                 return CLEAN_LOSSES.stream().noneMatch(reason -> line.contains(" reason_class=" + reason + " "));
-            }
-            if (e.getMessage().startsWith(KNOWN_SETTINGS_WARNING) && isSettingsStatement(e.getFormattedMessage())) {
-                knownWarnings.incrementAndGet();
-                return false;
             }
             if (!e.getLevel().isGreaterOrEqual(Level.WARN)) {
                 return false;
