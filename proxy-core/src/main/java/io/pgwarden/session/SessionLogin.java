@@ -60,9 +60,13 @@ final class SessionLogin {
             applySettings(acquired);
             return;
         }
-        check = null;
-        pending.run(session.link, session.poolClients, () -> applySettings(acquired),
-                // As PostgreSQL, which ends a login whose settings it refuses; the backend is as it was.
+        // Kept until answered: a backend lost meanwhile sends the login on to another, which must check too.
+        Runnable accepted = () -> {
+            check = null;
+            applySettings(acquired);
+        };
+        // As PostgreSQL, which ends a login whose settings it refuses; the backend is as it was.
+        pending.run(session.link, session.poolClients, accepted,
                 fatal -> session.fatal(fatal, ClientCloseReason.LOGIN_REFUSED));
         session.link.flushBackend();
     }
