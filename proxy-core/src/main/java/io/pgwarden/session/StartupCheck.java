@@ -49,6 +49,11 @@ final class StartupCheck {
         return unchecked == null ? null : new StartupCheck(unchecked);
     }
 
+    /** The name and value pairs to try, in PostgreSQL's order. */
+    List<Map.Entry<String, String>> pairs() {
+        return pairs;
+    }
+
     /**
      * Tries the settings on {@code link}'s backend; then {@code accepted} runs, or {@code refused} with the FATAL
      * PostgreSQL would have sent at login.
