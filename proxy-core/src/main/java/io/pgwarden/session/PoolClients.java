@@ -18,6 +18,7 @@ public final class PoolClients {
 
     private static final int MAX_SPELLINGS = 1_000;
     private static final int MAX_SETTINGS_SETS = 10_000;
+    private static final int MAX_ACCEPTED_STARTUP = 10_000;
 
     private final LongAdder[] byState = new LongAdder[ClientState.values().length];
     /**
@@ -26,6 +27,8 @@ public final class PoolClients {
      */
     private final ConcurrentMap<String, String> spellings = new ConcurrentHashMap<>();
     private final ConcurrentMap<Map<String, String>, Map<String, String>> settingsSets = new ConcurrentHashMap<>();
+    /** Startup settings (name and value) this pool's server accepted: a login asking for them is not checked. */
+    private final java.util.Set<String> acceptedStartup = ConcurrentHashMap.newKeySet();
     private volatile DistributionDataPoint waitHistogram;
     /** Made when the pool's first client LISTENs in transaction mode. */
     private NotificationHub notifications;
@@ -54,6 +57,18 @@ public final class PoolClients {
         if (spellings.size() < MAX_SPELLINGS) {
             spellings.put(name + "\0" + requested, reported);
         }
+    }
+
+    boolean acceptedAtStartup(String name, String value) {
+        return acceptedStartup.contains(SessionSettings.canonicalName(name) + "\0" + value);
+    }
+
+    void acceptAtStartup(String name, String value) {
+        if (acceptedStartup.size() >= MAX_ACCEPTED_STARTUP) {
+            // Only a shortcut: a forgotten pair costs one check at its next login.
+            acceptedStartup.clear();
+        }
+        acceptedStartup.add(SessionSettings.canonicalName(name) + "\0" + value);
     }
 
     String spellingOf(String name, String requested) {

@@ -21,6 +21,8 @@ final class SessionLogin {
 
     private final ClientSession session;
     private final ProxyContext context;
+    /** What the client's startup settings still need before it may log in; null when nothing. */
+    private StartupCheck check;
 
     SessionLogin(ClientSession session, ProxyContext context) {
         this.session = session;
@@ -36,18 +38,40 @@ final class SessionLogin {
         log.info("event=client_login client={} addr={} user={} database={} mode={}", session.id(), session.remote(),
                 LogValues.quote(login.user().name()), LogValues.quote(login.database().name()), session.mode.label());
         Map<String, String> parameters = login.pool().serverParameters();
-        if (session.mode instanceof TransactionPooling && parameters != null) {
+        check = StartupCheck.of(session.startup.parameters(), parameters, session.poolClients);
+        if (session.mode instanceof TransactionPooling && parameters != null && check == null) {
             complete(context.cancelRegistry().register(session),
                     session.settingsSync.reportedWithoutBackend(parameters));
             return;
         }
-        // Session mode keeps this backend; transaction mode borrows one only to learn the server's parameters.
+        // Session mode keeps this backend; transaction mode borrows one only to learn the server's parameters, or
+        // to hear whether PostgreSQL takes the client's settings.
         session.transition(ClientState.LOGIN_WAITING);
         session.wait.waitForBackend();
     }
 
-    /** The client's startup settings go on first; the login then reports the values as the server spells them. */
+    /**
+     * The client's startup settings are checked if the pool cannot vouch for them, then go on; the login then
+     * reports the values as the server spells them.
+     */
     void onBackend(BackendConnection acquired) {
+        StartupCheck pending = check;
+        if (pending == null) {
+            applySettings(acquired);
+            return;
+        }
+        // Kept until answered: a backend lost meanwhile sends the login on to another, which must check too.
+        Runnable accepted = () -> {
+            check = null;
+            applySettings(acquired);
+        };
+        // As PostgreSQL, which ends a login whose settings it refuses; the backend is as it was.
+        pending.run(session.link, session.poolClients, accepted,
+                fatal -> session.fatal(fatal, ClientCloseReason.LOGIN_REFUSED));
+        session.link.flushBackend();
+    }
+
+    private void applySettings(BackendConnection acquired) {
         Map<String, String> parameters = new LinkedHashMap<>(acquired.parameters());
         BackendLink link = session.link;
         link.captureLoginParameters(parameters);

@@ -58,24 +58,41 @@ final class SessionSettings {
     void fromStartup(Map<String, String> startupParameters, Map<String, String> loginValues) {
         canonical = null;
         Map<String, String> all = new java.util.LinkedHashMap<>();
-        startupParameters.forEach((name, value) -> {
-            if (!NOT_SETTINGS.contains(name) && !name.startsWith("_pq_.")) {
-                all.put(name, value);
-            }
-        });
-        String options = startupParameters.get("options");
-        if (options != null) {
-            all.putAll(parseOptions(options));
+        for (Map.Entry<String, String> pair : startupPairs(startupParameters)) {
+            all.put(pair.getKey(), pair.getValue());
         }
         all.forEach((name, value) -> {
             String key = canonicalName(name);
-            String v = key.equals("client_encoding") ? EncodingNames.canonical(value) : value;
+            String v = canonicalValue(key, value);
             if (loginValues == null || !v.equals(loginValues.get(key))) {
                 wanted.put(key, v);
             }
         });
         startup = Map.copyOf(wanted);
         verified = wanted.isEmpty();
+    }
+
+    /**
+     * The settings of a startup packet in the order PostgreSQL applies them: those of {@code options} first, then
+     * the plain parameters (so a parameter overrides an option of the same name). Names as the client wrote them.
+     */
+    static List<Map.Entry<String, String>> startupPairs(Map<String, String> startupParameters) {
+        List<Map.Entry<String, String>> pairs = new java.util.ArrayList<>();
+        String options = startupParameters.get("options");
+        if (options != null) {
+            pairs.addAll(parseOptions(options).entrySet());
+        }
+        startupParameters.forEach((name, value) -> {
+            if (!NOT_SETTINGS.contains(name) && !name.startsWith("_pq_.")) {
+                pairs.add(Map.entry(name, value));
+            }
+        });
+        return pairs;
+    }
+
+    /** A value as PostgreSQL reports it back where pgwarden knows its spellings (encoding names). */
+    static String canonicalValue(String canonicalName, String value) {
+        return canonicalName.equals("client_encoding") ? EncodingNames.canonical(value) : value;
     }
 
     /** The {@code -c name=value} and {@code --name=value} pairs of a startup {@code options} string. */
@@ -293,7 +310,7 @@ final class SessionSettings {
     private static final List<String> MIXED_CASE = List.of("DateStyle", "IntervalStyle", "TimeZone");
 
     /** Read the same whatever standard_conforming_strings the backend has now: E'' where a backslash needs it. */
-    private static String quoteLiteral(String value) {
+    static String quoteLiteral(String value) {
         String quoted = "'" + value.replace("'", "''") + "'";
         return value.indexOf('\\') < 0 ? quoted : "E" + quoted.replace("\\", "\\\\");
     }

@@ -43,17 +43,6 @@ final class ProxyWatch implements AutoCloseable {
      */
     static final String SELF_INFLICTED_LOSS = "reason_class=server_shutdown"
             + " reason=\"08P01 terminating connection because protocol synchronization was lost\"";
-    /**
-     * Known issue, reported: a startup parameter PostgreSQL would refuse at login (client_encoding=LATHN1) is
-     * accepted, and applying it to each backend then fails with this warning. Tolerated so the fuzzer can look for
-     * anything else. The statement is pgwarden's own, applying a client's settings; values set later with SET are
-     * read back from the server, so only startup values can fail in it.
-     */
-    static final String KNOWN_SETTINGS_WARNING = "event=hidden_statement_failed";
-    private static boolean isSettingsStatement(String line) {
-        return line.contains(" pg_catalog.set_config(") && line.contains(" FROM (VALUES (");
-    }
-
     private final Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     private final Logger pgwarden = (Logger) LoggerFactory.getLogger("io.pgwarden");
     /** Its INFO line for each closed backend says why, at the moment it happens: the case running then did it. */
@@ -99,10 +88,9 @@ final class ProxyWatch implements AutoCloseable {
         return problems;
     }
 
-    /** Backends lost by their own client's COPY, and known settings warnings: reported, not failed. */
+    /** Backends lost by their own client's COPY, and slow PostgreSQL logins: reported, not failed. */
     String tolerated() {
         return appender.selfInflicted.get() + " backend(s) lost to their own client's message during COPY IN, "
-                + appender.knownWarnings.get() + " startup setting(s) the backend refused, "
                 + appender.slowServerLogins.get() + " PostgreSQL login(s) slower than connect_timeout";
     }
 
@@ -167,7 +155,6 @@ final class ProxyWatch implements AutoCloseable {
         private static final int KEPT = 20;
         final Queue<String> problems = new ConcurrentLinkedQueue<>();
         final java.util.concurrent.atomic.AtomicLong selfInflicted = new java.util.concurrent.atomic.AtomicLong();
-        final java.util.concurrent.atomic.AtomicLong knownWarnings = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong slowServerLogins = new java.util.concurrent.atomic.AtomicLong();
         private final Supplier<String> inFlight;
 
@@ -204,10 +191,6 @@ final class ProxyWatch implements AutoCloseable {
                     return false;
                 }
                 return CLEAN_LOSSES.stream().noneMatch(reason -> line.contains(" reason_class=" + reason + " "));
-            }
-            if (e.getMessage().startsWith(KNOWN_SETTINGS_WARNING) && isSettingsStatement(e.getFormattedMessage())) {
-                knownWarnings.incrementAndGet();
-                return false;
             }
             if (!e.getLevel().isGreaterOrEqual(Level.WARN)) {
                 return false;
