@@ -54,8 +54,8 @@ final class ConnectionSettingsBinder {
                 reader.read(path, map, "idle_timeout", inherited.idleTimeout(), reader::durationOrZero),
                 reader.read(path, map, "connect_timeout", inherited.connectTimeout(), reader::positiveDuration),
                 reader.read(path, map, "replay_check_after", inherited.replayCheckAfter(), reader::durationOrZero),
-                reader.read(path, map, "allow_cleartext_password", inherited.allowCleartextPassword(),
-                        reader::bool),
+                reader.read(path, map, "allow_cleartext_password", inherited.cleartextPassword(),
+                        (p, v) -> reader.bool(p, v).map(CleartextPasswordRule::of)),
                 reader.read(path, map, "allow_md5_password", inherited.allowMd5Password(), reader::bool),
                 tls(path, map, inherited.tls()));
     }

@@ -17,8 +17,9 @@ import java.util.Objects;
  * @param connectTimeout TCP connect plus login to PostgreSQL
  * @param replayCheckAfter a backend idle for longer than this gets a Sync ahead of a transaction's first request,
  *        which proves (or not) that a request lost with it never ran; zero sends one every time
- * @param allowCleartextPassword whether the configured password may be sent as asked by a server requesting it in
- *        clear text; false by default, as a server may ask for it over a connection in plain text
+ * @param cleartextPassword when the configured password may be sent as asked by a server requesting it in clear
+ *        text; by default only over TLS with a verified certificate, as a server may ask over plain text or be an
+ *        impostor
  * @param allowMd5Password whether a server may ask for md5; true by default, as libpq's {@code require_auth} allows it
  * @param tls whether and how the connection is encrypted and the server's certificate checked
  */
@@ -33,14 +34,14 @@ public record ServerSettings(
         Duration idleTimeout,
         Duration connectTimeout,
         Duration replayCheckAfter,
-        boolean allowCleartextPassword,
+        CleartextPasswordRule cleartextPassword,
         boolean allowMd5Password,
         ServerTlsSettings tls) {
 
     private static final ServerSettings DEFAULTS = new ServerSettings(Keepalive.defaults(), Duration.ZERO,
             "SELECT 1", Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofHours(1),
-            Duration.ofMinutes(10), Duration.ofSeconds(5), Duration.ofMillis(100), false, true,
-            ServerTlsSettings.defaults());
+            Duration.ofMinutes(10), Duration.ofSeconds(5), Duration.ofMillis(100),
+            CleartextPasswordRule.OVER_VERIFIED_TLS, true, ServerTlsSettings.defaults());
 
     public ServerSettings {
         Objects.requireNonNull(keepalive, "keepalive");
@@ -53,16 +54,17 @@ public record ServerSettings(
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(replayCheckAfter, "replayCheckAfter");
+        Objects.requireNonNull(cleartextPassword, "cleartextPassword");
         Objects.requireNonNull(tls, "tls");
     }
 
     /** The settings with TLS at its default, for callers that do not choose it. */
     public ServerSettings(Keepalive keepalive, Duration tcpUserTimeout, String checkQuery, Duration checkDelay,
                           Duration checkTimeout, Duration healthCheckInterval, Duration lifetime, Duration idleTimeout,
-                          Duration connectTimeout, Duration replayCheckAfter, boolean allowCleartextPassword,
+                          Duration connectTimeout, Duration replayCheckAfter, CleartextPasswordRule cleartextPassword,
                           boolean allowMd5Password) {
         this(keepalive, tcpUserTimeout, checkQuery, checkDelay, checkTimeout, healthCheckInterval, lifetime,
-                idleTimeout, connectTimeout, replayCheckAfter, allowCleartextPassword, allowMd5Password,
+                idleTimeout, connectTimeout, replayCheckAfter, cleartextPassword, allowMd5Password,
                 ServerTlsSettings.defaults());
     }
 
@@ -71,7 +73,7 @@ public record ServerSettings(
                           Duration checkTimeout, Duration healthCheckInterval, Duration lifetime, Duration idleTimeout,
                           Duration connectTimeout, Duration replayCheckAfter) {
         this(keepalive, tcpUserTimeout, checkQuery, checkDelay, checkTimeout, healthCheckInterval, lifetime,
-                idleTimeout, connectTimeout, replayCheckAfter, false, true);
+                idleTimeout, connectTimeout, replayCheckAfter, CleartextPasswordRule.OVER_VERIFIED_TLS, true);
     }
 
     /** The built-in values used for every key the configuration leaves out. */

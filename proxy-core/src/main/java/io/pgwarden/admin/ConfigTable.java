@@ -3,6 +3,8 @@ package io.pgwarden.admin;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.config.ProxyConfig;
+import io.pgwarden.config.ServerSettings;
+import io.pgwarden.config.ServerTlsMode;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,10 +50,23 @@ final class ConfigTable {
         rows.add(List.of(prefix + ".server.lifetime", p.server().lifetime().toString()));
         rows.add(List.of(prefix + ".server.idle_timeout", p.server().idleTimeout().toString()));
         rows.add(List.of(prefix + ".server.tls.mode", p.server().tls().mode().spelling()));
+        rows.add(List.of(prefix + ".server.allow_cleartext_password", cleartextPassword(p.server())));
+        rows.add(List.of(prefix + ".server.allow_md5_password", Boolean.toString(p.server().allowMd5Password())));
         rows.add(List.of(prefix + ".client.idle_in_transaction_timeout",
                 p.client().idleInTransactionTimeout().toString()));
         rows.add(List.of(prefix + ".client.idle_in_transaction_warning",
                 p.client().idleInTransactionWarning().toString()));
         rows.add(List.of(prefix + ".client.leak_after", p.client().leakAfter().toString()));
+    }
+
+    /** Left unset, the rule depends on server.tls, so the row says what it comes to for this database. */
+    private static String cleartextPassword(ServerSettings server) {
+        return switch (server.cleartextPassword()) {
+            case ALWAYS -> "true";
+            case NEVER -> "false";
+            case OVER_VERIFIED_TLS -> server.tls().mode() != ServerTlsMode.DISABLE && server.tls().verifiesChain()
+                    ? "only over TLS with a verified certificate (not set)"
+                    : "false (not set, and server.tls does not verify the certificate)";
+        };
     }
 }

@@ -224,9 +224,11 @@ public final class BackendConnector implements BackendOpener {
             if (result.isDone()) {
                 return;
             }
+            // The trust manager refused any chain it could not verify, so a certificate here is a verified one.
+            boolean verifiedTls = serverCertificate != null && target.server().tls().verifiesChain();
             login = new BackendLogin(target.user(), target.password(), target.database(),
-                    target.startupParameters(), target.server().allowCleartextPassword(),
-                    target.server().allowMd5Password(), serverCertificate, result);
+                    target.startupParameters(), target.server().cleartextPassword(),
+                    target.server().allowMd5Password(), serverCertificate, verifiedTls, result);
             backend.toAuthenticating(login);
             login.start(backend);
         }

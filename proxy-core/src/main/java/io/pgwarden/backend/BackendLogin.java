@@ -1,6 +1,7 @@
 package io.pgwarden.backend;
 
 import io.netty.buffer.ByteBuf;
+import io.pgwarden.config.CleartextPasswordRule;
 import io.pgwarden.protocol.AuthenticationRequest;
 import io.pgwarden.protocol.BackendKeyData;
 import io.pgwarden.protocol.ErrorResponse;
@@ -37,7 +38,9 @@ final class BackendLogin implements BackendListener {
     private final CompletableFuture<BackendConnection> result;
     private final Map<String, String> parameters = new LinkedHashMap<>();
     /** A server, or whoever answers at its address, gets the password itself by asking for cleartext. */
-    private final boolean allowCleartext;
+    private final CleartextPasswordRule cleartext;
+    /** Encrypted, and the certificate chain checked: whoever asks for cleartext is the server and alone to read it. */
+    private final boolean verifiedTls;
     private final boolean allowMd5;
     /** The server's TLS certificate, whose hash binds a SCRAM login to this connection; null over plain text. */
     private final X509Certificate serverCertificate;
@@ -45,18 +48,19 @@ final class BackendLogin implements BackendListener {
     private boolean refusedByServer;
 
     BackendLogin(String user, String password, String database, CompletableFuture<BackendConnection> result) {
-        this(user, password, database, null, true, true, null, result);
+        this(user, password, database, null, CleartextPasswordRule.ALWAYS, true, null, false, result);
     }
 
     BackendLogin(String user, String password, String database, Map<String, String> clientParameters,
-                 boolean allowCleartext, boolean allowMd5, X509Certificate serverCertificate,
-                 CompletableFuture<BackendConnection> result) {
+                 CleartextPasswordRule cleartext, boolean allowMd5, X509Certificate serverCertificate,
+                 boolean verifiedTls, CompletableFuture<BackendConnection> result) {
         this.serverCertificate = serverCertificate;
         this.user = user;
         this.password = password;
         this.database = database;
         this.clientParameters = clientParameters;
-        this.allowCleartext = allowCleartext;
+        this.cleartext = cleartext;
+        this.verifiedTls = verifiedTls;
         this.allowMd5 = allowMd5;
         this.result = result;
     }
@@ -127,7 +131,7 @@ final class BackendLogin implements BackendListener {
                 return;
             }
             case AuthenticationRequest.CLEARTEXT_PASSWORD -> {
-                refuseUnless(allowCleartext, out, "a cleartext password", "server.allow_cleartext_password");
+                refuseCleartextUnlessAllowed(out);
                 FrontendMessages.password(out, requirePassword());
             }
             case AuthenticationRequest.MD5_PASSWORD -> {
@@ -154,6 +158,22 @@ final class BackendLogin implements BackendListener {
         }
         backend.write(out);
         backend.flush();
+    }
+
+    private void refuseCleartextUnlessAllowed(ByteBuf out) throws AuthenticationException {
+        if (cleartext != CleartextPasswordRule.OVER_VERIFIED_TLS) {
+            refuseUnless(cleartext.allows(verifiedTls), out, "a cleartext password", "server.allow_cleartext_password");
+            return;
+        }
+        if (!cleartext.allows(verifiedTls)) {
+            out.release();
+            throw new AuthenticationException("the server asks for a cleartext password "
+                    + (serverCertificate == null ? "over a connection without TLS" : "over TLS whose certificate"
+                            + " was not verified")
+                    + " and server.allow_cleartext_password is not set, which allows it only over TLS with a verified"
+                    + " certificate (server.tls.mode verify-ca or verify-full, or require with server.tls.ca_file);"
+                    + " set server.allow_cleartext_password: true to send it regardless");
+        }
     }
 
     private static void refuseUnless(boolean allowed, ByteBuf out, String method, String key)

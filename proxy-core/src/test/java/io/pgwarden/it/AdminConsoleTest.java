@@ -136,8 +136,11 @@ class AdminConsoleTest {
             leaky.close();
             assertThat(show(admin, "SHOW VERSION").get(0).get("version")).startsWith("pgwarden ");
             assertThat(show(admin, "SHOW DATABASES")).extracting(r -> r.get("name")).contains("appdb");
+            // allow_cleartext_password and allow_md5_password are rules, not passwords.
             assertThat(show(admin, "SHOW CONFIG")).extracting(r -> r.get("key")).contains("defaults.max_size")
-                    .noneMatch(k -> k.contains("password"));
+                    .noneMatch(k -> k.endsWith(".password"));
+            assertThat(show(admin, "SHOW CONFIG")).extracting(r -> r.get("value"))
+                    .noneMatch(v -> v.contains(TestPostgres.APP_PASSWORD) || v.contains("admin-secret"));
             assertThat(show(admin, "SHOW STATS").get(0).get("total_xact_count")).isNotEqualTo("0");
             assertThat(show(admin, "SHOW SERVERS")).isNotEmpty();
             assertThatThrownBy(() -> show(admin, "SHOW NONSENSE"))

@@ -21,11 +21,14 @@ class ServerPasswordMethodsTest {
             """.formatted(TestPostgres.CLEARTEXT_PASSWORD);
 
     @Test
-    void aServerAskingForACleartextPasswordIsRefusedByDefault() {
+    void aServerAskingForACleartextPasswordOverPlainTextIsRefusedByDefault() {
+        // The shared PostgreSQL has no TLS, so the default server.tls.mode prefer talks plain text.
         try (TestProxy proxy = TestProxy.start("", "", TestPostgres.shared().port(), CLEARUSER)) {
             assertThatThrownBy(() -> proxy.connect("clearuser", TestPostgres.CLEARTEXT_PASSWORD).close())
                     .isInstanceOf(SQLException.class)
-                    .hasMessageContaining("server.allow_cleartext_password");
+                    .hasMessageContaining("over a connection without TLS and server.allow_cleartext_password is not"
+                            + " set, which allows it only over TLS with a verified certificate (server.tls.mode"
+                            + " verify-ca or verify-full, or require with server.tls.ca_file)");
         }
     }
 

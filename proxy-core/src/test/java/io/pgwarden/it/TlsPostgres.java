@@ -9,6 +9,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -29,14 +31,21 @@ final class TlsPostgres implements AutoCloseable {
      * @param clientCa the CA whose client certificates the cert method accepts
      */
     static TlsPostgres start(Path serverCert, Path serverKey, Path clientCa) {
+        return start(serverCert, serverKey, clientCa, List.of());
+    }
+
+    /** @param firstHbaLines pg_hba.conf lines matched before the built-in ones, e.g. a role's own method */
+    static TlsPostgres start(Path serverCert, Path serverKey, Path clientCa, List<String> firstHbaLines) {
         try {
             Path hba = Files.createTempFile(serverCert.getParent(), "hba", ".conf");
-            Files.writeString(hba, String.join("\n",
+            List<String> lines = new ArrayList<>(firstHbaLines);
+            lines.addAll(List.of(
                     "local all all trust",
                     "hostssl all postgres 127.0.0.1/32 trust",
                     "hostssl all postgres ::1/128 trust",
                     "hostssl all certuser 127.0.0.1/32 cert",
                     "hostssl all all 127.0.0.1/32 scram-sha-256", ""));
+            Files.writeString(hba, String.join("\n", lines));
             EmbeddedPostgres postgres = EmbeddedPostgres.builder()
                     .setServerConfig("hba_file", hba.toString())
                     .setServerConfig("listen_addresses", "127.0.0.1")

@@ -1,0 +1,48 @@
+package io.pgwarden.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgwarden.config.ConfigException;
+import io.pgwarden.config.ConfigLoader;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** SHOW CONFIG names the cleartext rule each database ends up with, which for the unset key depends on server.tls. */
+class ConfigTableTest {
+
+    @Test
+    void showsTheEffectiveCleartextRulePerDatabase() throws ConfigException {
+        Map<String, String> rows = rows("""
+                databases:
+                  plain: {}
+                  unverified:
+                    server: {tls: {mode: require}}
+                  verified:
+                    server: {tls: {mode: verify-full}}
+                  refused:
+                    server: {allow_cleartext_password: false, tls: {mode: verify-full}}
+                  allowed:
+                    server: {allow_cleartext_password: true, allow_md5_password: false}
+                users:
+                  app: {password: s3cret}
+                """);
+        String unverified = "false (not set, and server.tls does not verify the certificate)";
+        assertThat(rows).containsEntry("defaults.server.allow_cleartext_password", unverified)
+                .containsEntry("databases.plain.server.allow_cleartext_password", unverified)
+                .containsEntry("databases.unverified.server.allow_cleartext_password", unverified)
+                .containsEntry("databases.verified.server.allow_cleartext_password",
+                        "only over TLS with a verified certificate (not set)")
+                .containsEntry("databases.refused.server.allow_cleartext_password", "false")
+                .containsEntry("databases.allowed.server.allow_cleartext_password", "true")
+                .containsEntry("databases.plain.server.allow_md5_password", "true")
+                .containsEntry("databases.allowed.server.allow_md5_password", "false");
+        assertThat(rows.values()).noneMatch(v -> v.contains("s3cret"));
+    }
+
+    private static Map<String, String> rows(String yaml) throws ConfigException {
+        List<List<String>> rows = ConfigTable.of(new ConfigLoader(Map.of()).parse(yaml, "test.yaml")).rows();
+        return rows.stream().collect(Collectors.toMap(r -> r.get(0), r -> r.get(1)));
+    }
+}
