@@ -32,7 +32,7 @@ final class StatementActions {
 
     /** How a pinning or unrestorable session names the cause, as "it used X" ends. */
     static final String UNREAD_TEXT = "a statement longer than " + (LargeMessages.STREAM_ABOVE >> 20)
-            + " MiB, which pgwarden does not read whole";
+            + " MiB (pgwarden reads only its first " + (LargeMessages.STREAM_PREFIX >> 10) + " KiB)";
 
     private StatementActions() {
     }
