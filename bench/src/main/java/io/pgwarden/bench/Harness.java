@@ -11,7 +11,6 @@ import java.sql.Statement;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -25,7 +24,7 @@ public final class Harness {
     /** Clients a direct run may have; larger direct runs are reported as n/a rather than refused mid-run. */
     private static final int DIRECT_CLIENT_LIMIT = 600;
     /** Pool mode transaction, as for pgwarden: the comparison proper. */
-    private static final int POOL_SIZE = 20;
+    static final int POOL_SIZE = 20;
     /**
      * The session-mode PgBouncer that stands in for -M prepared needs a server connection per client: with a pool
      * of 20, pgbench's other clients would wait for a session that only ends with pgbench itself (they fail with
@@ -43,6 +42,9 @@ public final class Harness {
                 Usage: java -cp bench/target/pgwarden-demo.jar io.pgwarden.bench.Harness [options]
                   --pg-bin DIR          PostgreSQL binaries (initdb, pg_ctl) instead of the embedded PostgreSQL 17
                   --quick               smoke run: 3 s per run, 1 round, clients 10,100, 20 MB COPY
+                  --tls                 the TLS matrix instead (sslmode=require through pgwarden with the JDK
+                                        and the OpenSSL provider and through PgBouncer; 15 s per run),
+                                        written to tls.md; --workloads, --clients and --modes do not apply
                   --duration SECONDS    per run (default 12)
                   --rounds N            rounds, each running every target once per workload (default 2)
                   --clients LIST        select-only client counts (default 10,100,500,2000)
@@ -136,6 +138,9 @@ public final class Harness {
                 s.execute("CREATE UNLOGGED TABLE copy_in (t text)");
                 s.execute("ALTER TABLE copy_in OWNER TO " + Postgres.USER);
                 s.execute("VACUUM ANALYZE");
+            }
+            if (o.tls) {
+                return new TlsMatrix(o, pgbench, psql, pgbouncer, work, this::track, () -> stopping).run(pg);
             }
 
             List<Target> targets = new ArrayList<>();
@@ -250,7 +255,7 @@ public final class Harness {
                 + " for: " + pauses + ".\n";
     }
 
-    private static List<String> facts(Postgres pg, String pgbouncer, Options o) {
+    static List<String> facts(Postgres pg, String pgbouncer, Options o) {
         return List.of(
                 "date: " + ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME),
                 "nproc: " + Runtime.getRuntime().availableProcessors() + " (pgbench, PostgreSQL and the proxies share"
@@ -311,93 +316,7 @@ public final class Harness {
 
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
 
-    private static void log(String message) {
+    static void log(String message) {
         System.out.println("[" + java.time.LocalTime.now().format(CLOCK) + "] " + message);
-    }
-
-    /** Command-line options, parsed by hand: a dozen flags do not need a framework. */
-    static final class Options {
-        Path pgBin;
-        boolean quick;
-        boolean help;
-        int duration = 12;
-        int rounds = 2;
-        List<Integer> clients = List.of(10, 100, 500, 2000);
-        List<String> modes = List.of("simple", "extended", "prepared");
-        List<String> kinds = List.of("select", "tpcb", "storm", "copy", "idle");
-        long copyRows = 2_000_000;
-        int idleClients = 10_000;
-        Path out = Path.of("bench/results");
-        Path pgwardenJar = Path.of("proxy-core/target/pgwarden.jar");
-        List<String> pgwardenJvm = List.of();
-        int pgwardenThreads;
-
-        static Options parse(String[] args) {
-            Options o = new Options();
-            // --quick first, so that explicit options given with it still win.
-            if (Arrays.asList(args).contains("--quick")) {
-                o.quick = true;
-                o.duration = 3;
-                o.rounds = 1;
-                o.clients = List.of(10, 100);
-                o.copyRows = 200_000;
-                o.idleClients = 1_000;
-            }
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                switch (a) {
-                    case "--quick" -> { }
-                    case "-h", "--help" -> o.help = true;
-                    case "--pg-bin" -> o.pgBin = Path.of(value(args, ++i, a));
-                    case "--duration" -> o.duration = positive(value(args, ++i, a), a);
-                    case "--rounds" -> o.rounds = positive(value(args, ++i, a), a);
-                    case "--clients" -> o.clients = Arrays.stream(value(args, ++i, a).split(","))
-                            .map(s -> positive(s.strip(), a)).toList();
-                    case "--modes" -> o.modes = list(value(args, ++i, a), a, List.of("simple", "extended", "prepared"));
-                    case "--workloads" -> o.kinds = list(value(args, ++i, a), a,
-                            List.of("select", "tpcb", "storm", "copy", "idle"));
-                    case "--idle-clients" -> o.idleClients = positive(value(args, ++i, a), a);
-                    case "--copy-mb" -> o.copyRows = positive(value(args, ++i, a), a) * 1_000_000L / 101;
-                    case "--out" -> o.out = Path.of(value(args, ++i, a));
-                    case "--pgwarden-jar" -> o.pgwardenJar = Path.of(value(args, ++i, a));
-                    case "--pgwarden-threads" -> o.pgwardenThreads = positive(value(args, ++i, a), a);
-                    case "--pgwarden-jvm" -> o.pgwardenJvm = List.of(value(args, ++i, a).trim().split("\\s+"));
-                    default -> throw new IllegalArgumentException("unknown option: " + a);
-                }
-            }
-            // pgwarden runs in its own work directory, so the paths it is given must not be relative.
-            o.pgwardenJar = o.pgwardenJar.toAbsolutePath();
-            o.out = o.out.toAbsolutePath();
-            return o;
-        }
-
-        private static String value(String[] args, int i, String option) {
-            if (i >= args.length) {
-                throw new IllegalArgumentException(option + " needs a value");
-            }
-            return args[i];
-        }
-
-        private static int positive(String s, String option) {
-            try {
-                int v = Integer.parseInt(s);
-                if (v > 0) {
-                    return v;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            throw new IllegalArgumentException(option + ": not a positive number: " + s);
-        }
-
-        private static List<String> list(String s, String option, List<String> allowed) {
-            List<String> values = Arrays.stream(s.split(",")).map(String::strip).toList();
-            for (String v : values) {
-                if (!allowed.contains(v)) {
-                    throw new IllegalArgumentException(option + ": " + v + " is not one of " + allowed);
-                }
-            }
-            return values;
-        }
     }
 }

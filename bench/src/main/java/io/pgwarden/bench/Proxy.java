@@ -36,19 +36,43 @@ final class Proxy implements AutoCloseable {
         this.log = log;
     }
 
-    /** pgwarden in transaction mode with the same pool limits PgBouncer gets below. */
-    /** @param workerThreads listen.worker_threads, 0 for pgwarden's default */
+    /** A certificate and its key that a proxy presents to clients, which it then requires to use TLS. */
+    record ClientTls(Path certFile, Path keyFile) {
+    }
+
+    /**
+     * pgwarden in transaction mode with the same pool limits PgBouncer gets below.
+     *
+     * @param workerThreads listen.worker_threads, 0 for pgwarden's default
+     */
     static Proxy startPgwarden(Path jar, Path workDir, int pgPort, List<String> jvmOptions, int workerThreads)
             throws IOException {
+        return startPgwarden("pgwarden", jar, workDir, pgPort, jvmOptions, workerThreads, null, null);
+    }
+
+    /**
+     * @param tls       null for plain text; else listen.tls with mode require
+     * @param provider  listen.tls.provider (jdk or openssl), with tls
+     */
+    static Proxy startPgwarden(String name, Path jar, Path workDir, int pgPort, List<String> jvmOptions,
+                               int workerThreads, ClientTls tls, String provider) throws IOException {
         int port = Processes.freePort();
+        Files.createDirectories(workDir);
         Path config = workDir.resolve("pgwarden.yaml");
+        String tlsYaml = tls == null ? "" : """
+                  tls:
+                    mode: require
+                    cert_file: %s
+                    key_file: %s
+                    provider: %s
+                """.formatted(tls.certFile(), tls.keyFile(), provider);
         Files.writeString(config, """
                 listen:
                   host: 127.0.0.1
                   port: %d
                   max_client_connections: 15000
                   worker_threads: %d
-                defaults:
+                %sdefaults:
                   pool_mode: transaction
                   max_size: 20
                   query_wait_timeout: 120s
@@ -64,7 +88,7 @@ final class Proxy implements AutoCloseable {
                   %s:
                     password: %s
                     auth: md5
-                """.formatted(port, workerThreads, Postgres.DATABASE, pgPort, Postgres.USER, Postgres.PASSWORD, IdleClients.USER,
+                """.formatted(port, workerThreads, tlsYaml, Postgres.DATABASE, pgPort, Postgres.USER, Postgres.PASSWORD, IdleClients.USER,
                 IdleClients.PASSWORD));
         // A private copy: a rebuild of proxy-core during a long run must not swap the jar under the running JVM.
         Path copy = Files.copy(jar, workDir.resolve("pgwarden.jar"));
@@ -80,7 +104,7 @@ final class Proxy implements AutoCloseable {
         // WARN, like PgBouncer's log_connections = 0 below: INFO writes a line per client login and logout.
         pb.environment().put("PGWARDEN_LOG_LEVEL", "WARN");
         Process p = pb.start();
-        Proxy proxy = new Proxy("pgwarden", p, port, log);
+        Proxy proxy = new Proxy(name, p, port, log);
         proxy.awaitListening(60);
         return proxy;
     }
@@ -92,6 +116,17 @@ final class Proxy implements AutoCloseable {
      */
     static Proxy startPgbouncer(String name, String binary, Path workDir, int pgPort, String poolMode, int poolSize)
             throws IOException {
+        return startPgbouncer(name, binary, workDir, pgPort, poolMode, poolSize, null);
+    }
+
+    /** @param tls null for plain text; else client_tls_sslmode = require with this certificate */
+    static Proxy startPgbouncer(String name, String binary, Path workDir, int pgPort, String poolMode, int poolSize,
+                                ClientTls tls) throws IOException {
+        String tlsIni = tls == null ? "" : """
+                client_tls_sslmode = require
+                client_tls_cert_file = %s
+                client_tls_key_file = %s
+                """.formatted(tls.certFile(), tls.keyFile());
         int port = Processes.freePort();
         Path dir = workDir.resolve(name);
         Files.createDirectories(dir);
@@ -115,8 +150,8 @@ final class Proxy implements AutoCloseable {
                 logfile = %s
                 log_connections = 0
                 log_disconnections = 0
-                """.formatted(Postgres.DATABASE, pgPort, Postgres.DATABASE, port, dir.resolve("userlist.txt"),
-                poolMode, poolSize, dir.resolve("pgbouncer.log")));
+                %s""".formatted(Postgres.DATABASE, pgPort, Postgres.DATABASE, port, dir.resolve("userlist.txt"),
+                poolMode, poolSize, dir.resolve("pgbouncer.log"), tlsIni));
         Processes.makeAccessibleToPostgresUser(workDir);
         Processes.makeAccessibleToPostgresUser(dir);
         List<String> command = new ArrayList<>(List.of(binary));
@@ -203,6 +238,15 @@ final class Proxy implements AutoCloseable {
             // gone: reported as unknown
         }
         return Double.NaN;
+    }
+
+    /** Whether the proxy's log so far has a line containing {@code text}, e.g. a fallback it announced. */
+    boolean logContains(String text) {
+        try (var lines = Files.lines(log)) {
+            return lines.anyMatch(l -> l.contains(text));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
     }
 
     String tail() {

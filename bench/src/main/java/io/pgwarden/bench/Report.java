@@ -91,6 +91,11 @@ final class Report {
         }));
     }
 
+    /** One workload's row for one target, null if it was not run there. */
+    Row row(Workload w, String target) {
+        return byWorkload.getOrDefault(w, Map.of()).get(target);
+    }
+
     /** The throughput table with the ratios: what a reader looks at first. */
     String summaryTable() {
         StringBuilder sb = new StringBuilder();

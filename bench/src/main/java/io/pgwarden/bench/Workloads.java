@@ -69,9 +69,17 @@ final class Workloads {
     private final int duration;
     private final long copyRows;
     private final Path failureLog;
+    private final Map<String, String> env;
     private Path copyInFile;
 
     Workloads(String pgbench, String psql, Path workDir, int duration, long copyRows, Path failureLog) {
+        this(pgbench, psql, workDir, duration, copyRows, failureLog, env());
+    }
+
+    /** @param env the libpq environment of every client run, e.g. {@link #tlsEnv()} */
+    Workloads(String pgbench, String psql, Path workDir, int duration, long copyRows, Path failureLog,
+              Map<String, String> env) {
+        this.env = env;
         this.pgbench = pgbench;
         this.psql = psql;
         this.workDir = workDir;
@@ -133,14 +141,28 @@ final class Workloads {
     String warmUp(Target t, int seconds, List<String> modes) throws IOException {
         List<String> results = new ArrayList<>();
         for (String mode : modes) {
-            Processes.Result r = Processes.run(List.of(pgbench, "-h", "127.0.0.1", "-p", Integer.toString(t.port()),
-                    "-U", Postgres.USER, "-n", "-S", "-M", mode, "-c", "100", "-j", "2", "-T",
-                    Integer.toString(seconds), Postgres.DATABASE), workDir, seconds + 60, env());
-            Matcher tps = TPS.matcher(r.output());
-            results.add(mode + " " + (r.exitCode() == 0 && tps.find() ? tps.group(1) + " tps"
-                    : "failed (" + r.describeExit() + "): " + lastLine(r.output())));
+            results.add(mode + " " + warmUpRun(t, seconds, List.of("-S", "-M", mode, "-c", "100", "-j", "2")));
         }
         return String.join(", ", results);
+    }
+
+    /**
+     * An unrecorded connection storm (10 clients, -C), so that the login path, and with TLS the handshake, is
+     * compiled before it is measured.
+     */
+    String warmUpConnecting(Target t, int seconds) throws IOException {
+        return "-C " + warmUpRun(t, seconds, List.of("-C", "-S", "-M", "simple", "-c", "10", "-j", "10"));
+    }
+
+    private String warmUpRun(Target t, int seconds, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(pgbench, "-h", "127.0.0.1", "-p", Integer.toString(t.port()),
+                "-U", Postgres.USER, "-n", "-T", Integer.toString(seconds)));
+        cmd.addAll(args);
+        cmd.add(Postgres.DATABASE);
+        Processes.Result r = Processes.run(cmd, workDir, seconds + 60, env);
+        Matcher tps = TPS.matcher(r.output());
+        return r.exitCode() == 0 && tps.find() ? tps.group(1) + " tps"
+                : "failed (" + r.describeExit() + "): " + lastLine(r.output());
     }
 
     private Run pgbench(Workload w, Target t, int round) throws IOException {
@@ -156,7 +178,7 @@ final class Workloads {
         cmd.addAll(w.pgbenchArgs());
         cmd.add(Postgres.DATABASE);
         Measure m = Measure.start(t);
-        Processes.Result r = Processes.run(cmd, workDir, seconds + 180, env());
+        Processes.Result r = Processes.run(cmd, workDir, seconds + 180, env);
         m.stop();
         SteadyWindow window = SteadyWindow.read(logDir, SETTLE_SECONDS, MINIMUM_WINDOW_SECONDS);
         deleteTree(logDir);
@@ -195,7 +217,7 @@ final class Workloads {
         }
         Measure m = Measure.start(t);
         long start = System.nanoTime();
-        Processes.Result r = Processes.run(psqlCommand(t.port(), sql), workDir, 600, env());
+        Processes.Result r = Processes.run(psqlCommand(t.port(), sql), workDir, 600, env);
         double seconds = (System.nanoTime() - start) / 1e9;
         m.stop();
         if (r.exitCode() != 0) {
@@ -222,7 +244,7 @@ final class Workloads {
                 }
             }
         }
-        Processes.Result r = Processes.run(psqlCommand(t.port(), "TRUNCATE copy_in"), workDir, 60, env());
+        Processes.Result r = Processes.run(psqlCommand(t.port(), "TRUNCATE copy_in"), workDir, 60, env);
         if (r.exitCode() != 0) {
             throw new IOException("TRUNCATE copy_in: " + lastLine(r.output()));
         }
@@ -236,6 +258,11 @@ final class Workloads {
     /** libpq settings for every client: no TLS or GSS probing, which none of the targets offers. */
     static Map<String, String> env() {
         return Map.of("PGPASSWORD", Postgres.PASSWORD, "PGSSLMODE", "disable", "PGGSSENCMODE", "disable");
+    }
+
+    /** libpq settings for the TLS matrix: TLS or nothing, as a client configured with sslmode=require. */
+    static Map<String, String> tlsEnv() {
+        return Map.of("PGPASSWORD", Postgres.PASSWORD, "PGSSLMODE", "require", "PGGSSENCMODE", "disable");
     }
 
     /** Failed runs' full output goes to failures.log in the results directory, to be read after the run. */

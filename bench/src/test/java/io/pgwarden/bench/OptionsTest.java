@@ -1,0 +1,24 @@
+package io.pgwarden.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class OptionsTest {
+
+    @Test
+    void tlsRunsTheTlsMatrixWithLongerRuns() {
+        Options o = Options.parse(new String[] {"--tls"});
+
+        assertThat(o.tls).isTrue();
+        assertThat(o.duration).isEqualTo(15);
+        assertThat(o.rounds).isEqualTo(2);
+    }
+
+    @Test
+    void explicitOptionsWinOverTlsAndQuickDefaults() {
+        assertThat(Options.parse(new String[] {"--duration", "20", "--tls"}).duration).isEqualTo(20);
+        assertThat(Options.parse(new String[] {"--tls", "--quick"}).duration).isEqualTo(3);
+        assertThat(Options.parse(new String[] {}).tls).isFalse();
+    }
+}
