@@ -6,6 +6,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.pgwarden.frontend.ClientHandler;
 import io.pgwarden.frontend.DirectTlsDetector;
 import io.pgwarden.frontend.FrontendFrameDecoder;
@@ -14,6 +17,7 @@ import io.pgwarden.frontend.PendingLogins;
 import io.pgwarden.net.FatalErrorGuard;
 import io.pgwarden.net.Transport;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** The listening socket and the pipeline every client connection gets. */
@@ -26,6 +30,12 @@ public final class ProxyServer {
     private final AtomicLong clientIds = new AtomicLong();
     private final PendingLogins pending;
     private Channel serverChannel;
+    /**
+     * Every client connection still open, closed at stop while the event loops still run: closed by the loops'
+     * own shutdown instead, a connection's handlers may never hear of it, and what they buffer (a half-received
+     * TLS record) is never released.
+     */
+    private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
     private final FatalErrorGuard fatal;
 
@@ -53,6 +63,7 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        clients.add(ch);
                         DirectTlsDetector directTls = DirectTlsDetector.forNewConnection(context);
                         if (directTls != null) {
                             ch.pipeline().addLast("direct-tls", directTls);
@@ -71,5 +82,6 @@ public final class ProxyServer {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }
