@@ -29,7 +29,7 @@ final class ListenTlsBinder {
         String caFile = reader.read(PATH, map, "ca_file", null, reader::nonEmptyString);
         ListenTls.ClientCert clientCert = reader.read(PATH, map, "client_cert", ListenTls.ClientCert.NONE,
                 (p, v) -> reader.choice(p, v, spellings(ListenTls.ClientCert.values())));
-        ListenTls.Provider provider = reader.read(PATH, map, "provider", ListenTls.Provider.JDK,
+        ListenTls.Provider provider = reader.read(PATH, map, "provider", ListenTls.Provider.OPENSSL,
                 (p, v) -> reader.choice(p, v, spellings(ListenTls.Provider.values())));
         if (reader.problemCount() > before) {
             return ListenTls.disabled();
