@@ -18,10 +18,14 @@ final class EndingRequests {
     private static final byte[] UNNAMED = new byte[0];
 
     private TransactionEnd unnamed = TransactionEnd.NONE;
+    /** The unnamed statement was streamed: {@link #unnamed} is COMMIT because its text was not all read. */
+    private boolean unnamedPartial;
     /** The client's named statements whose text ends a transaction; null until it prepares one (most never do). */
     private Map<String, TransactionEnd> named;
     /** An ending request sent and not yet answered with ReadyForQuery. */
     private TransactionEnd inFlight = TransactionEnd.NONE;
+    /** {@link #inFlight} was only parsed or described, and nothing has been bound since: it has run nothing. */
+    private boolean inFlightUnexecuted;
 
     /** What {@code message} would do if it ran now, remembering nothing (it is answered without a backend). */
     TransactionEnd of(ByteBuf message, byte tag) {
@@ -40,9 +44,15 @@ final class EndingRequests {
             case Tags.Frontend.QUERY -> {
                 // A simple query replaces the unnamed statement.
                 unnamed = TransactionEnd.NONE;
+                unnamedPartial = false;
                 sent(ofSent(message, tag));
             }
             case Tags.Frontend.PARSE -> remember(message);
+            case Tags.Frontend.DESCRIBE -> {
+                if (ExtendedQueryMessages.targetKind(message) == ExtendedQueryMessages.STATEMENT) {
+                    prepared(ofDescribed(ExtendedQueryMessages.targetName(message)));
+                }
+            }
             case Tags.Frontend.BIND -> sent(ofBind(message));
             default -> {
             }
@@ -52,18 +62,37 @@ final class EndingRequests {
     /** The client got a ReadyForQuery: whatever was in flight has been answered. */
     void onReadyForQuery() {
         inFlight = TransactionEnd.NONE;
+        inFlightUnexecuted = false;
     }
 
     /** The ending request in flight when the backend was lost (NONE if none), forgotten from now on. */
     TransactionEnd takeInFlight() {
         TransactionEnd end = inFlight;
         inFlight = TransactionEnd.NONE;
+        inFlightUnexecuted = false;
         return end;
     }
 
     private void sent(TransactionEnd end) {
         if (end != TransactionEnd.NONE) {
             inFlight = end;
+            inFlightUnexecuted = false;
+        } else if (inFlightUnexecuted) {
+            // Something else is bound after it: the client did not mean to end its transaction with this batch.
+            inFlight = TransactionEnd.NONE;
+            inFlightUnexecuted = false;
+        }
+    }
+
+    /**
+     * pg8000 parses its COMMIT or ROLLBACK in a batch of its own, describes it in a second and binds it in a third:
+     * lost in the first two, the client meant to end the transaction all the same (it gets the same answer when it
+     * sends that Parse after the loss). Nothing was committed yet, so it is told the transaction was rolled back.
+     */
+    private void prepared(TransactionEnd end) {
+        if (end != TransactionEnd.NONE && (inFlight == TransactionEnd.NONE || inFlightUnexecuted)) {
+            inFlight = TransactionEnd.ROLLBACK;
+            inFlightUnexecuted = true;
         }
     }
 
@@ -78,15 +107,12 @@ final class EndingRequests {
 
     private void remember(ByteBuf parse) {
         TransactionEnd end = ofSent(parse, Tags.Frontend.PARSE);
-        if (end == TransactionEnd.ROLLBACK) {
-            // pg8000 parses and describes its ROLLBACK in a batch of its own before it binds it: lost there, the
-            // client meant to end the transaction all the same, and a ROLLBACK is safe to have asked for twice.
-            // A COMMIT only parsed is not taken as ending: the client may yet bind it, and must not be told its
-            // transaction was over before it asked for that.
-            sent(end);
-        }
+        boolean partial = Frames.isPartial(parse);
+        // A streamed text is taken as COMMIT only for what its execution may do; parsing it ends nothing.
+        prepared(partial ? TransactionEnd.NONE : end);
         if (ExtendedQueryMessages.firstNameIsEmpty(parse)) {
             unnamed = end;
+            unnamedPartial = partial;
         } else if (end != TransactionEnd.NONE) {
             if (named == null) {
                 named = new HashMap<>(4);
@@ -105,5 +131,10 @@ final class EndingRequests {
             return TransactionEnd.NONE;
         }
         return named.getOrDefault(ExtendedQueryMessages.bindStatementName(bind), TransactionEnd.NONE);
+    }
+
+    /** Only the unnamed statement, which pg8000 describes: a named one may be a streamed text taken as COMMIT. */
+    private TransactionEnd ofDescribed(String name) {
+        return name.isEmpty() && !unnamedPartial ? unnamed : TransactionEnd.NONE;
     }
 }

@@ -30,6 +30,8 @@ final class FaultRelay implements AutoCloseable {
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private final Set<Thread> pumpThreads = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connectionIds = new AtomicInteger();
+    /** Bytes read and dropped while blackholed: a test waits on it to know a request reached "the server". */
+    private final java.util.concurrent.atomic.AtomicLong discarded = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean refusing;
     private volatile long connectDelayMillis;
     private boolean holding;                          // guarded by this
@@ -82,6 +84,11 @@ final class FaultRelay implements AutoCloseable {
     synchronized void stopForwarding() {
         forwarding = false;
         links.forEach(link -> link.blackholed = true);
+    }
+
+    /** Bytes read from either side and dropped since the first {@link #stopForwarding()}. */
+    long discardedBytes() {
+        return discarded.get();
     }
 
     /** Forwards again on future connections; connections blackholed so far are closed (their streams are corrupt). */
@@ -224,7 +231,7 @@ final class FaultRelay implements AutoCloseable {
     }
 
     /** Copies from → to until end of stream, passing a half-close on; any error closes the whole link. */
-    private static void pump(Link link, Socket from, Socket to) {
+    private void pump(Link link, Socket from, Socket to) {
         byte[] buffer = new byte[16 * 1024];
         try {
             InputStream in = from.getInputStream();
@@ -233,6 +240,8 @@ final class FaultRelay implements AutoCloseable {
             while ((n = in.read(buffer)) != -1) {
                 if (!link.blackholed) {
                     out.write(buffer, 0, n);
+                } else {
+                    discarded.addAndGet(n);
                 }
             }
             if (!link.blackholed) {
