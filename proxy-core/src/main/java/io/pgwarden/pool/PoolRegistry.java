@@ -85,7 +85,8 @@ public final class PoolRegistry {
         for (BackendPool pool : pools.values()) {
             DatabaseConfig db = config.database(pool.key().database()).orElse(null);
             UserConfig user = config.user(pool.key().user()).orElse(null);
-            if (db != null && user != null) {
+            // A user not under users: may be one looked up in PostgreSQL, and is as configured as auth: is.
+            if (db != null && (user != null || config.auth() != null)) {
                 pool.updateSettings(db.pool());
             } else {
                 pool.retire("removed from the configuration");
