@@ -6,6 +6,8 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.EventExecutor;
 import io.pgwarden.admin.AdminConsole;
 import io.pgwarden.admin.AdminControl;
+import io.pgwarden.auth.LookupOutcome;
+import io.pgwarden.auth.UserLookup;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.CancelForwarder;
 import io.pgwarden.backend.LossCounters;
@@ -69,14 +71,16 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     private final ProxyContext context;
     private final ConfigSource source;
     private final ListenerTls tls;
+    private final UserLookup lookups;
     private final List<ScheduledFuture<?>> janitors = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
     private HttpEndpoints http;
 
     private ProxyApplication(EventLoopGroup loops, PoolRegistry pools, ProxyServer server, InetSocketAddress address,
-                             ProxyContext context, ConfigSource source, ListenerTls tls) {
+                             ProxyContext context, ConfigSource source, ListenerTls tls, UserLookup lookups) {
         this.tls = tls;
+        this.lookups = lookups;
         this.loops = loops;
         this.pools = pools;
         this.server = server;
@@ -120,11 +124,13 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                     new CancelForwarder(transport), new StatementNames(config.listen().maxPreparedStatementBytes(),
                             config.listen().maxPreparedStatementBytesPerClient()), sessions, events, metrics);
             built.set(context);
+            UserLookup lookups = new UserLookup(pools, metrics);
             ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context, new Credentials(),
-                    console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH, new PreLoginErrorLog(), tls), WATER_MARK,
-                    fatal);
+                    console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH, new PreLoginErrorLog(), tls, lookups),
+                    WATER_MARK, fatal);
             InetSocketAddress address = server.bind(config.listen().host(), config.listen().port());
-            ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source, tls);
+            ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source, tls,
+                    lookups);
             console.set(new AdminConsole(context, app));
             pools.apply(config);
 
@@ -167,6 +173,11 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
 
     public ProxyContext context() {
         return context;
+    }
+
+    /** What a login as {@code user} to {@code database} would find now (auth.query, through the cache). */
+    public java.util.concurrent.CompletableFuture<LookupOutcome> lookUp(String database, String user) {
+        return lookups.find(context.config(), database, user, (EventLoop) loops.next());
     }
 
     /** Re-reads the configuration; on any problem the running one stays and the problems are returned. */

@@ -114,7 +114,8 @@ public final class UserLookup {
                     .withHint("check auth.query and what auth.user may read"), false);
         }
         List<String> row = answer.firstRow();
-        if (row == null) {
+        // A function returning one record (PgBouncer's documented user_lookup) answers an unknown name with NULLs.
+        if (row == null || (row.size() >= 2 && row.get(0) == null && row.get(1) == null)) {
             return LookupOutcome.none(NOT_FOUND);
         }
         if (row.size() < 2) {
