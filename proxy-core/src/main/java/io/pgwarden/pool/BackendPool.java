@@ -380,7 +380,7 @@ public final class BackendPool {
         while (unserved.hasNext() && total < settings.maxSize()) {
             openOne(unserved.next().eventLoop(), actions);
         }
-        while (keepsMinSize() && total < settings.minSize()) {
+        while (keepsMinSize() && total < settings.minSize() && dialer.mayOpenUnasked()) {
             openOne(backgroundLoops.next(), actions);
         }
     }

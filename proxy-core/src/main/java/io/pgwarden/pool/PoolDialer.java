@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -40,6 +41,8 @@ final class PoolDialer {
     private boolean retryScheduled;
     private String lastConnectError;
     private volatile Map<String, String> serverParameters;
+    /** Whether the last min_size fill was deferred, so that its log line comes once, not on every dispatch. */
+    private boolean unaskedDeferred;
 
     PoolDialer(BackendPool pool, BackendOpener opener, BackendConnector.Target target, ProxyMetrics metrics) {
         this.pool = pool;
@@ -65,6 +68,20 @@ final class PoolDialer {
     /** ParameterStatus values of the first backend that logged in, or null before any did. */
     Map<String, String> serverParameters() {
         return serverParameters;
+    }
+
+    /**
+     * Pool's lock held: whether min_size may open a backend no client asked for. Not by SCRAM pass-through before
+     * a client of the user has logged in: it would fail, and the first client's login makes it possible.
+     */
+    boolean mayOpenUnasked() {
+        Optional<String> why = opener.whyNotUnasked(target);
+        if (why.isPresent() && !unaskedDeferred) {
+            log.info("event=min_size_deferred pool={} reason={}", pool.key(),
+                    LogValues.quote(why.get() + "; min_size backends open once one has"));
+        }
+        unaskedDeferred = why.isPresent();
+        return why.isEmpty();
     }
 
     /** The pool has already counted this backend as opening; {@code loop} is the one it will live on. */
