@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.EventExecutor;
+import io.pgwarden.protocol.auth.PassThroughKeys;
 import io.pgwarden.admin.AdminConsole;
 import io.pgwarden.admin.AdminControl;
 import io.pgwarden.auth.LookupOutcome;
@@ -111,8 +112,10 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         try {
             EventLog events = new EventLog(1_000);
             LossCounters losses = new LossCounters();
+            // Clients' logins leave the ClientKeys in it that backend logins by SCRAM pass-through need.
+            PassThroughKeys passThroughKeys = new PassThroughKeys();
             BackendConnector connector = new BackendConnector(transport, MAX_MESSAGE_LENGTH, WATER_MARK, losses,
-                    (pool, detail) -> events.add(pool, "backend_lost", detail), fatal);
+                    (pool, detail) -> events.add(pool, "backend_lost", detail), fatal, passThroughKeys);
             SessionRegistry sessions = new SessionRegistry();
             AtomicReference<AdminConsole> console = new AtomicReference<>();
             // The metrics read the pools through the context, which needs the metrics: tie the knot lazily.
@@ -125,9 +128,9 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                             config.listen().maxPreparedStatementBytesPerClient()), sessions, events, metrics);
             built.set(context);
             UserLookup lookups = new UserLookup(pools, metrics);
-            ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context, new Credentials(),
-                    console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH, new PreLoginErrorLog(), tls, lookups),
-                    WATER_MARK, fatal);
+            ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context,
+                    new Credentials(passThroughKeys), console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH,
+                    new PreLoginErrorLog(), tls, lookups), WATER_MARK, fatal);
             InetSocketAddress address = server.bind(config.listen().host(), config.listen().port());
             ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source, tls,
                     lookups);

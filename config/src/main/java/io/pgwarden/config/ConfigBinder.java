@@ -191,7 +191,9 @@ final class ConfigBinder {
             }
             AuthMethod auth = read(path, map.get(), "auth", AuthMethod.SCRAM_SHA_256,
                     (p, v) -> reader.choice(p, v, AUTH_METHODS));
-            if (password != null) {
+            Optional<String> secretProblem = Optional.ofNullable(password).flatMap(p -> SecretKind.problem(p, auth));
+            secretProblem.ifPresent(why -> reader.problem(ConfigReader.child(path, "password"), why));
+            if (password != null && secretProblem.isEmpty()) {
                 users.put(name, new UserConfig(name, password, auth));
             }
         });

@@ -5,6 +5,7 @@ import io.pgwarden.config.AuthConfig;
 import io.pgwarden.config.AuthMethod;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.ProxyConfig;
+import io.pgwarden.config.SecretKind;
 import io.pgwarden.config.UserConfig;
 import io.pgwarden.log.LogValues;
 import io.pgwarden.metrics.ProxyMetrics;
@@ -13,7 +14,6 @@ import io.pgwarden.protocol.ErrorResponse;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +25,6 @@ import org.slf4j.LoggerFactory;
 public final class UserLookup {
 
     private static final Logger log = LoggerFactory.getLogger(UserLookup.class);
-    private static final Pattern MD5_HASH = Pattern.compile("md5[0-9a-f]{32}");
     private static final String NOT_FOUND = "role not found, or not allowed to log in";
     private static final String NO_SECRET = "role has no password, or its password expired (VALID UNTIL)";
 
@@ -133,7 +132,7 @@ public final class UserLookup {
 
     /** PostgreSQL's own rule: the method follows the kind of secret it stores. */
     static AuthMethod methodFor(String secret) {
-        return MD5_HASH.matcher(secret).matches() ? AuthMethod.MD5 : AuthMethod.SCRAM_SHA_256;
+        return SecretKind.of(secret) == SecretKind.MD5_HASH ? AuthMethod.MD5 : AuthMethod.SCRAM_SHA_256;
     }
 
     private static LookupOutcome failed(DatabaseConfig entry, AuthConfig auth, Throwable error) {

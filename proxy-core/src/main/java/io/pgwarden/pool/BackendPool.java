@@ -62,6 +62,11 @@ public final class BackendPool {
         return key;
     }
 
+    /** The role's secret as last found (a looked-up user's may change): new backends log in with it. */
+    public void usePassword(String password) {
+        dialer.usePassword(password);
+    }
+
     /** The PostgreSQL database name this pool logs in to. */
     public String dbname() {
         return dialer.dbname();
@@ -380,7 +385,7 @@ public final class BackendPool {
         while (unserved.hasNext() && total < settings.maxSize()) {
             openOne(unserved.next().eventLoop(), actions);
         }
-        while (keepsMinSize() && total < settings.minSize()) {
+        while (keepsMinSize() && total < settings.minSize() && dialer.mayOpenUnasked()) {
             openOne(backgroundLoops.next(), actions);
         }
     }

@@ -43,12 +43,14 @@ public final class PoolRegistry {
 
     public BackendPool poolFor(DatabaseConfig database, UserConfig user) {
         PoolKey key = new PoolKey(database.name(), user.name());
-        return pools.computeIfAbsent(key, k -> {
+        BackendPool existing = pools.computeIfAbsent(key, k -> {
             BackendPool pool = new BackendPool(k, database.pool(), opener, targetOf(database, user), loops, events,
                     metrics);
             janitors.add(scheduleJanitor(pool));
             return pool;
         });
+        existing.usePassword(user.password());
+        return existing;
     }
 
     private static BackendConnector.Target targetOf(DatabaseConfig database, UserConfig user) {

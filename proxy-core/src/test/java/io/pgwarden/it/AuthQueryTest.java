@@ -323,15 +323,71 @@ class AuthQueryTest {
         }
     }
 
-    /** Until stored secrets work in backend logins (part A), a query returning a plaintext password serves. */
+    /** A query may also return a plaintext password; pgwarden then logs in to PostgreSQL with it. */
     @ParameterizedTest
     @ValueSource(strings = {"session", "transaction"})
-    void aLookedUpUserLogsInAndQueries(String poolMode) throws Exception {
+    void aLookedUpPlaintextPasswordServesBothSides(String poolMode) throws Exception {
         try (TestProxy proxy = proxy(poolMode, "query: SELECT $1::text, 'bob-pw' WHERE $1 = 'h16b_bob'");
-             Connection c = proxy.connect("h16b_bob", "bob-pw");
-             Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_user")) {
+             Connection c = proxy.connect("h16b_bob", "bob-pw")) {
+            assertThat(currentUser(c)).isEqualTo("h16b_bob");
+        }
+    }
+
+    static String currentUser(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_user")) {
             rs.next();
-            assertThat(rs.getString(1)).isEqualTo("h16b_bob");
+            return rs.getString(1);
+        }
+    }
+
+    /** Roles with SCRAM passwords, none in the YAML: the default query, then SCRAM pass-through to PostgreSQL. */
+    @ParameterizedTest
+    @ValueSource(strings = {"session", "transaction"})
+    void rolesOfPostgresqlLogInWithNoPasswordInTheConfig(String poolMode) throws Exception {
+        try (TestProxy proxy = proxy(poolMode, "");
+             Connection alice = proxy.connect(ALICE, ALICE_PASSWORD);
+             Connection bob = proxy.connect("h16b_bob", "bob-pw")) {
+            assertThat(currentUser(alice)).isEqualTo(ALICE);
+            assertThat(currentUser(bob)).isEqualTo("h16b_bob");
+            assertThat(proxy.application().context().config().users()).isEmpty();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"session", "transaction"})
+    void aNewPasswordLogsInWithinTheTtlAndTheOldOneStopsWorking(String poolMode) throws Exception {
+        try (TestProxy proxy = proxy(poolMode, "cache_ttl: 1s");
+             Connection su = TestPostgres.shared().superuser(); Statement s = su.createStatement()) {
+            s.execute("CREATE ROLE h16b_dave LOGIN PASSWORD 'dave-1'");
+            s.execute("GRANT ALL ON DATABASE appdb TO h16b_dave");
+            try {
+                try (Connection c = proxy.connect("h16b_dave", "dave-1")) {
+                    assertThat(currentUser(c)).isEqualTo("h16b_dave");
+                }
+                s.execute("ALTER ROLE h16b_dave PASSWORD 'dave-2'");
+                // The next backend must log in with the new verifier, not the one the pool first had.
+                s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'h16b_dave'");
+                Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                        .ignoreExceptions().until(() -> {
+                            try (Connection c = proxy.connect("h16b_dave", "dave-2")) {
+                                return currentUser(c).equals("h16b_dave");
+                            }
+                        });
+                assertThatThrownBy(() -> proxy.connect("h16b_dave", "dave-1"))
+                        .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("28P01"));
+                s.execute("ALTER ROLE h16b_dave VALID UNTIL 'yesterday'");
+                Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                    try (Connection c = proxy.connect("h16b_dave", "dave-2")) {
+                        return false;
+                    } catch (SQLException e) {
+                        return "28P01".equals(e.getSQLState());
+                    }
+                });
+            } finally {
+                s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'h16b_dave'");
+                s.execute("DROP OWNED BY h16b_dave");
+                s.execute("DROP ROLE h16b_dave");
+            }
         }
     }
 }

@@ -52,6 +52,23 @@ public record ScramSecret(byte[] salt, int iterations, byte[] storedKey, byte[] 
         return new ScramSecret(salt, iterations, storedKey, serverKey);
     }
 
+    /**
+     * The ClientKey of {@code password} under this secret's salt and iterations, if the password matches it: what a
+     * cleartext login against a stored verifier yields for pass-through.
+     */
+    public java.util.Optional<byte[]> clientKeyOf(String password) {
+        if (password.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        byte[] saltedPassword = ScramFunctions.saltedPassword(ScramMechanism.SCRAM_SHA_256,
+                StringPreparation.POSTGRESQL_PREPARATION, password.toCharArray(), salt, iterations);
+        byte[] clientKey = ScramFunctions.clientKey(ScramMechanism.SCRAM_SHA_256, saltedPassword);
+        boolean matches = MessageDigest.isEqual(ScramFunctions.storedKey(ScramMechanism.SCRAM_SHA_256, clientKey),
+                storedKey) & MessageDigest.isEqual(ScramFunctions.serverKey(ScramMechanism.SCRAM_SHA_256,
+                saltedPassword), serverKey);
+        return matches ? java.util.Optional.of(clientKey) : java.util.Optional.empty();
+    }
+
     /** A fresh secret with a random 16-byte salt and 4096 iterations, PostgreSQL's defaults. */
     public static ScramSecret generate(String password) {
         byte[] salt = new byte[DEFAULT_SALT_LENGTH];
