@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgwarden.auth.LookupOutcome;
 import io.pgwarden.config.AuthMethod;
+import io.pgwarden.pool.BackendPool;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -388,6 +389,49 @@ class AuthQueryTest {
                 s.execute("DROP OWNED BY h16b_dave");
                 s.execute("DROP ROLE h16b_dave");
             }
+        }
+    }
+
+    @Test
+    void reloadKeepsThePoolsOfLookedUpUsers() throws Exception {
+        try (TestProxy proxy = proxy("session", "")) {
+            try (Connection c = proxy.connect(ALICE, ALICE_PASSWORD)) {
+                assertThat(currentUser(c)).isEqualTo(ALICE);
+            }
+            BackendPool pool = proxy.application().pools().pools().stream()
+                    .filter(p -> p.key().user().equals(ALICE)).findFirst().orElseThrow();
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> pool.idleCount() == 1);
+            assertThat(proxy.application().reload()).isEmpty();
+            // A retired pool closes its idle backends at once; a kept one hands this one to the next login.
+            try (Connection c = proxy.connect(ALICE, ALICE_PASSWORD)) {
+                assertThat(currentUser(c)).isEqualTo(ALICE);
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> pool.idleCount() == 1);
+            assertThat(pool.size()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void showConfigListsTheAuthSectionWithItsPasswordMasked() throws Exception {
+        String yaml = config("session", "cache_ttl: 5s") + """
+                users:
+                  h16b_admin: {password: admin-pw}
+                admin: {users: [h16b_admin]}
+                """;
+        try (TestProxy proxy = TestProxy.fromYaml(() -> yaml, TestPostgres.shared().port())) {
+            Properties simple = new Properties();
+            simple.setProperty("preferQueryMode", "simple");
+            java.util.Map<String, String> rows = new java.util.HashMap<>();
+            try (Connection admin = proxy.connect("pgwarden", "h16b_admin", "admin-pw", simple);
+                 Statement s = admin.createStatement(); ResultSet rs = s.executeQuery("SHOW CONFIG")) {
+                while (rs.next()) {
+                    rows.put(rs.getString(1), rs.getString(2));
+                }
+            }
+            assertThat(rows).containsEntry("auth.user", SUPER).containsEntry("auth.password", "********")
+                    .containsEntry("auth.cache_ttl", "PT5S")
+                    .containsEntry("auth.database", "(the database the client asks for)");
+            assertThat(rows.values()).noneMatch(v -> v.contains(SUPER_PASSWORD));
         }
     }
 }
