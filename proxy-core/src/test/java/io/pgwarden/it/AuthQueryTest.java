@@ -434,4 +434,30 @@ class AuthQueryTest {
             assertThat(rows.values()).noneMatch(v -> v.contains(SUPER_PASSWORD));
         }
     }
+
+    @Test
+    void theLoginTimeoutStillAppliesAndAClientGoneMeanwhileCostsNothing() throws Exception {
+        String yaml = config("session", "").replace("query_wait_timeout: 10s",
+                "query_wait_timeout: 3s\n  client: {login_timeout: 1s}");
+        int closedPort;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            closedPort = probe.getLocalPort();
+        }
+        try (TestProxy proxy = TestProxy.fromYaml(() -> yaml, closedPort); LogCapture logs = new LogCapture()) {
+            try (java.net.Socket gone = new java.net.Socket("127.0.0.1", proxy.port())) {
+                StartupPacket.send(gone.getOutputStream(), 196608, "user", "h16b_gone", "database", "appdb");
+            }
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> proxy.connect("h16b_bob", "bob-pw"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getSQLState()).isEqualTo("08P01");
+                        assertThat(e.getMessage()).contains("login not completed within client.login_timeout");
+                    });
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(2_900);
+            // Both lookups end after query_wait_timeout, for clients no longer there.
+            Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> metric(proxy, "pgwarden_auth_lookups_total{result=\"error\"}") == 2);
+            assertThat(logs.lines("Exception")).isEmpty();
+        }
+    }
 }
