@@ -4,7 +4,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.EventExecutor;
-import io.pgwarden.protocol.auth.PassThroughKeys;
 import io.pgwarden.admin.AdminConsole;
 import io.pgwarden.admin.AdminControl;
 import io.pgwarden.backend.BackendConnector;
@@ -24,6 +23,7 @@ import io.pgwarden.metrics.PoolView;
 import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolRegistry;
+import io.pgwarden.protocol.auth.PassThroughKeys;
 import io.pgwarden.server.ProxyServer;
 import io.pgwarden.tls.ListenerTls;
 import io.pgwarden.net.FatalErrorGuard;
@@ -123,9 +123,9 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                     new CancelForwarder(transport), new StatementNames(config.listen().maxPreparedStatementBytes(),
                             config.listen().maxPreparedStatementBytesPerClient()), sessions, events, metrics);
             built.set(context);
-            ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context, new Credentials(passThroughKeys),
-                    console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH, new PreLoginErrorLog(), tls), WATER_MARK,
-                    fatal);
+            ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context,
+                    new Credentials(passThroughKeys), console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH,
+                    new PreLoginErrorLog(), tls), WATER_MARK, fatal);
             InetSocketAddress address = server.bind(config.listen().host(), config.listen().port());
             ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source, tls);
             console.set(new AdminConsole(context, app));
