@@ -26,6 +26,13 @@ class StoredSecretsConfigTest {
     }
 
     @Test
+    void aVerifierNeedsNoQuotesNorIsItTakenForAnEnvironmentVariable() throws ConfigException {
+        ProxyConfig config = loader.parse("databases:\n  appdb: {}\nusers:\n  verified:\n    password: " + VERIFIER
+                + "\n", "test");
+        assertThat(config.user("verified").orElseThrow().password()).isEqualTo(VERIFIER);
+    }
+
+    @Test
     void aMalformedVerifierNamesThePathAndNotTheSecret() {
         String broken = VERIFIER.replace(":yF0/", ":yF0*");
         assertThatThrownBy(() -> parse(user("alice", broken, "")))

@@ -108,7 +108,7 @@ public final class ClientAuthenticator {
             throw new AuthenticationException("no such user");
         }
         if (user.secretKind() == SecretKind.SCRAM_VERIFIER) {
-            credentials.passThroughKeys().remember(userName, scram.clientKey());
+            credentials.passThroughKeys().remember(user.name(), scram.clientKey());
         }
         BackendMessages.authenticationSaslFinal(out, serverFinal);
         step = Step.DONE;

@@ -211,7 +211,8 @@ public final class BackendPool {
     public void probe() {
         locked(actions -> {
             // A retired pool's database is no business of this proxy any more: nothing to be ready for.
-            if (total == 0 && opening == 0 && !dialer.retryPending() && retiredBecause == null) {
+            if (total == 0 && opening == 0 && !dialer.retryPending() && retiredBecause == null
+                    && dialer.mayOpenUnasked()) {
                 openOne(backgroundLoops.next(), actions);
             }
         });

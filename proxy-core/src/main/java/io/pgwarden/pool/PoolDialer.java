@@ -81,14 +81,16 @@ final class PoolDialer {
     }
 
     /**
-     * Pool's lock held: whether min_size may open a backend no client asked for. Not by SCRAM pass-through before
-     * a client of the user has logged in: it would fail, and the first client's login makes it possible.
+     * Pool's lock held: whether min_size or the readiness probe may open a backend no client asked for. Not by
+     * SCRAM pass-through before a client of the user has logged in: it would fail, and the first client's login
+     * makes it possible.
      */
     boolean mayOpenUnasked() {
         Optional<String> why = opener.whyNotUnasked(target);
         if (why.isPresent() && !unaskedDeferred) {
-            log.info("event=min_size_deferred pool={} reason={}", pool.key(),
-                    LogValues.quote(why.get() + "; min_size backends open once one has"));
+            log.info("event=pass_through_deferred pool={} reason={}", pool.key(),
+                    LogValues.quote(why.get() + "; backends no client asked for (min_size, the readiness probe)"
+                            + " open once one has"));
         }
         unaskedDeferred = why.isPresent();
         return why.isEmpty();

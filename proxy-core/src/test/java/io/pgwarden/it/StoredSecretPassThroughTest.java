@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgwarden.protocol.auth.ScramSecret;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -164,13 +168,20 @@ class StoredSecretPassThroughTest {
     }
 
     @Test
-    void minSizeWaitsForTheFirstClientThenFills() throws SQLException {
+    void minSizeAndReadinessWaitForTheFirstClientThenThePoolFills() throws Exception {
         try (LogCapture logs = new LogCapture();
-             TestProxy proxy = proxyWith(ROLE, verifier, "scram-sha-256", "transaction", "min_size: 2")) {
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !logs.lines("event=min_size_deferred")
+             TestProxy proxy = proxyWith(ROLE, verifier, "scram-sha-256", "transaction", "min_size: 2",
+                     "admin:\n  http:\n    port: 0\n")) {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !logs.lines("event=pass_through_deferred")
                     .isEmpty());
-            assertThat(logs.lines("event=min_size_deferred").get(0)).contains("has no client key yet");
+            assertThat(logs.lines("event=pass_through_deferred").get(0)).contains("has no client key yet");
+            // Ready, or an orchestrator would send no client, and no client would ever make it ready.
+            HttpResponse<String> ready = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                    "http://127.0.0.1:" + proxy.application().httpAddress().getPort() + "/ready"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
             assertThat(logs.lines("event=server_login_failed")).isEmpty();
+            assertThat(logs.lines("event=pass_through_deferred")).hasSize(1);
             try (Connection c = proxy.connect(ROLE, PASSWORD)) {
                 assertThat(currentUser(c)).isEqualTo(ROLE);
             }
@@ -179,6 +190,11 @@ class StoredSecretPassThroughTest {
     }
 
     static TestProxy proxyWith(String user, String secret, String auth, String mode, String defaults) {
+        return proxyWith(user, secret, auth, mode, defaults, "");
+    }
+
+    static TestProxy proxyWith(String user, String secret, String auth, String mode, String defaults,
+                               String topLevel) {
         String yaml = """
                 listen:
                   host: 127.0.0.1
@@ -194,7 +210,8 @@ class StoredSecretPassThroughTest {
                   %s:
                     password: '%s'
                     auth: %s
-                """.formatted(mode, defaults, user, secret, auth);
+                %s
+                """.formatted(mode, defaults, user, secret, auth, topLevel);
         return TestProxy.fromYaml(() -> yaml, TestPostgres.shared().port());
     }
 

@@ -46,7 +46,7 @@ public final class ScramClientLogin {
      */
     public ScramClientLogin(String user, String password, List<String> serverMechanisms,
                             X509Certificate serverCertificate) throws AuthenticationException {
-        this(checked(user, password, serverMechanisms, serverCertificate), serverMechanisms, serverCertificate, null, null);
+        this(checked(user, password, serverMechanisms, serverCertificate), serverCertificate, null, null);
     }
 
     /**
@@ -61,11 +61,11 @@ public final class ScramClientLogin {
         requireScram(serverMechanisms);
         return new ScramClientLogin(ScramClient.builder().advertisedMechanisms(usable(serverMechanisms,
                         serverCertificate)).username("*").clientAndServerKey(clientKey, verifier.serverKey()),
-                serverMechanisms, serverCertificate, verifier, verifierSource);
+                serverCertificate, verifier, verifierSource);
     }
 
-    private ScramClientLogin(ScramClient.FinalBuildStage builder, List<String> serverMechanisms,
-                             X509Certificate serverCertificate, ScramSecret passThrough, String passThroughSource)
+    private ScramClientLogin(ScramClient.FinalBuildStage builder, X509Certificate serverCertificate,
+                             ScramSecret passThrough, String passThroughSource)
             throws AuthenticationException {
         this.passThrough = passThrough;
         this.passThroughSource = passThroughSource;

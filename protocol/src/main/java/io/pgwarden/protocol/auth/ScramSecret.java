@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Optional;
 
 /**
  * What a SCRAM-SHA-256 server has to know about a password: enough to verify a client, not enough to log in as it.
@@ -56,9 +57,9 @@ public record ScramSecret(byte[] salt, int iterations, byte[] storedKey, byte[] 
      * The ClientKey of {@code password} under this secret's salt and iterations, if the password matches it: what a
      * cleartext login against a stored verifier yields for pass-through.
      */
-    public java.util.Optional<byte[]> clientKeyOf(String password) {
+    public Optional<byte[]> clientKeyOf(String password) {
         if (password.isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         byte[] saltedPassword = ScramFunctions.saltedPassword(ScramMechanism.SCRAM_SHA_256,
                 StringPreparation.POSTGRESQL_PREPARATION, password.toCharArray(), salt, iterations);
@@ -66,7 +67,7 @@ public record ScramSecret(byte[] salt, int iterations, byte[] storedKey, byte[] 
         boolean matches = MessageDigest.isEqual(ScramFunctions.storedKey(ScramMechanism.SCRAM_SHA_256, clientKey),
                 storedKey) & MessageDigest.isEqual(ScramFunctions.serverKey(ScramMechanism.SCRAM_SHA_256,
                 saltedPassword), serverKey);
-        return matches ? java.util.Optional.of(clientKey) : java.util.Optional.empty();
+        return matches ? Optional.of(clientKey) : Optional.empty();
     }
 
     /** A fresh secret with a random 16-byte salt and 4096 iterations, PostgreSQL's defaults. */
