@@ -233,10 +233,11 @@ class AuthQueryTest {
         }
     }
 
+    /** With the default TTL the answers come from the cache; with 0s every login asks PostgreSQL. */
     @ParameterizedTest
-    @ValueSource(strings = {"session", "transaction"})
-    void unknownNologinExpiredAndWrongPasswordAllGetTheSame28P01(String poolMode) throws Exception {
-        try (TestProxy proxy = proxy(poolMode, "");
+    @org.junit.jupiter.params.provider.CsvSource({"session, 30s", "transaction, 30s", "transaction, 0s"})
+    void unknownNologinExpiredAndWrongPasswordAllGetTheSame28P01(String poolMode, String ttl) throws Exception {
+        try (TestProxy proxy = proxy(poolMode, "cache_ttl: " + ttl);
              LogCapture logs = new LogCapture()) {
             List<String> kinds = List.of("unknown", "nologin", "expired", "wrong password");
             List<String> users = List.of("h16b_nobody", "h16b_nologin", "h16b_expired", ALICE);
@@ -253,11 +254,14 @@ class AuthQueryTest {
                                     "FATAL: password authentication failed for user \"" + user + "\"");
                         });
             }
-            // Warm-up above; now the same number of tries of each, interleaved so load drifts hit all alike.
+            // Warm-up above; now the same number of tries of each, interleaved so load drifts hit all alike. The
+            // spread is printed, not asserted: on a shared machine it is mostly noise (see the report).
             int tries = 50;
             long[][] nanos = new long[kinds.size()][tries];
             for (int t = 0; t < tries; t++) {
-                for (int k = 0; k < kinds.size(); k++) {
+                // Rotated, so that none is always the first of a round.
+                for (int r = 0; r < kinds.size(); r++) {
+                    int k = (r + t) % kinds.size();
                     long start = System.nanoTime();
                     try (Connection c = proxy.connect(users.get(k), passwords.get(k))) {
                         throw new AssertionError(kinds.get(k) + " logged in");
@@ -273,15 +277,16 @@ class AuthQueryTest {
                 medians.add(median);
                 figures.append(String.format(" %s %.2f ms;", kinds.get(k), median));
             }
-            System.out.printf("auth_query (%s mode) median login time of 28P01 failures over %d tries:%s%n",
-                    poolMode, tries, figures);
+            System.out.printf("auth_query (%s mode, cache_ttl %s) median login time of 28P01 failures over %d "
+                    + "tries:%s%n", poolMode, ttl, tries, figures);
             assertThat(logs.lines("event=auth_failed").stream().filter(l -> l.contains("h16b_nobody")))
                     .allMatch(l -> l.contains("reason=\"role not found, or not allowed to log in\""));
             assertThat(logs.lines("event=auth_failed").stream().filter(l -> l.contains("h16b_expired")))
                     .allMatch(l -> l.contains("expired"));
             double max = medians.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
             double min = medians.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
-            System.out.printf("auth_query (%s mode) spread of medians: %.0f%%%n", poolMode, (max - min) / min * 100);
+            System.out.printf("auth_query (%s mode, cache_ttl %s) spread of medians: %.0f%%%n", poolMode, ttl,
+                    (max - min) / min * 100);
         }
     }
 
