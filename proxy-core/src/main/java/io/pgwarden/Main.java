@@ -11,16 +11,23 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code java -jar pgwarden.jar --config FILE}: validates the config, then serves until stopped. */
 @Command(name = "pgwarden", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "PostgreSQL connection proxy: session and transaction pooling.")
+        description = "PostgreSQL connection proxy: session and transaction pooling.",
+        subcommands = ScramVerifierCommand.class)
 public final class Main implements Callable<Integer> {
 
-    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE",
+    // Not required=true: picocli would then demand it of the subcommands too.
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
             description = "YAML configuration file (see examples/pgwarden.yaml).")
     private Path config;
+
+    @Spec
+    private CommandSpec spec;
 
     @Option(names = "--check", description = "Validate the configuration and exit.")
     private boolean checkOnly;
@@ -36,6 +43,9 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (config == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--config=FILE'");
+        }
         LoadedConfig loaded;
         try {
             loaded = new ConfigLoader(System.getenv()).read(config);

@@ -6,6 +6,8 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.EventExecutor;
 import io.pgwarden.admin.AdminConsole;
 import io.pgwarden.admin.AdminControl;
+import io.pgwarden.auth.LookupOutcome;
+import io.pgwarden.auth.UserLookup;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.CancelForwarder;
 import io.pgwarden.backend.LossCounters;
@@ -23,6 +25,7 @@ import io.pgwarden.metrics.PoolView;
 import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolRegistry;
+import io.pgwarden.protocol.auth.PassThroughKeys;
 import io.pgwarden.server.ProxyServer;
 import io.pgwarden.tls.ListenerTls;
 import io.pgwarden.net.FatalErrorGuard;
@@ -69,14 +72,16 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     private final ProxyContext context;
     private final ConfigSource source;
     private final ListenerTls tls;
+    private final UserLookup lookups;
     private final List<ScheduledFuture<?>> janitors = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
     private HttpEndpoints http;
 
     private ProxyApplication(EventLoopGroup loops, PoolRegistry pools, ProxyServer server, InetSocketAddress address,
-                             ProxyContext context, ConfigSource source, ListenerTls tls) {
+                             ProxyContext context, ConfigSource source, ListenerTls tls, UserLookup lookups) {
         this.tls = tls;
+        this.lookups = lookups;
         this.loops = loops;
         this.pools = pools;
         this.server = server;
@@ -107,8 +112,10 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         try {
             EventLog events = new EventLog(1_000);
             LossCounters losses = new LossCounters();
+            // Clients' logins leave the ClientKeys in it that backend logins by SCRAM pass-through need.
+            PassThroughKeys passThroughKeys = new PassThroughKeys();
             BackendConnector connector = new BackendConnector(transport, MAX_MESSAGE_LENGTH, WATER_MARK, losses,
-                    (pool, detail) -> events.add(pool, "backend_lost", detail), fatal);
+                    (pool, detail) -> events.add(pool, "backend_lost", detail), fatal, passThroughKeys);
             SessionRegistry sessions = new SessionRegistry();
             AtomicReference<AdminConsole> console = new AtomicReference<>();
             // The metrics read the pools through the context, which needs the metrics: tie the knot lazily.
@@ -120,11 +127,13 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                     new CancelForwarder(transport), new StatementNames(config.listen().maxPreparedStatementBytes(),
                             config.listen().maxPreparedStatementBytesPerClient()), sessions, events, metrics);
             built.set(context);
-            ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context, new Credentials(),
-                    console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH, new PreLoginErrorLog(), tls), WATER_MARK,
-                    fatal);
+            UserLookup lookups = new UserLookup(pools, metrics);
+            ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context,
+                    new Credentials(passThroughKeys), console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH,
+                    new PreLoginErrorLog(), tls, lookups), WATER_MARK, fatal);
             InetSocketAddress address = server.bind(config.listen().host(), config.listen().port());
-            ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source, tls);
+            ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source, tls,
+                    lookups);
             console.set(new AdminConsole(context, app));
             pools.apply(config);
 
@@ -167,6 +176,11 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
 
     public ProxyContext context() {
         return context;
+    }
+
+    /** What a login as {@code user} to {@code database} would find now (auth.query, through the cache). */
+    public java.util.concurrent.CompletableFuture<LookupOutcome> lookUp(String database, String user) {
+        return lookups.find(context.config(), database, user, (EventLoop) loops.next());
     }
 
     /** Re-reads the configuration; on any problem the running one stays and the problems are returned. */

@@ -30,6 +30,7 @@ class ArchitectureTest {
                 .layer("server").definedBy("io.pgwarden.server..")
                 .layer("frontend").definedBy("io.pgwarden.frontend..")
                 .layer("admin").definedBy("io.pgwarden.admin..")
+                .layer("auth").definedBy("io.pgwarden.auth..")
                 .layer("replication").definedBy("io.pgwarden.replication..")
                 .layer("session").definedBy("io.pgwarden.session..")
                 .layer("pool").definedBy("io.pgwarden.pool..")
@@ -42,14 +43,15 @@ class ArchitectureTest {
                 .whereLayer("server").mayOnlyBeAccessedByLayers("application")
                 .whereLayer("frontend").mayOnlyBeAccessedByLayers("server", "application")
                 .whereLayer("admin").mayOnlyBeAccessedByLayers("frontend", "application")
+                .whereLayer("auth").mayOnlyBeAccessedByLayers("frontend", "application")
                 .whereLayer("replication").mayOnlyBeAccessedByLayers("frontend")
                 .whereLayer("session").mayOnlyBeAccessedByLayers("frontend", "admin", "replication", "application")
                 .whereLayer("pool").mayOnlyBeAccessedByLayers("session", "frontend", "admin", "replication",
-                        "application")
+                        "auth", "application")
                 .whereLayer("backend").mayOnlyBeAccessedByLayers("pool", "session", "admin", "replication",
-                        "application")
+                        "auth", "application")
                 .whereLayer("metrics").mayOnlyBeAccessedByLayers("pool", "backend", "session", "frontend", "admin",
-                        "replication", "application")
+                        "replication", "auth", "application")
                 .check(CLASSES);
     }
 }

@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 
 /** Turns the parsed YAML tree into {@link ProxyConfig}, recording every problem in the {@link ConfigReader}. */
 final class ConfigBinder {
-    private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin");
+    private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin",
+            AuthBinder.KEY);
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
             "worker_threads", "max_pending_logins", "max_pending_logins_per_address", "max_prepared_statement_bytes",
             "max_prepared_statement_bytes_per_client", ListenTlsBinder.KEY);
@@ -65,15 +66,17 @@ final class ConfigBinder {
         Optional<Map<String, Object>> databasesSection = reader.mapping("databases", top.get().get("databases"));
         Map<String, DatabaseConfig> databases = bindDatabases(databasesSection, defaults);
         Optional<Map<String, Object>> usersSection = reader.mapping("users", top.get().get("users"));
-        Map<String, UserConfig> users = bindUsers(usersSection);
+        Map<String, UserConfig> users = bindUsers(usersSection, top.get().containsKey(AuthBinder.KEY));
         // Checked against every name in the file, not only the entries that bound cleanly: a user missing its
         // password is still a user, and calling it unknown here would send the reader looking for a typo.
         AdminConfig admin = bindAdmin(top.get().get("admin"),
                 databasesSection.map(Map::keySet), usersSection.map(Map::keySet));
+        AuthConfig auth = new AuthBinder(reader).bind(top.get().get(AuthBinder.KEY),
+                databasesSection.map(Map::keySet), usersSection.map(Map::keySet));
         if (reader.problemCount() > 0) {
             return Optional.empty();
         }
-        return Optional.of(new ProxyConfig(listen, defaults.settings(), databases, users, admin));
+        return Optional.of(new ProxyConfig(listen, defaults.settings(), databases, users, admin, auth));
     }
 
     private ListenConfig bindListen(Object value) {
@@ -161,12 +164,13 @@ final class ConfigBinder {
         return databases;
     }
 
-    private Map<String, UserConfig> bindUsers(Optional<Map<String, Object>> section) {
+    /** @param lookedUp users may also be looked up in PostgreSQL (auth:), so none need be listed */
+    private Map<String, UserConfig> bindUsers(Optional<Map<String, Object>> section, boolean lookedUp) {
         Map<String, UserConfig> users = new LinkedHashMap<>();
         if (section.isEmpty()) {
             return users;
         }
-        if (section.get().isEmpty()) {
+        if (section.get().isEmpty() && !lookedUp) {
             reader.problem("users", "at least one user is required");
         }
         section.get().forEach((name, entry) -> {
@@ -187,7 +191,9 @@ final class ConfigBinder {
             }
             AuthMethod auth = read(path, map.get(), "auth", AuthMethod.SCRAM_SHA_256,
                     (p, v) -> reader.choice(p, v, AUTH_METHODS));
-            if (password != null) {
+            Optional<String> secretProblem = Optional.ofNullable(password).flatMap(p -> SecretKind.problem(p, auth));
+            secretProblem.ifPresent(why -> reader.problem(ConfigReader.child(path, "password"), why));
+            if (password != null && secretProblem.isEmpty()) {
                 users.put(name, new UserConfig(name, password, auth));
             }
         });

@@ -10,13 +10,15 @@ import java.util.Optional;
  * The whole, validated configuration. Maps are unmodifiable and keep the order of the file.
  *
  * @param admin the {@code admin:} section; {@link AdminConfig#defaults()} when the file has none
+ * @param auth the {@code auth:} section (users looked up in PostgreSQL), or null when the file has none
  */
 public record ProxyConfig(
         ListenConfig listen,
         PoolSettings defaults,
         Map<String, DatabaseConfig> databases,
         Map<String, UserConfig> users,
-        AdminConfig admin) {
+        AdminConfig admin,
+        AuthConfig auth) {
 
     public ProxyConfig {
         Objects.requireNonNull(listen, "listen");
@@ -24,6 +26,12 @@ public record ProxyConfig(
         databases = orderedCopy(databases, "databases");
         users = orderedCopy(users, "users");
         Objects.requireNonNull(admin, "admin");
+    }
+
+    /** Without an {@code auth:} section: only the users under {@code users:} may log in. */
+    public ProxyConfig(ListenConfig listen, PoolSettings defaults, Map<String, DatabaseConfig> databases,
+                       Map<String, UserConfig> users, AdminConfig admin) {
+        this(listen, defaults, databases, users, admin, null);
     }
 
     public Optional<DatabaseConfig> database(String name) {

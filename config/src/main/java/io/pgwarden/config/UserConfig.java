@@ -10,6 +10,11 @@ public record UserConfig(String name, String password, AuthMethod auth) {
         Objects.requireNonNull(auth, "auth");
     }
 
+    /** Whether {@link #password()} is the password itself or a form PostgreSQL stores (SCRAM verifier, md5 hash). */
+    public SecretKind secretKind() {
+        return SecretKind.of(password);
+    }
+
     // Records print every component by default; configs end up in logs, so the password must not.
     @Override
     public String toString() {

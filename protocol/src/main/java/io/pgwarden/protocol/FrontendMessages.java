@@ -54,4 +54,41 @@ public final class FrontendMessages {
     public static void terminate(ByteBuf out) {
         MessageWriter.empty(out, Tags.Frontend.TERMINATE);
     }
+
+    /** Parse of the unnamed statement, its parameter types left for PostgreSQL to infer. */
+    public static void parse(ByteBuf out, String sql) {
+        int lengthIndex = MessageWriter.begin(out, Tags.Frontend.PARSE);
+        MessageWriter.cString(out, "");
+        MessageWriter.cString(out, sql);
+        out.writeShort(0);
+        MessageWriter.end(out, lengthIndex);
+    }
+
+    /** Bind of the unnamed statement to the unnamed portal: text parameters (null for SQL NULL), text results. */
+    public static void bind(ByteBuf out, java.util.List<String> parameters) {
+        int lengthIndex = MessageWriter.begin(out, Tags.Frontend.BIND);
+        MessageWriter.cString(out, "");
+        MessageWriter.cString(out, "");
+        out.writeShort(0);
+        out.writeShort(parameters.size());
+        for (String value : parameters) {
+            if (value == null) {
+                out.writeInt(-1);
+            } else {
+                byte[] bytes = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                out.writeInt(bytes.length);
+                out.writeBytes(bytes);
+            }
+        }
+        out.writeShort(0);
+        MessageWriter.end(out, lengthIndex);
+    }
+
+    /** Execute of the unnamed portal; {@code maxRows} 0 for all. */
+    public static void execute(ByteBuf out, int maxRows) {
+        int lengthIndex = MessageWriter.begin(out, Tags.Frontend.EXECUTE);
+        MessageWriter.cString(out, "");
+        out.writeInt(maxRows);
+        MessageWriter.end(out, lengthIndex);
+    }
 }

@@ -35,6 +35,14 @@ final class ConfigTable {
         config.users().values().forEach(u -> rows.add(List.of("users." + u.name() + ".auth", u.auth().yamlName())));
         rows.add(List.of("admin.database", config.admin().database()));
         rows.add(List.of("admin.users", String.join(",", config.admin().users())));
+        if (config.auth() != null) {
+            rows.add(List.of("auth.user", config.auth().user()));
+            rows.add(List.of("auth.password", config.auth().password() != null ? "********" : "(from users)"));
+            rows.add(List.of("auth.query", config.auth().query()));
+            rows.add(List.of("auth.database", config.auth().database() != null ? config.auth().database()
+                    : "(the database the client asks for)"));
+            rows.add(List.of("auth.cache_ttl", config.auth().cacheTtl().toString()));
+        }
         return AdminResult.table(List.of("key", "value"), rows);
     }
 

@@ -15,10 +15,12 @@ import io.pgwarden.log.LogValues;
 import io.pgwarden.net.SocketOptions;
 import io.pgwarden.net.Transport;
 import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.protocol.auth.PassThroughKeys;
 import io.pgwarden.tls.ServerTls;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -44,10 +46,19 @@ public final class BackendConnector implements BackendOpener {
 
     private final io.pgwarden.net.FatalErrorGuard fatal;
     private final ServerTls tls = new ServerTls();
+    /** ClientKeys that clients' logins left behind, for SCRAM pass-through where only a verifier is configured. */
+    private final PassThroughKeys passThroughKeys;
 
     public BackendConnector(Transport transport, int maxMessageLength, WriteBufferWaterMark waterMark,
                             LossCounters losses, java.util.function.BiConsumer<String, String> lossEvents,
                             io.pgwarden.net.FatalErrorGuard fatal) {
+        this(transport, maxMessageLength, waterMark, losses, lossEvents, fatal, new PassThroughKeys());
+    }
+
+    public BackendConnector(Transport transport, int maxMessageLength, WriteBufferWaterMark waterMark,
+                            LossCounters losses, java.util.function.BiConsumer<String, String> lossEvents,
+                            io.pgwarden.net.FatalErrorGuard fatal, PassThroughKeys passThroughKeys) {
+        this.passThroughKeys = passThroughKeys;
         this.fatal = fatal;
         this.transport = transport;
         this.lossEvents = lossEvents;
@@ -226,12 +237,22 @@ public final class BackendConnector implements BackendOpener {
             }
             // The trust manager refused any chain it could not verify, so a certificate here is a verified one.
             boolean verifiedTls = serverCertificate != null && target.server().tls().verifiesChain();
-            login = new BackendLogin(target.user(), target.password(), target.database(),
+            login = new BackendLogin(target.user(), secretOf(target), target.database(),
                     target.startupParameters(), target.server().cleartextPassword(),
                     target.server().allowMd5Password(), serverCertificate, verifiedTls, result);
             backend.toAuthenticating(login);
             login.start(backend);
         }
+    }
+
+    private BackendSecret secretOf(Target target) {
+        return new BackendSecret(target.user(), target.password(), passThroughKeys);
+    }
+
+    @Override
+    public Optional<String> whyNotUnasked(Target target) {
+        BackendSecret secret = secretOf(target);
+        return secret.canLogInUnasked() ? Optional.empty() : Optional.of(secret.noKeyYet());
     }
 
     private static String describe(Throwable cause) {

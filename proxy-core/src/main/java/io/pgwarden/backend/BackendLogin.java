@@ -11,7 +11,8 @@ import io.pgwarden.protocol.ParameterStatus;
 import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.Tags;
 import io.pgwarden.protocol.auth.AuthenticationException;
-import io.pgwarden.protocol.auth.Md5Password;
+import io.pgwarden.log.LogValues;
+import io.pgwarden.protocol.auth.PassThroughKeys;
 import io.pgwarden.protocol.auth.ScramClientLogin;
 import java.security.cert.X509Certificate;
 import java.util.LinkedHashMap;
@@ -31,7 +32,7 @@ final class BackendLogin implements BackendListener {
     private static final int PROTOCOL_3_0 = 3 << 16;
 
     private final String user;
-    private final String password;
+    private final BackendSecret secret;
     private final String database;
     /** Null for a pooled backend; else a dedicated backend's client's own startup parameters. */
     private final Map<String, String> clientParameters;
@@ -48,15 +49,16 @@ final class BackendLogin implements BackendListener {
     private boolean refusedByServer;
 
     BackendLogin(String user, String password, String database, CompletableFuture<BackendConnection> result) {
-        this(user, password, database, null, CleartextPasswordRule.ALWAYS, true, null, false, result);
+        this(user, new BackendSecret(user, password, new PassThroughKeys()), database, null,
+                CleartextPasswordRule.ALWAYS, true, null, false, result);
     }
 
-    BackendLogin(String user, String password, String database, Map<String, String> clientParameters,
+    BackendLogin(String user, BackendSecret secret, String database, Map<String, String> clientParameters,
                  CleartextPasswordRule cleartext, boolean allowMd5, X509Certificate serverCertificate,
                  boolean verifiedTls, CompletableFuture<BackendConnection> result) {
         this.serverCertificate = serverCertificate;
         this.user = user;
-        this.password = password;
+        this.secret = secret;
         this.database = database;
         this.clientParameters = clientParameters;
         this.cleartext = cleartext;
@@ -112,6 +114,10 @@ final class BackendLogin implements BackendListener {
                 }
             }
         } catch (AuthenticationException e) {
+            if (secret.isStored()) {
+                log.warn("event=server_login_failed server={} user={} reason={}", backend.id(),
+                        LogValues.quote(user), LogValues.quote(e.getMessage()));
+            }
             fail(backend, ErrorResponse.fatal("28000", "pgwarden could not log in to PostgreSQL as \""
                     + user + "\": " + e.getMessage()), true);
         } catch (RuntimeException e) {
@@ -125,21 +131,39 @@ final class BackendLogin implements BackendListener {
     private void authenticate(BackendConnection backend, AuthenticationRequest request)
             throws AuthenticationException {
         ByteBuf out = backend.channel().alloc().buffer();
+        boolean send;
+        try {
+            send = answer(backend, request, out);
+        } catch (AuthenticationException | RuntimeException e) {
+            // Some refusals release it themselves before saying why.
+            if (out.refCnt() > 0) {
+                out.release();
+            }
+            throw e;
+        }
+        if (send) {
+            backend.write(out);
+            backend.flush();
+        }
+    }
+
+    private boolean answer(BackendConnection backend, AuthenticationRequest request, ByteBuf out)
+            throws AuthenticationException {
         switch (request.type()) {
             case AuthenticationRequest.OK -> {
                 out.release();
-                return;
+                return false;
             }
             case AuthenticationRequest.CLEARTEXT_PASSWORD -> {
                 refuseCleartextUnlessAllowed(out);
-                FrontendMessages.password(out, requirePassword());
+                FrontendMessages.password(out, secret.cleartext());
             }
             case AuthenticationRequest.MD5_PASSWORD -> {
                 refuseUnless(allowMd5, out, "an md5 password", "server.allow_md5_password");
-                FrontendMessages.password(out, Md5Password.encode(user, requirePassword(), request.md5Salt()));
+                FrontendMessages.password(out, secret.md5Response(request.md5Salt()));
             }
             case AuthenticationRequest.SASL -> {
-                scram = new ScramClientLogin(user, requirePassword(), request.saslMechanisms(), serverCertificate);
+                scram = secret.scram(request.saslMechanisms(), serverCertificate);
                 log.debug("event=server_sasl server={} mechanism={} offered={}", backend.id(), scram.mechanism(),
                         request.saslMechanisms());
                 FrontendMessages.saslInitialResponse(out, scram.mechanism(), scram.clientFirstMessage());
@@ -149,15 +173,14 @@ final class BackendLogin implements BackendListener {
             case AuthenticationRequest.SASL_FINAL -> {
                 scram().verifyServerFinal(request.data());
                 out.release();
-                return;
+                return false;
             }
             default -> {
                 out.release();
                 throw new AuthenticationException("unsupported authentication request " + request.type());
             }
         }
-        backend.write(out);
-        backend.flush();
+        return true;
     }
 
     private void refuseCleartextUnlessAllowed(ByteBuf out) throws AuthenticationException {
@@ -189,13 +212,6 @@ final class BackendLogin implements BackendListener {
             throw new AuthenticationException("SASL exchange out of order");
         }
         return scram;
-    }
-
-    private String requirePassword() throws AuthenticationException {
-        if (password == null) {
-            throw new AuthenticationException("the server asks for a password and none is configured");
-        }
-        return password;
     }
 
     private void fail(BackendConnection backend, ErrorResponse error, boolean permanent) {

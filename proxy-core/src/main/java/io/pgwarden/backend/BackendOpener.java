@@ -1,6 +1,7 @@
 package io.pgwarden.backend;
 
 import io.netty.channel.EventLoop;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -12,4 +13,12 @@ public interface BackendOpener {
 
     /** Completes on {@code loop} with a logged-in backend or a {@link BackendLoginException}. */
     CompletableFuture<BackendConnection> connect(EventLoop loop, BackendConnector.Target target);
+
+    /**
+     * Why a login to {@code target} cannot be made before a client of it has logged in (SCRAM pass-through
+     * with no ClientKey yet), so that min_size waits for that client instead of failing; empty when it can.
+     */
+    default Optional<String> whyNotUnasked(BackendConnector.Target target) {
+        return Optional.empty();
+    }
 }

@@ -2,6 +2,7 @@ package io.pgwarden.frontend;
 
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.config.AuthMethod;
+import io.pgwarden.config.SecretKind;
 import io.pgwarden.config.UserConfig;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.Frames;
@@ -46,7 +47,7 @@ public final class ClientAuthenticator {
         this.channelBinding = channelBinding;
         this.userName = userName;
         this.user = user;
-        this.method = user != null ? user.auth() : AuthMethod.SCRAM_SHA_256;
+        this.method = user == null ? AuthMethod.SCRAM_SHA_256 : StoredSecretCheck.method(user, user.auth());
         this.credentials = credentials;
     }
 
@@ -82,8 +83,12 @@ public final class ClientAuthenticator {
         }
         return switch (method) {
             case SCRAM_SHA_256 -> scramStep(message, out);
-            case MD5 -> finish(Md5Password.verify(userName, password(), md5Salt, PasswordMessages.password(message)));
-            case CLEARTEXT -> finish(constantTimeEquals(password(), PasswordMessages.password(message)));
+            case MD5 -> finish(user != null && user.secretKind() == SecretKind.MD5_HASH
+                    ? Md5Password.verifyWithStoredHash(user.password(), md5Salt, PasswordMessages.password(message))
+                    : Md5Password.verify(userName, password(), md5Salt, PasswordMessages.password(message)));
+            case CLEARTEXT -> finish(user != null && user.secretKind() != SecretKind.PLAINTEXT
+                    ? StoredSecretCheck.cleartext(user, credentials, PasswordMessages.password(message))
+                    : constantTimeEquals(password(), PasswordMessages.password(message)));
         };
     }
 
@@ -101,6 +106,9 @@ public final class ClientAuthenticator {
         byte[] serverFinal = scram.handleClientFinal(PasswordMessages.saslResponse(message));
         if (user == null) {
             throw new AuthenticationException("no such user");
+        }
+        if (user.secretKind() == SecretKind.SCRAM_VERIFIER) {
+            credentials.passThroughKeys().remember(user.name(), scram.clientKey());
         }
         BackendMessages.authenticationSaslFinal(out, serverFinal);
         step = Step.DONE;

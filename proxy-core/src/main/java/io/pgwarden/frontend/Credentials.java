@@ -1,6 +1,7 @@
 package io.pgwarden.frontend;
 
 import io.pgwarden.config.UserConfig;
+import io.pgwarden.protocol.auth.PassThroughKeys;
 import io.pgwarden.protocol.auth.ScramSecret;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -21,14 +22,44 @@ public final class Credentials {
 
     private final ConcurrentMap<String, ScramSecret> secrets = new ConcurrentHashMap<>();
     private final byte[] mockSeed = new byte[32];
+    private final PassThroughKeys passThroughKeys;
 
+    /** With keys of its own, for tests that log in to no PostgreSQL by pass-through. */
     public Credentials() {
+        this(new PassThroughKeys());
+    }
+
+    /** @param passThroughKeys where the ClientKeys of clients checked against stored verifiers go; shared with the
+     *     backend logins, which answer PostgreSQL with them */
+    public Credentials(PassThroughKeys passThroughKeys) {
+        this.passThroughKeys = passThroughKeys;
         new SecureRandom().nextBytes(mockSeed);
     }
 
+    /**
+     * The user's SCRAM secret: derived from a password, parsed from a stored verifier, and for an md5 hash (from
+     * which no SCRAM secret follows) a mock one, so that the exchange fails as PostgreSQL's does.
+     */
     public ScramSecret scramSecret(UserConfig user) {
-        return secrets.computeIfAbsent(user.name() + "\0" + user.password(),
-                k -> ScramSecret.fromPassword(user.password(), randomSalt(), ITERATIONS));
+        return secrets.computeIfAbsent(user.name() + "\0" + user.password(), k -> switch (user.secretKind()) {
+            case PLAINTEXT -> ScramSecret.fromPassword(user.password(), randomSalt(), ITERATIONS);
+            case SCRAM_VERIFIER -> parsedOrMock(user);
+            case MD5_HASH -> mockSecret(user.name());
+        });
+    }
+
+    // YAML verifiers were checked when the file was read; one from elsewhere (a lookup) may be broken, and then
+    // nothing matches it, as in PostgreSQL.
+    private ScramSecret parsedOrMock(UserConfig user) {
+        try {
+            return ScramSecret.parse(user.password());
+        } catch (IllegalArgumentException malformed) {
+            return mockSecret(user.name());
+        }
+    }
+
+    public PassThroughKeys passThroughKeys() {
+        return passThroughKeys;
     }
 
     /** A secret no password matches, stable per user name. */

@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Future;
 import io.pgwarden.admin.AdminConnection;
+import io.pgwarden.auth.LookupOutcome;
+import io.pgwarden.auth.UserLookup;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.ListenTls;
@@ -47,6 +49,8 @@ final class Login {
     private StartupMessage startup;
     private UserConfig user;
     private ClientAuthenticator authenticator;
+    /** Why a looked-up user could not be found, for the log line of the failure the client will be told. */
+    private String lookupReason;
     private AdminConnection admin;
     /** A CancelRequest came: this connection only waits for its delivery now. */
     private boolean cancelling;
@@ -146,19 +150,48 @@ final class Login {
         } else if (context.tls().settings().mode() == ListenTls.Mode.REQUIRE && !ClientTls.isUp(channel)) {
             refuse(ErrorResponse.fatal("28000", "pgwarden: TLS is required for connections")
                     .withHint("connect with sslmode=require (or verify-ca, verify-full); listen.tls.mode is require"));
-        } else {
-            user = config.user(message.user()).orElse(null);
-            authenticator = new ClientAuthenticator(message.user(), user, context.credentials(),
-                    ClientTls.channelBinding(channel));
+        } else if (UserLookup.applies(config, message.user())
+                && !message.database().equals(config.admin().database())) {
+            // Every such user is looked up, known or not: the exchange and its timing must not tell them apart.
             session.authenticating(message);
-            ByteBuf out = channel.alloc().buffer();
-            authenticator.start(out);
-            channel.writeAndFlush(out, channel.voidPromise());
+            context.lookups().find(config, message.database(), message.user(), channel.eventLoop())
+                    .thenAccept(outcome -> channel.eventLoop().execute(() -> onLookedUp(outcome)));
+        } else {
+            session.authenticating(message);
+            startAuthentication(config.user(message.user()).orElse(null));
         }
+    }
+
+    /** On the channel's loop; the client may have left, or been timed out, meanwhile. */
+    private void onLookedUp(LookupOutcome outcome) {
+        if (session.state() != ClientState.AUTHENTICATING || !channel.isActive()) {
+            return;
+        }
+        if (outcome.error() != null) {
+            refuse(outcome.error());
+            return;
+        }
+        lookupReason = outcome.user() == null ? outcome.reason() : null;
+        startAuthentication(outcome.user());
+    }
+
+    private void startAuthentication(UserConfig found) {
+        user = found;
+        authenticator = new ClientAuthenticator(startup.user(), user, context.credentials(),
+                ClientTls.channelBinding(channel));
+        ByteBuf out = channel.alloc().buffer();
+        authenticator.start(out);
+        channel.writeAndFlush(out, channel.voidPromise());
     }
 
     /** One message of the authentication exchange; takes ownership of it. */
     void onMessage(ByteBuf message) {
+        if (authenticator == null) {
+            // Sent before it was asked for, while its user is being looked up: PostgreSQL would not read it either.
+            message.release();
+            refuse(ErrorResponse.fatal("08P01", "unexpected message before the authentication request"));
+            return;
+        }
         ByteBuf out = channel.alloc().buffer();
         try {
             boolean done = authenticator.onMessage(message, out);
@@ -174,7 +207,8 @@ final class Login {
             }
         } catch (AuthenticationException | RuntimeException e) {
             log.info("event=auth_failed client={} addr={} user={} reason={}", session.id(),
-                    channel.remoteAddress(), LogValues.quote(startup.user()), LogValues.quote(e.getMessage()));
+                    channel.remoteAddress(), LogValues.quote(startup.user()),
+                    LogValues.quote(lookupReason != null ? lookupReason : e.getMessage()));
             session.fatal(ErrorResponse.fatal("28P01", "password authentication failed for user \""
                     + startup.user() + "\""), ClientCloseReason.AUTHENTICATION_FAILED);
         } finally {

@@ -37,6 +37,7 @@ public final class ProxyMetrics {
     private final Counter configReloads;
     private final Counter clientsKilled;
     private final Counter clientCloses;
+    private final Counter authLookups;
 
     /**
      * @param pools called on every scrape (once per pool metric family), so it must be cheap and thread-safe
@@ -66,6 +67,10 @@ public final class ProxyMetrics {
         configReloads = counter("pgwarden_config_reloads_total", "Configuration reloads", "result");
         clientsKilled = counter("pgwarden_clients_killed_total", "Client connections closed by the proxy", "reason");
         clientCloses = counter("pgwarden_client_closes_total", "Client connections ended, by reason", "reason");
+        authLookups = counter("pgwarden_auth_lookups_total",
+                "Users looked up for auth.query: answered from the cache (hit), asked of PostgreSQL (miss), "
+                        + "no answer from PostgreSQL (error)", "result");
+        List.of("hit", "miss", "error").forEach(authLookups::labelValues);
         // Pre-create the fixed label sets so rate() and alerts see a 0 before the first event.
         TIMEOUT_KINDS.forEach(kind -> timeouts.labelValues(kind));
         healthChecks.labelValues("passed");
@@ -139,5 +144,10 @@ public final class ProxyMetrics {
     /** A client connection ended; {@code reason} is its close reason's label. */
     public void clientClosed(String reason) {
         clientCloses.labelValues(reason).inc();
+    }
+
+    /** Counter pgwarden_auth_lookups_total{result="hit|miss|error"}. */
+    public void authLookup(String result) {
+        authLookups.labelValues(result).inc();
     }
 }

@@ -62,6 +62,11 @@ public final class BackendPool {
         return key;
     }
 
+    /** The role's secret as last found (a looked-up user's may change): new backends log in with it. */
+    public void usePassword(String password) {
+        dialer.usePassword(password);
+    }
+
     /** The PostgreSQL database name this pool logs in to. */
     public String dbname() {
         return dialer.dbname();
@@ -206,7 +211,8 @@ public final class BackendPool {
     public void probe() {
         locked(actions -> {
             // A retired pool's database is no business of this proxy any more: nothing to be ready for.
-            if (total == 0 && opening == 0 && !dialer.retryPending() && retiredBecause == null) {
+            if (total == 0 && opening == 0 && !dialer.retryPending() && retiredBecause == null
+                    && dialer.mayOpenUnasked()) {
                 openOne(backgroundLoops.next(), actions);
             }
         });
@@ -380,7 +386,7 @@ public final class BackendPool {
         while (unserved.hasNext() && total < settings.maxSize()) {
             openOne(unserved.next().eventLoop(), actions);
         }
-        while (keepsMinSize() && total < settings.minSize()) {
+        while (keepsMinSize() && total < settings.minSize() && dialer.mayOpenUnasked()) {
             openOne(backgroundLoops.next(), actions);
         }
     }

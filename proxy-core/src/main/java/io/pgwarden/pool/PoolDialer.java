@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -34,12 +35,15 @@ final class PoolDialer {
 
     private final BackendPool pool;
     private final BackendOpener opener;
-    private final BackendConnector.Target target;
+    /** Replaced when the role's secret changes (a looked-up user's ALTER ROLE ... PASSWORD). */
+    private volatile BackendConnector.Target target;
     private final ProxyMetrics metrics;
     private int consecutiveFailures;
     private boolean retryScheduled;
     private String lastConnectError;
     private volatile Map<String, String> serverParameters;
+    /** Whether the last min_size fill was deferred, so that its log line comes once, not on every dispatch. */
+    private boolean unaskedDeferred;
 
     PoolDialer(BackendPool pool, BackendOpener opener, BackendConnector.Target target, ProxyMetrics metrics) {
         this.pool = pool;
@@ -50,6 +54,15 @@ final class PoolDialer {
 
     String dbname() {
         return target.database();
+    }
+
+    /** New backends log in with {@code password}; those open keep their session. */
+    void usePassword(String password) {
+        BackendConnector.Target current = target;
+        if (!java.util.Objects.equals(current.password(), password)) {
+            target = new BackendConnector.Target(current.host(), current.port(), current.database(), current.user(),
+                    password, current.server(), current.startupParameters());
+        }
     }
 
     /** Pool's lock held. While true, the pool opens nothing: the retry will. */
@@ -65,6 +78,22 @@ final class PoolDialer {
     /** ParameterStatus values of the first backend that logged in, or null before any did. */
     Map<String, String> serverParameters() {
         return serverParameters;
+    }
+
+    /**
+     * Pool's lock held: whether min_size or the readiness probe may open a backend no client asked for. Not by
+     * SCRAM pass-through before a client of the user has logged in: it would fail, and the first client's login
+     * makes it possible.
+     */
+    boolean mayOpenUnasked() {
+        Optional<String> why = opener.whyNotUnasked(target);
+        if (why.isPresent() && !unaskedDeferred) {
+            log.info("event=pass_through_deferred pool={} reason={}", pool.key(),
+                    LogValues.quote(why.get() + "; backends no client asked for (min_size, the readiness probe)"
+                            + " open once one has"));
+        }
+        unaskedDeferred = why.isPresent();
+        return why.isEmpty();
     }
 
     /** The pool has already counted this backend as opening; {@code loop} is the one it will live on. */

@@ -43,12 +43,14 @@ public final class PoolRegistry {
 
     public BackendPool poolFor(DatabaseConfig database, UserConfig user) {
         PoolKey key = new PoolKey(database.name(), user.name());
-        return pools.computeIfAbsent(key, k -> {
+        BackendPool existing = pools.computeIfAbsent(key, k -> {
             BackendPool pool = new BackendPool(k, database.pool(), opener, targetOf(database, user), loops, events,
                     metrics);
             janitors.add(scheduleJanitor(pool));
             return pool;
         });
+        existing.usePassword(user.password());
+        return existing;
     }
 
     private static BackendConnector.Target targetOf(DatabaseConfig database, UserConfig user) {
@@ -85,7 +87,8 @@ public final class PoolRegistry {
         for (BackendPool pool : pools.values()) {
             DatabaseConfig db = config.database(pool.key().database()).orElse(null);
             UserConfig user = config.user(pool.key().user()).orElse(null);
-            if (db != null && user != null) {
+            // A user not under users: may be one looked up in PostgreSQL, and is as configured as auth: is.
+            if (db != null && (user != null || config.auth() != null)) {
                 pool.updateSettings(db.pool());
             } else {
                 pool.retire("removed from the configuration");

@@ -108,6 +108,26 @@ class ServerTlsTest {
     }
 
     @Test
+    void scramPassThroughBindsTheLoginToTheChannelToo() throws Exception {
+        String verifier;
+        try (Connection c = pg.superuser("postgres"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT rolpassword FROM pg_authid WHERE rolname = 'app'")) {
+            rs.next();
+            verifier = rs.getString(1);
+        }
+        String yaml = yaml("tls:\n  mode: verify-full\n  ca_file: " + caFile, "")
+                .replace("password: ${APP_PASSWORD}", "password: '" + verifier + "'");
+        try (DebugLog sasl = new DebugLog("io.pgwarden.backend.BackendLogin");
+             TestProxy proxy = TestProxy.fromYaml(() -> yaml, pg.port());
+             Connection c = proxy.connect()) {
+            assertThat(queryOne(c, "SELECT current_user || ' ' || ssl::text FROM pg_stat_ssl"
+                    + " WHERE pid = pg_backend_pid()")).isEqualTo("app true");
+            assertThat(sasl.lines("event=server_sasl")).singleElement().asString()
+                    .contains("mechanism=SCRAM-SHA-256-PLUS");
+        }
+    }
+
+    @Test
     void theOpensslProviderChecksAndBindsAsTheJdkOneDoes() throws Exception {
         assertThat(io.netty.handler.ssl.OpenSsl.isAvailable()).as("netty-tcnative loads here").isTrue();
         try (DebugLog sasl = new DebugLog("io.pgwarden.backend.BackendLogin");

@@ -8,6 +8,8 @@ import com.ongres.scram.common.util.TlsServerEndpoint;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 
@@ -25,6 +27,10 @@ public final class ScramClientLogin {
     public static final String SCRAM_SHA_256_PLUS = "SCRAM-SHA-256-PLUS";
 
     private final ScramClient client;
+    /** For pass-through: the verifier whose salt and iterations the server must use; else null. */
+    private final ScramSecret passThrough;
+    /** Where {@link #passThrough} came from, e.g. {@code users.alice.password}, for the error when it differs. */
+    private final String passThroughSource;
 
     /** A login over a plain connection, where channel binding is impossible. */
     public ScramClientLogin(String user, String password, List<String> serverMechanisms)
@@ -40,14 +46,59 @@ public final class ScramClientLogin {
      */
     public ScramClientLogin(String user, String password, List<String> serverMechanisms,
                             X509Certificate serverCertificate) throws AuthenticationException {
+        this(checked(user, password, serverMechanisms, serverCertificate), serverCertificate, null, null);
+    }
+
+    /**
+     * SCRAM pass-through: a login with a client's ClientKey and the verifier's ServerKey instead of the password,
+     * which works only if the server holds the same verifier (same salt and iterations, checked on its first message).
+     *
+     * @param verifierSource names where the verifier was configured, for the error when the server's differs
+     */
+    public static ScramClientLogin passThrough(ScramSecret verifier, byte[] clientKey, String verifierSource,
+                                               List<String> serverMechanisms, X509Certificate serverCertificate)
+            throws AuthenticationException {
+        requireScram(serverMechanisms);
+        return new ScramClientLogin(ScramClient.builder().advertisedMechanisms(usable(serverMechanisms,
+                        serverCertificate)).username("*").clientAndServerKey(clientKey, verifier.serverKey()),
+                serverCertificate, verifier, verifierSource);
+    }
+
+    private ScramClientLogin(ScramClient.FinalBuildStage builder, X509Certificate serverCertificate,
+                             ScramSecret passThrough, String passThroughSource)
+            throws AuthenticationException {
+        this.passThrough = passThrough;
+        this.passThroughSource = passThroughSource;
+        builder.stringPreparation(StringPreparation.POSTGRESQL_PREPARATION);
+        if (serverCertificate != null) {
+            // Given even when the server offers no -PLUS: the client then says it could bind ("y"), which lets a
+            // server that did offer it notice that someone in between removed the offer.
+            builder.channelBinding(TlsServerEndpoint.TLS_SERVER_END_POINT, endPointHash(serverCertificate));
+        }
+        this.client = builder.build();
+    }
+
+    private static ScramClient.FinalBuildStage checked(String user, String password, List<String> serverMechanisms,
+                                                       X509Certificate serverCertificate)
+            throws AuthenticationException {
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(password, "password");
-        if (!serverMechanisms.contains(SCRAM_SHA_256) && !serverMechanisms.contains(SCRAM_SHA_256_PLUS)) {
-            throw new AuthenticationException("server offers no supported SASL mechanism " + serverMechanisms);
-        }
+        requireScram(serverMechanisms);
         if (password.isEmpty()) {
             throw new AuthenticationException("empty password");
         }
+        return ScramClient.builder().advertisedMechanisms(usable(serverMechanisms, serverCertificate))
+                .username("*").password(password.toCharArray());
+    }
+
+    private static void requireScram(List<String> serverMechanisms) throws AuthenticationException {
+        if (!serverMechanisms.contains(SCRAM_SHA_256) && !serverMechanisms.contains(SCRAM_SHA_256_PLUS)) {
+            throw new AuthenticationException("server offers no supported SASL mechanism " + serverMechanisms);
+        }
+    }
+
+    private static List<String> usable(List<String> serverMechanisms, X509Certificate serverCertificate)
+            throws AuthenticationException {
         List<String> usable = serverMechanisms.stream()
                 .filter(m -> m.equals(SCRAM_SHA_256) || (serverCertificate != null && m.equals(SCRAM_SHA_256_PLUS)))
                 .toList();
@@ -55,17 +106,7 @@ public final class ScramClientLogin {
             throw new AuthenticationException("server offers only " + SCRAM_SHA_256_PLUS
                     + ", which needs a TLS connection");
         }
-        ScramClient.FinalBuildStage builder = ScramClient.builder()
-                .advertisedMechanisms(usable)
-                .username("*")
-                .password(password.toCharArray())
-                .stringPreparation(StringPreparation.POSTGRESQL_PREPARATION);
-        if (serverCertificate != null) {
-            // Given even when the server offers no -PLUS: the client then says it could bind ("y"), which lets a
-            // server that did offer it notice that someone in between removed the offer.
-            builder.channelBinding(TlsServerEndpoint.TLS_SERVER_END_POINT, endPointHash(serverCertificate));
-        }
-        this.client = builder.build();
+        return usable;
     }
 
     private static byte[] endPointHash(X509Certificate certificate) throws AuthenticationException {
@@ -87,6 +128,9 @@ public final class ScramClientLogin {
 
     /** @return the client-final-message */
     public byte[] handleServerFirst(byte[] serverFirst) throws AuthenticationException {
+        if (passThrough != null) {
+            checkSameVerifier(new String(serverFirst, StandardCharsets.UTF_8));
+        }
         try {
             client.serverFirstMessage(new String(serverFirst, StandardCharsets.UTF_8));
             return utf8(client.clientFinalMessage().toString());
@@ -101,6 +145,36 @@ public final class ScramClientLogin {
             client.serverFinalMessage(new String(serverFinal, StandardCharsets.UTF_8));
         } catch (ScramException | ScramRuntimeException | IllegalArgumentException | IllegalStateException e) {
             throw new AuthenticationException("SCRAM server signature verification failed");
+        }
+    }
+
+    // The proof is computed from the ClientKey, which belongs to one salt and iteration count: with any other the
+    // server would answer "password authentication failed", which says nothing of the real cause.
+    private void checkSameVerifier(String serverFirst) throws AuthenticationException {
+        String salt = null;
+        String iterations = null;
+        for (String attribute : serverFirst.split(",")) {
+            if (attribute.startsWith("s=")) {
+                salt = attribute.substring(2);
+            } else if (attribute.startsWith("i=")) {
+                iterations = attribute.substring(2);
+            }
+        }
+        if (salt == null || iterations == null) {
+            throw new AuthenticationException("invalid SCRAM server-first-message");
+        }
+        byte[] serverSalt;
+        try {
+            serverSalt = Base64.getDecoder().decode(salt);
+        } catch (IllegalArgumentException e) {
+            throw new AuthenticationException("invalid SCRAM server-first-message");
+        }
+        String prefix = "SCRAM pass-through needs PostgreSQL's own verifier: the server's ";
+        if (!Arrays.equals(serverSalt, passThrough.salt())) {
+            throw new AuthenticationException(prefix + "salt differs from " + passThroughSource);
+        }
+        if (!iterations.equals(Integer.toString(passThrough.iterations()))) {
+            throw new AuthenticationException(prefix + "iteration count differs from " + passThroughSource);
         }
     }
 

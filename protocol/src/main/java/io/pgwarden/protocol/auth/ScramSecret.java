@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Optional;
 
 /**
  * What a SCRAM-SHA-256 server has to know about a password: enough to verify a client, not enough to log in as it.
@@ -50,6 +51,23 @@ public record ScramSecret(byte[] salt, int iterations, byte[] storedKey, byte[] 
         byte[] storedKey = ScramFunctions.storedKey(ScramMechanism.SCRAM_SHA_256, clientKey);
         byte[] serverKey = ScramFunctions.serverKey(ScramMechanism.SCRAM_SHA_256, saltedPassword);
         return new ScramSecret(salt, iterations, storedKey, serverKey);
+    }
+
+    /**
+     * The ClientKey of {@code password} under this secret's salt and iterations, if the password matches it: what a
+     * cleartext login against a stored verifier yields for pass-through.
+     */
+    public Optional<byte[]> clientKeyOf(String password) {
+        if (password.isEmpty()) {
+            return Optional.empty();
+        }
+        byte[] saltedPassword = ScramFunctions.saltedPassword(ScramMechanism.SCRAM_SHA_256,
+                StringPreparation.POSTGRESQL_PREPARATION, password.toCharArray(), salt, iterations);
+        byte[] clientKey = ScramFunctions.clientKey(ScramMechanism.SCRAM_SHA_256, saltedPassword);
+        boolean matches = MessageDigest.isEqual(ScramFunctions.storedKey(ScramMechanism.SCRAM_SHA_256, clientKey),
+                storedKey) & MessageDigest.isEqual(ScramFunctions.serverKey(ScramMechanism.SCRAM_SHA_256,
+                saltedPassword), serverKey);
+        return matches ? Optional.of(clientKey) : Optional.empty();
     }
 
     /** A fresh secret with a random 16-byte salt and 4096 iterations, PostgreSQL's defaults. */

@@ -32,6 +32,8 @@ public final class ScramServer {
     private String clientFirstBare;
     private String serverFirst;
     private String nonce;
+    /** Recovered from a proof that matched; what SCRAM pass-through logs in to PostgreSQL with. */
+    private byte[] clientKey;
 
     public ScramServer(ScramSecret secret) {
         this(secret, randomNonce());
@@ -174,6 +176,17 @@ public final class ScramServer {
         return ("v=" + Base64.getEncoder().encodeToString(serverSignature)).getBytes(StandardCharsets.US_ASCII);
     }
 
+    /**
+     * The client's ClientKey, once {@link #handleClientFinal} accepted its proof: with the verifier's ServerKey it
+     * answers a server holding the same verifier (pass-through). Never log it.
+     */
+    public byte[] clientKey() {
+        if (clientKey == null) {
+            throw new IllegalStateException("no proof has been accepted");
+        }
+        return clientKey.clone();
+    }
+
     // ClientKey = proof XOR HMAC(StoredKey, AuthMessage); it is right iff H(ClientKey) == StoredKey.
     private boolean proofMatches(byte[] proof, String authMessage) {
         byte[] storedKey = secret.storedKey();
@@ -183,7 +196,11 @@ public final class ScramServer {
             clientKey[i] = (byte) (proof[i] ^ clientSignature[i]);
         }
         byte[] computedStoredKey = ScramFunctions.hash(ScramMechanism.SCRAM_SHA_256, clientKey);
-        return MessageDigest.isEqual(computedStoredKey, storedKey);
+        boolean matches = MessageDigest.isEqual(computedStoredKey, storedKey);
+        if (matches) {
+            this.clientKey = clientKey;
+        }
+        return matches;
     }
 
     private void expect(Stage expected) {
