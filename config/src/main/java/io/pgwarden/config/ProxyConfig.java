@@ -10,13 +10,15 @@ import java.util.Optional;
  * The whole, validated configuration. Maps are unmodifiable and keep the order of the file.
  *
  * @param admin the {@code admin:} section; {@link AdminConfig#defaults()} when the file has none
+ * @param anyDatabase the {@code databases."*"} entry, null when the file has none (it is not in {@code databases})
  */
 public record ProxyConfig(
         ListenConfig listen,
         PoolSettings defaults,
         Map<String, DatabaseConfig> databases,
         Map<String, UserConfig> users,
-        AdminConfig admin) {
+        AdminConfig admin,
+        AnyDatabaseConfig anyDatabase) {
 
     public ProxyConfig {
         Objects.requireNonNull(listen, "listen");
@@ -26,6 +28,12 @@ public record ProxyConfig(
         Objects.requireNonNull(admin, "admin");
     }
 
+    public ProxyConfig(ListenConfig listen, PoolSettings defaults, Map<String, DatabaseConfig> databases,
+                       Map<String, UserConfig> users, AdminConfig admin) {
+        this(listen, defaults, databases, users, admin, null);
+    }
+
+    /** A named entry only; see {@link #anyDatabase}. */
     public Optional<DatabaseConfig> database(String name) {
         return Optional.ofNullable(databases.get(name));
     }

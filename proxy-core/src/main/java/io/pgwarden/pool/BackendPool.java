@@ -46,6 +46,8 @@ public final class BackendPool {
     private boolean minSizeHeld;
     /** Why its backends close, once a RELOAD removed its database or user: nothing stays idle, nothing refills. */
     private String retiredBecause;
+    /** Told when PostgreSQL answers that this pool's database does not exist (3D000). */
+    private volatile Runnable onDatabaseMissing = () -> { };
 
     public BackendPool(PoolKey key, PoolSettings settings, BackendOpener opener,
                        BackendConnector.Target target, EventLoopGroup backgroundLoops, EventLog events,
@@ -237,6 +239,20 @@ public final class BackendPool {
             settings = next;
             retiredBecause = null;
         });
+    }
+
+    /** RELOAD changed the role or password its backends log in with: those opened from now on use the new one. */
+    public void updateTarget(BackendConnector.Target next) {
+        dialer.retarget(next);
+    }
+
+    /** The registry forgets a pool of the "*" entry whose database turns out not to exist. */
+    public void onDatabaseMissing(Runnable action) {
+        onDatabaseMissing = action;
+    }
+
+    void databaseMissing() {
+        onDatabaseMissing.run();
     }
 
     /** RELOAD removed its database or user: its clients are served until they leave, but nothing is kept idle. */

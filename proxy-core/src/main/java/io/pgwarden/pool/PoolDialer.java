@@ -31,10 +31,11 @@ final class PoolDialer {
     private static final long FIRST_RETRY_MILLIS = 100;
     /** Kept short so a restarted PostgreSQL is back in service within about a second of accepting connections. */
     private static final long MAX_RETRY_MILLIS = 1_000;
+    private static final String MISSING_DATABASE = "3D000";
 
     private final BackendPool pool;
     private final BackendOpener opener;
-    private final BackendConnector.Target target;
+    private volatile BackendConnector.Target target;
     private final ProxyMetrics metrics;
     private int consecutiveFailures;
     private boolean retryScheduled;
@@ -50,6 +51,11 @@ final class PoolDialer {
 
     String dbname() {
         return target.database();
+    }
+
+    /** RELOAD changed the forced user's password: backends opened from now on use it. */
+    void retarget(BackendConnector.Target next) {
+        target = next;
     }
 
     /** Pool's lock held. While true, the pool opens nothing: the retry will. */
@@ -116,6 +122,9 @@ final class PoolDialer {
         }
         for (PoolWaiter waiter : refused) {
             WaitQueue.onLoopOf(waiter, () -> waiter.onAcquireFailed(failure.error()));
+        }
+        if (MISSING_DATABASE.equals(failure.error().sqlstate())) {
+            pool.databaseMissing();
         }
     }
 

@@ -5,16 +5,17 @@ import io.netty.channel.EventLoopGroup;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.BackendOpener;
+import io.pgwarden.config.AnyDatabaseConfig;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.metrics.EventLog;
 import io.pgwarden.config.UserConfig;
+import io.pgwarden.log.LogValues;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -22,38 +23,100 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
-/** Every pool of the process, created on first use of a (database, user) pair. */
+/**
+ * Every pool of the process, created on first use of a (database, backend user) pair. Pools of databases the
+ * {@code "*"} entry serves ({@link AutoPools}) are also closed and forgotten once unused.
+ */
 public final class PoolRegistry {
+
+    private static final Logger log = LoggerFactory.getLogger(PoolRegistry.class);
+    /** How often auto pools are looked at: a tenth of a second late on a timeout of an hour costs nothing. */
+    private static final long AUTO_SWEEP_MILLIS = 200;
 
     private final BackendOpener opener;
     private final EventLoopGroup loops;
     private final EventLog events;
     private final ProxyMetrics metrics;
-    private static final Logger log = LoggerFactory.getLogger(PoolRegistry.class);
+    private final PoolUsers users;
 
     private final ConcurrentMap<PoolKey, BackendPool> pools = new ConcurrentHashMap<>();
-    private final Queue<ScheduledFuture<?>> janitors = new ConcurrentLinkedQueue<>();
+    private final ConcurrentMap<BackendPool, ScheduledFuture<?>> janitors = new ConcurrentHashMap<>();
+    private final AutoPools auto = new AutoPools();
+    private final ScheduledFuture<?> autoSweep;
 
+    /** Without a view of the clients: auto pools are then never taken for unused. */
     public PoolRegistry(BackendOpener opener, EventLoopGroup loops, EventLog events, ProxyMetrics metrics) {
+        this(opener, loops, events, metrics, new PoolUsers() {
+            @Override
+            public boolean hasClients(PoolKey pool) {
+                return true;
+            }
+
+            @Override
+            public void forget(PoolKey pool) {
+            }
+        });
+    }
+
+    public PoolRegistry(BackendOpener opener, EventLoopGroup loops, EventLog events, ProxyMetrics metrics,
+                        PoolUsers users) {
         this.opener = opener;
         this.loops = loops;
         this.events = events;
         this.metrics = metrics;
+        this.users = users;
+        this.autoSweep = loops.next().scheduleAtFixedRate(this::sweepAutoPools, AUTO_SWEEP_MILLIS, AUTO_SWEEP_MILLIS,
+                TimeUnit.MILLISECONDS);
     }
 
+    /** The pool of a named database; all clients of a database with a forced user share one. */
     public BackendPool poolFor(DatabaseConfig database, UserConfig user) {
-        PoolKey key = new PoolKey(database.name(), user.name());
-        return pools.computeIfAbsent(key, k -> {
-            BackendPool pool = new BackendPool(k, database.pool(), opener, targetOf(database, user), loops, events,
-                    metrics);
-            janitors.add(scheduleJanitor(pool));
+        UserConfig backendUser = database.forcedUser().orElse(user);
+        return pools.computeIfAbsent(new PoolKey(database.name(), backendUser.name()),
+                k -> newPool(k, database, backendUser));
+    }
+
+    /**
+     * The pool of a database the {@code "*"} entry serves, made on first use; empty when
+     * {@code max_auto_databases} pools exist already (or RELOAD removed the entry).
+     */
+    public Optional<BackendPool> autoPoolFor(DatabaseConfig database, UserConfig user) {
+        UserConfig backendUser = database.forcedUser().orElse(user);
+        long now = System.nanoTime();
+        // Under the map's lock for this key: the sweep removes a pool under the same lock, so a pool handed out
+        // here has just been touched and is never one the sweep is closing.
+        return Optional.ofNullable(pools.compute(new PoolKey(database.name(), backendUser.name()), (k, existing) -> {
+            if (existing != null) {
+                if (auto.isAuto(k)) {
+                    auto.touch(k, now);
+                }
+                return existing;
+            }
+            synchronized (auto) {
+                AnyDatabaseConfig any = auto.settings();
+                if (any == null || auto.size() >= any.maxDatabases()) {
+                    return null;
+                }
+                auto.touch(k, now);
+            }
+            BackendPool pool = newPool(k, database, backendUser);
+            pool.onDatabaseMissing(() -> forget(k, pool, "database \"" + database.dbname() + "\" does not exist"));
             return pool;
-        });
+        }));
+    }
+
+    private BackendPool newPool(PoolKey key, DatabaseConfig database, UserConfig backendUser) {
+        BackendPool pool = new BackendPool(key, database.pool(), opener, targetOf(database, backendUser), loops,
+                events, metrics);
+        janitors.put(pool, scheduleJanitor(pool));
+        return pool;
     }
 
     private static BackendConnector.Target targetOf(DatabaseConfig database, UserConfig user) {
+        // A forced user without a password (trust in PostgreSQL) has an empty one.
+        String password = user.password().isEmpty() ? null : user.password();
         return new BackendConnector.Target(database.host(), database.port(), database.dbname(), user.name(),
-                user.password(), database.pool().server());
+                password, database.pool().server());
     }
 
     /**
@@ -62,7 +125,8 @@ public final class PoolRegistry {
      */
     public CompletableFuture<BackendConnection> openDedicated(EventLoop loop, DatabaseConfig database, UserConfig user,
                                                               Map<String, String> startupParameters) {
-        return opener.connect(loop, targetOf(database, user).withStartupParameters(startupParameters));
+        return opener.connect(loop, targetOf(database, database.forcedUser().orElse(user))
+                .withStartupParameters(startupParameters));
     }
 
     /** Often enough to honour health_check_interval closely, rarely enough to cost nothing. */
@@ -77,16 +141,76 @@ public final class PoolRegistry {
         }, period, period, TimeUnit.MILLISECONDS);
     }
 
+    private void sweepAutoPools() {
+        try {
+            long now = System.nanoTime();
+            for (PoolKey key : auto.keys()) {
+                if (users.hasClients(key)) {
+                    auto.touch(key, now);
+                    continue;
+                }
+                BackendPool[] removed = new BackendPool[1];
+                pools.computeIfPresent(key, (k, pool) -> {
+                    if (!auto.idleSince(k, now) || users.hasClients(k)) {
+                        return pool;
+                    }
+                    removed[0] = pool;
+                    return null;
+                });
+                if (removed[0] != null) {
+                    closeForgotten(key, removed[0], "auto_database_idle_timeout without clients");
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("auto database sweep failed", e);
+        }
+    }
+
+    /** An auto pool leaves the registry now; clients still on it are served until they leave. */
+    private void forget(PoolKey key, BackendPool pool, String reason) {
+        if (pools.remove(key, pool)) {
+            closeForgotten(key, pool, reason);
+        }
+    }
+
+    private void closeForgotten(PoolKey key, BackendPool pool, String reason) {
+        auto.forget(key);
+        ScheduledFuture<?> janitor = janitors.remove(pool);
+        if (janitor != null) {
+            janitor.cancel(false);
+        }
+        pool.retire(reason);
+        pool.closeAll(reason);
+        users.forget(key);
+        boolean lastOfDatabase = pools.keySet().stream().noneMatch(k -> k.database().equals(key.database()));
+        metrics.forgetPool(key.database(), key.user(), lastOfDatabase);
+        log.info("event=auto_pool_closed pool={} reason={}", key, LogValues.quote(reason));
+    }
+
     /**
      * RELOAD: pools of pairs still configured take the new settings; pools of removed databases or users close
-     * their idle backends and are left to drain as their clients leave; new pairs get pools.
+     * their idle backends and are left to drain as their clients leave; new pairs get pools. Pools the "*" entry
+     * made stay while it does; one whose name is now a named entry leaves the registry, as the named entry wins.
      */
     public void apply(ProxyConfig config) {
-        for (BackendPool pool : pools.values()) {
-            DatabaseConfig db = config.database(pool.key().database()).orElse(null);
-            UserConfig user = config.user(pool.key().user()).orElse(null);
+        auto.configure(config.anyDatabase());
+        for (Map.Entry<PoolKey, BackendPool> entry : pools.entrySet()) {
+            BackendPool pool = entry.getValue();
+            boolean isAuto = auto.isAuto(entry.getKey());
+            if (isAuto && config.database(entry.getKey().database()).isPresent()) {
+                forget(entry.getKey(), pool, "a named database entry replaced the \"*\" entry for it");
+                continue;
+            }
+            DatabaseConfig db = isAuto
+                    ? Optional.ofNullable(config.anyDatabase()).map(any -> any.forName(pool.key().database()))
+                            .orElse(null)
+                    : config.database(pool.key().database()).orElse(null);
+            UserConfig user = db == null ? null : backendUserOf(config, db, pool.key());
             if (db != null && user != null) {
                 pool.updateSettings(db.pool());
+                if (db.user() != null) {
+                    pool.updateTarget(targetOf(db, user));
+                }
             } else {
                 pool.retire("removed from the configuration");
             }
@@ -97,6 +221,14 @@ public final class PoolRegistry {
                 poolFor(db, user).fill();
             }
         }));
+    }
+
+    /** The role a pool of {@code db} logs in as, if {@code key} is still one of its pools; null if not. */
+    private static UserConfig backendUserOf(ProxyConfig config, DatabaseConfig db, PoolKey key) {
+        if (db.user() != null) {
+            return db.forcedUser().filter(forced -> forced.name().equals(key.user())).orElse(null);
+        }
+        return config.user(key.user()).orElse(null);
     }
 
     /**
@@ -116,7 +248,8 @@ public final class PoolRegistry {
     }
 
     public void closeAll(String reason) {
-        janitors.forEach(j -> j.cancel(false));
+        autoSweep.cancel(false);
+        janitors.values().forEach(j -> j.cancel(false));
         pools.values().forEach(p -> p.closeAll(reason));
     }
 }
