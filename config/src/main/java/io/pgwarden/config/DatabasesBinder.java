@@ -55,8 +55,7 @@ final class DatabasesBinder {
                 any = bindAny(path, map.get(), defaults);
             } else {
                 reader.rejectUnknownKeys(path, map.get(), DATABASE_KEYS, PoolBinder.MOVED_POOL_KEYS);
-                databases.put(name, bindEntry(path, name,
-                        read(path, map.get(), "dbname", name, reader::nonEmptyString), map.get(), defaults));
+                databases.put(name, bindEntry(path, name, false, map.get(), defaults));
             }
         }
         return new Databases(databases, any);
@@ -70,7 +69,7 @@ final class DatabasesBinder {
         Map<String, Object> rest = new LinkedHashMap<>(map);
         rest.remove("dbname");
         reader.rejectUnknownKeys(path, rest, ANY_DATABASE_KEYS, PoolBinder.MOVED_POOL_KEYS);
-        DatabaseConfig template = bindEntry(path, AnyDatabaseConfig.KEY, AnyDatabaseConfig.KEY, map, defaults);
+        DatabaseConfig template = bindEntry(path, AnyDatabaseConfig.KEY, true, rest, defaults);
         Duration idleTimeout = read(path, map, IDLE_TIMEOUT, AnyDatabaseConfig.DEFAULT_IDLE_TIMEOUT,
                 reader::positiveDuration);
         int maxDatabases = read(path, map, MAX_DATABASES, AnyDatabaseConfig.DEFAULT_MAX_DATABASES,
@@ -78,10 +77,12 @@ final class DatabasesBinder {
         return new AnyDatabaseConfig(template, idleTimeout, maxDatabases);
     }
 
-    private DatabaseConfig bindEntry(String path, String name, String dbname, Map<String, Object> map,
+    /** @param any the "*" entry, whose dbname is each name asked for */
+    private DatabaseConfig bindEntry(String path, String name, boolean any, Map<String, Object> map,
                                      PoolBinder.PoolRead defaults) {
         String host = read(path, map, "host", DEFAULT_HOST, reader::nonEmptyString);
         int port = read(path, map, "port", 5432, (p, v) -> reader.integer(p, v, 1, 65535));
+        String dbname = any ? AnyDatabaseConfig.KEY : read(path, map, "dbname", name, reader::nonEmptyString);
         String user = read(path, map, "user", null, reader::nonEmptyString);
         String password = null;
         if (map.containsKey("password")) {
