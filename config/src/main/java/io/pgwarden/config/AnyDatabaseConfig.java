@@ -9,20 +9,20 @@ import java.util.Objects;
  *
  * @param template host, port, pool settings and forced user of every such database; its name and dbname are "*"
  * @param idleTimeout how long an auto database's pool stays without clients before it is closed and forgotten
- * @param maxDatabases how many auto databases may have pools at once: a client cycling through random names must
- *     not grow memory without limit
+ * @param maxPools how many pools the entry may have at once (one per database and backend user): a client cycling
+ *     through random names must not grow memory without limit
  */
-public record AnyDatabaseConfig(DatabaseConfig template, Duration idleTimeout, int maxDatabases) {
+public record AnyDatabaseConfig(DatabaseConfig template, Duration idleTimeout, int maxPools) {
     public static final String KEY = "*";
     /** As PgBouncer's autodb_idle_timeout. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofHours(1);
-    public static final int DEFAULT_MAX_DATABASES = 100;
+    public static final int DEFAULT_MAX_POOLS = 100;
 
     public AnyDatabaseConfig {
         Objects.requireNonNull(template, "template");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
-        if (maxDatabases < 1) {
-            throw new IllegalArgumentException("maxDatabases must be at least 1");
+        if (maxPools < 1) {
+            throw new IllegalArgumentException("maxPools must be at least 1");
         }
     }
 

@@ -14,10 +14,10 @@ final class DatabasesBinder {
     private static final List<String> DATABASE_KEYS = Stream.of(List.of("host", "port", "dbname"), FORCED_USER_KEYS,
             PoolBinder.POOL_KEYS).flatMap(List::stream).toList();
     private static final String IDLE_TIMEOUT = "auto_database_idle_timeout";
-    private static final String MAX_DATABASES = "max_auto_databases";
+    private static final String MAX_POOLS = "max_auto_pools";
     // No dbname: each name a client asks for is its own database.
     private static final List<String> ANY_DATABASE_KEYS = Stream.of(List.of("host", "port", IDLE_TIMEOUT,
-            MAX_DATABASES), FORCED_USER_KEYS, PoolBinder.POOL_KEYS).flatMap(List::stream).toList();
+            MAX_POOLS), FORCED_USER_KEYS, PoolBinder.POOL_KEYS).flatMap(List::stream).toList();
     private static final String DEFAULT_HOST = "127.0.0.1";
 
     /** What the section holds; {@code any} is null without a {@code "*"} entry. */
@@ -72,9 +72,9 @@ final class DatabasesBinder {
         DatabaseConfig template = bindEntry(path, AnyDatabaseConfig.KEY, true, rest, defaults);
         Duration idleTimeout = read(path, map, IDLE_TIMEOUT, AnyDatabaseConfig.DEFAULT_IDLE_TIMEOUT,
                 reader::positiveDuration);
-        int maxDatabases = read(path, map, MAX_DATABASES, AnyDatabaseConfig.DEFAULT_MAX_DATABASES,
+        int maxPools = read(path, map, MAX_POOLS, AnyDatabaseConfig.DEFAULT_MAX_POOLS,
                 (p, v) -> reader.integer(p, v, 1, 1_000_000));
-        return new AnyDatabaseConfig(template, idleTimeout, maxDatabases);
+        return new AnyDatabaseConfig(template, idleTimeout, maxPools);
     }
 
     /** @param any the "*" entry, whose dbname is each name asked for */

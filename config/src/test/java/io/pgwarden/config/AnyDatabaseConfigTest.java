@@ -32,11 +32,11 @@ class AnyDatabaseConfigTest {
                   port: 5433
                   pool_mode: session
                   auto_database_idle_timeout: 10m
-                  max_auto_databases: 7
+                  max_auto_pools: 7
                 """);
         AnyDatabaseConfig any = config.anyDatabase();
         assertThat(any.idleTimeout()).isEqualTo(Duration.ofMinutes(10));
-        assertThat(any.maxDatabases()).isEqualTo(7);
+        assertThat(any.maxPools()).isEqualTo(7);
         DatabaseConfig sales = any.forName("sales");
         assertThat(sales.dbname()).isEqualTo("sales");
         assertThat(sales.host()).isEqualTo("db.internal");
@@ -51,7 +51,7 @@ class AnyDatabaseConfigTest {
     void theStarEntryDefaultsAsPgbouncersAutodb() throws ConfigException {
         AnyDatabaseConfig any = parse("\"*\": {}\n").anyDatabase();
         assertThat(any.idleTimeout()).isEqualTo(Duration.ofHours(1));
-        assertThat(any.maxDatabases()).isEqualTo(AnyDatabaseConfig.DEFAULT_MAX_DATABASES);
+        assertThat(any.maxPools()).isEqualTo(AnyDatabaseConfig.DEFAULT_MAX_POOLS);
         assertThat(parse("appdb: {}\n").anyDatabase()).isNull();
     }
 
@@ -66,8 +66,8 @@ class AnyDatabaseConfigTest {
     void autoDatabaseKeysBelongToTheStarEntryOnly() {
         assertThat(problems("appdb: {auto_database_idle_timeout: 1m}\n"))
                 .singleElement().asString().startsWith("databases.appdb.auto_database_idle_timeout: unknown key");
-        assertThat(problems("\"*\": {max_auto_databases: 0}\n"))
-                .singleElement().asString().startsWith("databases.*.max_auto_databases:");
+        assertThat(problems("\"*\": {max_auto_pools: 0}\n"))
+                .singleElement().asString().startsWith("databases.*.max_auto_pools:");
     }
 
     @Test

@@ -40,7 +40,7 @@ final class ConfigTable {
             rows.add(List.of(prefix + ".host", any.template().host()));
             rows.add(List.of(prefix + ".port", Integer.toString(any.template().port())));
             rows.add(List.of(prefix + ".auto_database_idle_timeout", any.idleTimeout().toString()));
-            rows.add(List.of(prefix + ".max_auto_databases", Integer.toString(any.maxDatabases())));
+            rows.add(List.of(prefix + ".max_auto_pools", Integer.toString(any.maxPools())));
             addForcedUser(rows, prefix, any.template());
             add(rows, prefix, any.template().pool());
         }

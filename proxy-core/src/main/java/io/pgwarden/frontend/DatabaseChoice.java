@@ -38,8 +38,8 @@ record DatabaseChoice(DatabaseConfig database, boolean auto, AnyDatabaseConfig a
 
     ErrorResponse noPool() {
         return ErrorResponse.fatal("53400", "pgwarden: no pool for database \"" + database.name() + "\": "
-                + any.maxDatabases() + " databases of the \"*\" entry have pools already (max_auto_databases)")
-                .withHint("raise databases.\"*\".max_auto_databases, lower its auto_database_idle_timeout, or name "
+                + "the \"*\" entry has " + any.maxPools() + " pools already (max_auto_pools)")
+                .withHint("raise databases.\"*\".max_auto_pools, lower its auto_database_idle_timeout, or name "
                         + "the database under databases");
     }
 }

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Which pools serve databases of the {@code "*"} entry, and when each last had a client: such a pool is closed
- * and forgotten after {@code auto_database_idle_timeout} without one, and at most {@code max_auto_databases} of
+ * and forgotten after {@code auto_database_idle_timeout} without one, and at most {@code max_auto_pools} of
  * them exist at once, so a client asking for random names cannot grow memory without limit.
  */
 final class AutoPools {

@@ -78,7 +78,7 @@ public final class PoolRegistry {
 
     /**
      * The pool of a database the {@code "*"} entry serves, made on first use; empty when
-     * {@code max_auto_databases} pools exist already (or RELOAD removed the entry).
+     * {@code max_auto_pools} pools exist already (or RELOAD removed the entry).
      */
     public Optional<BackendPool> autoPoolFor(DatabaseConfig database, UserConfig user) {
         UserConfig backendUser = database.forcedUser().orElse(user);
@@ -94,7 +94,7 @@ public final class PoolRegistry {
             }
             synchronized (auto) {
                 AnyDatabaseConfig any = auto.settings();
-                if (any == null || auto.size() >= any.maxDatabases()) {
+                if (any == null || auto.size() >= any.maxPools()) {
                     return null;
                 }
                 auto.touch(k, now);
@@ -166,7 +166,7 @@ public final class PoolRegistry {
         }
     }
 
-    /** An auto pool leaves the registry now; clients still on it are served until they leave. */
+    /** A pool leaves the registry now; clients still on it are served until they leave, and nothing stays idle. */
     private void forget(PoolKey key, BackendPool pool, String reason) {
         if (pools.remove(key, pool)) {
             closeForgotten(key, pool, reason);
@@ -184,7 +184,7 @@ public final class PoolRegistry {
         users.forget(key);
         boolean lastOfDatabase = pools.keySet().stream().noneMatch(k -> k.database().equals(key.database()));
         metrics.forgetPool(key.database(), key.user(), lastOfDatabase);
-        log.info("event=auto_pool_closed pool={} reason={}", key, LogValues.quote(reason));
+        log.info("event=pool_forgotten pool={} reason={}", key, LogValues.quote(reason));
     }
 
     /**
@@ -211,6 +211,9 @@ public final class PoolRegistry {
                 if (db.user() != null) {
                     pool.updateTarget(targetOf(db, user));
                 }
+            } else if (db == null && !isAuto && config.anyDatabase() != null) {
+                // The "*" entry serves the name now, with a pool of its own under this key.
+                forget(pool.key(), pool, "removed from the configuration");
             } else {
                 pool.retire("removed from the configuration");
             }

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -80,6 +84,8 @@ class AnyDatabaseTest {
                     password: admin-secret
                 admin:
                   users: [admin]
+                  http:
+                    port: 0
                 """.formatted(mode, anyExtra.indent(4).stripTrailing(), named.indent(2).stripTrailing());
     }
 
@@ -96,11 +102,14 @@ class AnyDatabaseTest {
                 assertThat(query(two, "SELECT current_database() || ' ' || current_user")).isEqualTo(TWO + " app");
                 assertThat(psql(proxy, TWO, "SELECT current_database()")).isEqualTo(TWO);
                 assertThat(poolsOf(proxy)).contains(ONE + "/app", TWO + "/app");
+                assertThat(metrics(proxy)).contains("database=\"" + ONE + "\"");
             }
-            // Gone from SHOW POOLS, and PostgreSQL's sessions on those databases closed with them.
+            // Gone from SHOW POOLS and the metrics, and PostgreSQL's sessions on those databases closed with them.
             Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
                 assertThat(poolsOf(proxy)).doesNotContain(ONE + "/app", TWO + "/app");
                 assertThat(backendsOn(ONE) + backendsOn(TWO)).isZero();
+                assertThat(metrics(proxy)).doesNotContain("database=\"" + ONE + "\"")
+                        .doesNotContain("database=\"" + TWO + "\"");
             });
             assertThat(psql(proxy, ONE, "SELECT current_database()")).isEqualTo(ONE);
             try (Connection again = connect(proxy, ONE)) {
@@ -141,13 +150,13 @@ class AnyDatabaseTest {
 
     @Test
     void theNumberOfAutoPoolsIsBounded() throws Exception {
-        try (TestProxy proxy = start(yaml("transaction", "max_auto_databases: 2", ""));
+        try (TestProxy proxy = start(yaml("transaction", "max_auto_pools: 2", ""));
              Connection one = connect(proxy, ONE); Connection two = connect(proxy, TWO)) {
             assertThatThrownBy(() -> connect(proxy, THREE).close())
                     .isInstanceOfSatisfying(SQLException.class, e -> {
                         assertThat(e.getSQLState()).isEqualTo("53400");
                         assertThat(e.getMessage()).contains("no pool for database \"" + THREE + "\"")
-                                .contains("max_auto_databases");
+                                .contains("max_auto_pools");
                     });
             assertThat(poolsOf(proxy)).noneMatch(pool -> pool.startsWith(THREE + "/"));
             // Named entries do not count against it.
@@ -228,6 +237,40 @@ class AnyDatabaseTest {
             });
             assertThat(poolsOf(proxy)).contains(TWO + "/app", "reports/" + READER);
         }
+    }
+
+    @Test
+    void aNamedEntryRemovedByReloadLeavesItsNameToTheStarEntry() throws Exception {
+        String named = """
+                %s:
+                  host: 127.0.0.1
+                  port: ${PG_PORT}
+                  dbname: %s
+                """.formatted(ONE, TWO);
+        AtomicReference<String> current = new AtomicReference<>(yaml("transaction", "", named));
+        try (TestProxy proxy = TestProxy.fromYaml(current::get, TestPostgres.shared().port())) {
+            try (Connection c = connect(proxy, ONE)) {
+                assertThat(query(c, "SELECT current_database()")).isEqualTo(TWO);
+            }
+            current.set(yaml("transaction", "", ""));
+            assertThat(proxy.application().reload()).isEmpty();
+            try (Connection c = connect(proxy, ONE)) {
+                assertThat(query(c, "SELECT current_database()")).isEqualTo(ONE);
+            }
+            // And back: the named entry wins again over the pool the "*" entry made meanwhile.
+            current.set(yaml("transaction", "", named));
+            assertThat(proxy.application().reload()).isEmpty();
+            try (Connection c = connect(proxy, ONE)) {
+                assertThat(query(c, "SELECT current_database()")).isEqualTo(TWO);
+            }
+        }
+    }
+
+    private static String metrics(TestProxy proxy) throws Exception {
+        var address = proxy.application().httpAddress();
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + address.getPort() + "/metrics")).timeout(Duration.ofSeconds(10))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static Connection connect(TestProxy proxy, String database) throws SQLException {
