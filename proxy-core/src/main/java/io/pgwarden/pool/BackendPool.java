@@ -46,8 +46,6 @@ public final class BackendPool {
     private boolean minSizeHeld;
     /** Why its backends close, once a RELOAD removed its database or user: nothing stays idle, nothing refills. */
     private String retiredBecause;
-    /** Told when PostgreSQL answers that this pool's database does not exist (3D000). */
-    private volatile Runnable onDatabaseMissing = () -> { };
 
     public BackendPool(PoolKey key, PoolSettings settings, BackendOpener opener,
                        BackendConnector.Target target, EventLoopGroup backgroundLoops, EventLog events,
@@ -248,11 +246,7 @@ public final class BackendPool {
 
     /** The registry forgets a pool of the "*" entry whose database turns out not to exist. */
     public void onDatabaseMissing(Runnable action) {
-        onDatabaseMissing = action;
-    }
-
-    void databaseMissing() {
-        onDatabaseMissing.run();
+        dialer.onDatabaseMissing(action);
     }
 
     /** RELOAD removed its database or user: its clients are served until they leave, but nothing is kept idle. */

@@ -41,6 +41,8 @@ final class PoolDialer {
     private boolean retryScheduled;
     private String lastConnectError;
     private volatile Map<String, String> serverParameters;
+    /** Told when PostgreSQL answers that the pool's database does not exist (3D000). */
+    private volatile Runnable onDatabaseMissing = () -> { };
 
     PoolDialer(BackendPool pool, BackendOpener opener, BackendConnector.Target target, ProxyMetrics metrics) {
         this.pool = pool;
@@ -51,6 +53,10 @@ final class PoolDialer {
 
     String dbname() {
         return target.database();
+    }
+
+    void onDatabaseMissing(Runnable action) {
+        onDatabaseMissing = action;
     }
 
     /** RELOAD changed the forced user's password: backends opened from now on use it. */
@@ -124,7 +130,7 @@ final class PoolDialer {
             WaitQueue.onLoopOf(waiter, () -> waiter.onAcquireFailed(failure.error()));
         }
         if (MISSING_DATABASE.equals(failure.error().sqlstate())) {
-            pool.databaseMissing();
+            onDatabaseMissing.run();
         }
     }
 
