@@ -12,19 +12,19 @@ import java.util.Optional;
 
 /**
  * What serves the database a client asked for: a named entry (which wins), the physical replication target, or
- * the {@code "*"} entry, whose pool for that name is made on first use.
+ * the {@code "*"} entry ({@code any}, null otherwise), whose pool for that name is made on first use.
  */
-record DatabaseChoice(DatabaseConfig database, boolean auto, AnyDatabaseConfig any) {
+record DatabaseChoice(DatabaseConfig database, AnyDatabaseConfig any) {
 
     /** Empty when nothing serves that name. */
     static Optional<DatabaseChoice> of(ProxyConfig config, String name, String replicationMode) {
         Optional<DatabaseConfig> named = config.database(name)
                 .or(() -> ReplicationRelay.physicalTarget(config, replicationMode));
         if (named.isPresent()) {
-            return Optional.of(new DatabaseChoice(named.get(), false, null));
+            return Optional.of(new DatabaseChoice(named.get(), null));
         }
         AnyDatabaseConfig any = config.anyDatabase();
-        return any == null ? Optional.empty() : Optional.of(new DatabaseChoice(any.forName(name), true, any));
+        return any == null ? Optional.empty() : Optional.of(new DatabaseChoice(any.forName(name), any));
     }
 
     static ErrorResponse missing(String name) {
@@ -33,7 +33,7 @@ record DatabaseChoice(DatabaseConfig database, boolean auto, AnyDatabaseConfig a
 
     /** Empty when the "*" entry's bound on pools is reached. */
     Optional<BackendPool> pool(PoolRegistry pools, UserConfig user) {
-        return auto ? pools.autoPoolFor(database, user) : Optional.of(pools.poolFor(database, user));
+        return any != null ? pools.autoPoolFor(database, user) : Optional.of(pools.poolFor(database, user));
     }
 
     ErrorResponse noPool() {
