@@ -31,8 +31,14 @@ final class AutoPools {
         settings = next;
     }
 
-    void touch(PoolKey key, long nowNanos) {
+    /** A new auto pool. */
+    void add(PoolKey key, long nowNanos) {
         lastUsed.put(key, nowNanos);
+    }
+
+    /** Seen in use; a pool forgotten meanwhile stays forgotten, or its slot under the bound would never free. */
+    void touch(PoolKey key, long nowNanos) {
+        lastUsed.computeIfPresent(key, (k, last) -> Math.max(last, nowNanos));
     }
 
     void forget(PoolKey key) {

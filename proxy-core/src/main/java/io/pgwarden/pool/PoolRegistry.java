@@ -87,9 +87,7 @@ public final class PoolRegistry {
         // here has just been touched and is never one the sweep is closing.
         return Optional.ofNullable(pools.compute(new PoolKey(database.name(), backendUser.name()), (k, existing) -> {
             if (existing != null) {
-                if (auto.isAuto(k)) {
-                    auto.touch(k, now);
-                }
+                auto.touch(k, now);
                 return existing;
             }
             synchronized (auto) {
@@ -97,7 +95,7 @@ public final class PoolRegistry {
                 if (any == null || auto.size() >= any.maxPools()) {
                     return null;
                 }
-                auto.touch(k, now);
+                auto.add(k, now);
             }
             BackendPool pool = newPool(k, database, backendUser);
             pool.onDatabaseMissing(() -> forget(k, pool, "database \"" + database.dbname() + "\" does not exist"));
@@ -155,6 +153,7 @@ public final class PoolRegistry {
                         return pool;
                     }
                     removed[0] = pool;
+                    auto.forget(k);
                     return null;
                 });
                 if (removed[0] != null) {
@@ -168,13 +167,23 @@ public final class PoolRegistry {
 
     /** A pool leaves the registry now; clients still on it are served until they leave, and nothing stays idle. */
     private void forget(PoolKey key, BackendPool pool, String reason) {
-        if (pools.remove(key, pool)) {
+        boolean[] removed = new boolean[1];
+        // Under the key's lock, as the sweep: a pool made for the key just after must stay counted.
+        pools.computeIfPresent(key, (k, current) -> {
+            if (current != pool) {
+                return current;
+            }
+            removed[0] = true;
+            auto.forget(k);
+            return null;
+        });
+        if (removed[0]) {
             closeForgotten(key, pool, reason);
         }
     }
 
+    /** Its key is out of the map and of {@link AutoPools} already. */
     private void closeForgotten(PoolKey key, BackendPool pool, String reason) {
-        auto.forget(key);
         ScheduledFuture<?> janitor = janitors.remove(pool);
         if (janitor != null) {
             janitor.cancel(false);
