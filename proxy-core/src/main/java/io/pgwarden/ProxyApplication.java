@@ -24,7 +24,9 @@ import io.pgwarden.metrics.HttpLimits;
 import io.pgwarden.metrics.PoolView;
 import io.pgwarden.metrics.ProxyMetrics;
 import io.pgwarden.pool.BackendPool;
+import io.pgwarden.pool.PoolKey;
 import io.pgwarden.pool.PoolRegistry;
+import io.pgwarden.pool.PoolUsers;
 import io.pgwarden.protocol.auth.PassThroughKeys;
 import io.pgwarden.server.ProxyServer;
 import io.pgwarden.tls.ListenerTls;
@@ -122,7 +124,17 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             AtomicReference<ProxyContext> built = new AtomicReference<>();
             ProxyMetrics metrics = new ProxyMetrics(() -> built.get() == null ? List.of() : PoolViews.of(built.get()),
                     losses::snapshot);
-            PoolRegistry pools = new PoolRegistry(connector, loops, events, metrics);
+            PoolRegistry pools = new PoolRegistry(connector, loops, events, metrics, new PoolUsers() {
+                @Override
+                public boolean hasClients(PoolKey pool) {
+                    return sessions.hasClients(pool);
+                }
+
+                @Override
+                public void forget(PoolKey pool) {
+                    sessions.forget(pool);
+                }
+            });
             ProxyContext context = new ProxyContext(new ConfigHolder(config), pools, new CancelRegistry(),
                     new CancelForwarder(transport), new StatementNames(config.listen().maxPreparedStatementBytes(),
                             config.listen().maxPreparedStatementBytesPerClient()), sessions, events, metrics);

@@ -1,6 +1,5 @@
 package io.pgwarden.config;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -10,7 +9,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /** Turns the parsed YAML tree into {@link ProxyConfig}, recording every problem in the {@link ConfigReader}. */
 final class ConfigBinder {
@@ -19,37 +17,22 @@ final class ConfigBinder {
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
             "worker_threads", "max_pending_logins", "max_pending_logins_per_address", "max_prepared_statement_bytes",
             "max_prepared_statement_bytes_per_client", ListenTlsBinder.KEY);
-    private static final List<String> POOL_KEYS = List.of(
-            "pool_mode", "min_size", "max_size", "query_wait_timeout", "server_reset_query", "max_prepared_statements",
-            ConnectionSettingsBinder.SERVER, ConnectionSettingsBinder.CLIENT, "query_timeout", "query_wait_notice");
-    // Older files put these at pool level; naming the new place beats a generic "unknown key".
-    private static final Map<String, String> MOVED_POOL_KEYS = Map.of("connect_timeout", "server.connect_timeout");
-    private static final List<String> DATABASE_KEYS =
-            Stream.concat(Stream.of("host", "port", "dbname"), POOL_KEYS.stream()).toList();
     private static final List<String> USER_KEYS = List.of("password", "auth");
     private static final List<String> ADMIN_KEYS = List.of("database", "users", "http");
     private static final List<String> HTTP_KEYS = List.of("host", "port", "metrics_token", "request_timeout",
             "idle_timeout", "max_connections", "max_request_bytes");
 
-    private static final Map<String, PoolMode> POOL_MODES = spellings(PoolMode.values(), mode -> mode.name().toLowerCase());
     private static final Map<String, AuthMethod> AUTH_METHODS = spellings(AuthMethod.values(), AuthMethod::yamlName);
 
     private static final String DEFAULT_HOST = "127.0.0.1";
     private static final int MAX = Integer.MAX_VALUE;
 
-    /**
-     * Pool settings plus whether each size is trustworthy: a size that failed to read falls back to a default,
-     * and comparing that stand-in would report a min/max conflict the user never wrote.
-     */
-    private record PoolRead(PoolSettings settings, boolean minSizeValid, boolean maxSizeValid) {
-    }
-
     private final ConfigReader reader;
-    private final ConnectionSettingsBinder connections;
+    private final PoolBinder pools;
 
     ConfigBinder(ConfigReader reader) {
         this.reader = reader;
-        this.connections = new ConnectionSettingsBinder(reader);
+        this.pools = new PoolBinder(reader);
     }
 
     /** The configuration, or empty if the reader recorded any problem. */
@@ -61,10 +44,11 @@ final class ConfigBinder {
         reader.rejectUnknownKeys("", top.get(), TOP_LEVEL_KEYS);
         ListenConfig listen = bindListen(top.get().get("listen"));
         Map<String, Object> defaultsSection = reader.mapping("defaults", top.get().get("defaults")).orElse(Map.of());
-        reader.rejectUnknownKeys("defaults", defaultsSection, POOL_KEYS, MOVED_POOL_KEYS);
-        PoolRead defaults = bindPool("defaults", defaultsSection, new PoolRead(PoolSettings.defaults(), true, true));
+        reader.rejectUnknownKeys("defaults", defaultsSection, PoolBinder.POOL_KEYS, PoolBinder.MOVED_POOL_KEYS);
+        PoolBinder.PoolRead defaults =
+                pools.bind("defaults", defaultsSection, new PoolBinder.PoolRead(PoolSettings.defaults(), true, true));
         Optional<Map<String, Object>> databasesSection = reader.mapping("databases", top.get().get("databases"));
-        Map<String, DatabaseConfig> databases = bindDatabases(databasesSection, defaults);
+        DatabasesBinder.Databases databases = new DatabasesBinder(reader, pools).bind(databasesSection, defaults);
         Optional<Map<String, Object>> usersSection = reader.mapping("users", top.get().get("users"));
         Map<String, UserConfig> users = bindUsers(usersSection, top.get().containsKey(AuthBinder.KEY));
         // Checked against every name in the file, not only the entries that bound cleanly: a user missing its
@@ -76,7 +60,8 @@ final class ConfigBinder {
         if (reader.problemCount() > 0) {
             return Optional.empty();
         }
-        return Optional.of(new ProxyConfig(listen, defaults.settings(), databases, users, admin, auth));
+        return Optional.of(new ProxyConfig(listen, defaults.settings(), databases.named(), users, admin, auth,
+                databases.any()));
     }
 
     private ListenConfig bindListen(Object value) {
@@ -104,64 +89,6 @@ final class ConfigBinder {
                     + listen.maxPreparedStatementBytes() + ")");
         }
         return listen;
-    }
-
-    private PoolRead bindPool(String path, Map<String, Object> map, PoolRead base) {
-        PoolSettings inherited = base.settings();
-        int before = reader.problemCount();
-        int minSize = read(path, map, "min_size", inherited.minSize(), (p, v) -> reader.integer(p, v, 0, MAX));
-        boolean minSizeValid = map.containsKey("min_size") ? reader.problemCount() == before : base.minSizeValid();
-        before = reader.problemCount();
-        int maxSize = read(path, map, "max_size", inherited.maxSize(), (p, v) -> reader.integer(p, v, 1, MAX));
-        boolean maxSizeValid = map.containsKey("max_size") ? reader.problemCount() == before : base.maxSizeValid();
-        PoolMode poolMode =
-                read(path, map, "pool_mode", inherited.poolMode(), (p, v) -> reader.choice(p, v, POOL_MODES));
-        Duration queryWaitTimeout =
-                read(path, map, "query_wait_timeout", inherited.queryWaitTimeout(), reader::positiveDuration);
-        String serverResetQuery = read(path, map, "server_reset_query", inherited.serverResetQuery(), reader::string);
-        int maxPreparedStatements = read(path, map, "max_prepared_statements", inherited.maxPreparedStatements(),
-                (p, v) -> reader.integer(p, v, 1, MAX));
-        // Read before the nested sections so problems are listed with this level's plain keys first.
-        Duration queryTimeout = read(path, map, "query_timeout", inherited.queryTimeout(), reader::durationOrZero);
-        Duration queryWaitNotice =
-                read(path, map, "query_wait_notice", inherited.queryWaitNotice(), reader::durationOrZero);
-        PoolSettings settings = new PoolSettings(poolMode, minSize, maxSize, queryWaitTimeout, serverResetQuery,
-                maxPreparedStatements, connections.server(path, map, inherited.server()),
-                connections.client(path, map, inherited.client()), queryTimeout, queryWaitNotice);
-        return new PoolRead(settings, minSizeValid, maxSizeValid);
-    }
-
-    private Map<String, DatabaseConfig> bindDatabases(Optional<Map<String, Object>> section, PoolRead defaults) {
-        Map<String, DatabaseConfig> databases = new LinkedHashMap<>();
-        if (section.isEmpty()) {
-            return databases;
-        }
-        if (section.get().isEmpty()) {
-            reader.problem("databases", "at least one database is required");
-        }
-        section.get().forEach((name, entry) -> {
-            String path = ConfigReader.child("databases", name);
-            Optional<Map<String, Object>> map = reader.mapping(path, entry);
-            if (name.isBlank()) {
-                reader.problem("databases", "a database name must not be empty");
-            }
-            if (map.isEmpty() || name.isBlank()) {
-                return;
-            }
-            reader.rejectUnknownKeys(path, map.get(), DATABASE_KEYS, MOVED_POOL_KEYS);
-            String host = read(path, map.get(), "host", DEFAULT_HOST, reader::nonEmptyString);
-            int port = read(path, map.get(), "port", 5432, (p, v) -> reader.integer(p, v, 1, 65535));
-            String dbname = read(path, map.get(), "dbname", name, reader::nonEmptyString);
-            PoolRead pool = bindPool(path, map.get(), defaults);
-            PoolSettings settings = pool.settings();
-            // Checked per database because an override on either side can create or resolve the conflict.
-            if (pool.minSizeValid() && pool.maxSizeValid() && settings.minSize() > settings.maxSize()) {
-                reader.problem(path, "min_size (" + settings.minSize() + ") must not exceed max_size ("
-                        + settings.maxSize() + ")");
-            }
-            databases.put(name, new DatabaseConfig(name, host, port, dbname, settings));
-        });
-        return databases;
     }
 
     /** @param lookedUp users may also be looked up in PostgreSQL (auth:), so none need be listed */

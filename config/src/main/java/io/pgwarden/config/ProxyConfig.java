@@ -11,6 +11,7 @@ import java.util.Optional;
  *
  * @param admin the {@code admin:} section; {@link AdminConfig#defaults()} when the file has none
  * @param auth the {@code auth:} section (users looked up in PostgreSQL), or null when the file has none
+ * @param anyDatabase the {@code databases."*"} entry, null when the file has none (it is not in {@code databases})
  */
 public record ProxyConfig(
         ListenConfig listen,
@@ -18,7 +19,8 @@ public record ProxyConfig(
         Map<String, DatabaseConfig> databases,
         Map<String, UserConfig> users,
         AdminConfig admin,
-        AuthConfig auth) {
+        AuthConfig auth,
+        AnyDatabaseConfig anyDatabase) {
 
     public ProxyConfig {
         Objects.requireNonNull(listen, "listen");
@@ -28,12 +30,13 @@ public record ProxyConfig(
         Objects.requireNonNull(admin, "admin");
     }
 
-    /** Without an {@code auth:} section: only the users under {@code users:} may log in. */
+    /** Without {@code auth:} and {@code databases."*"}: only the users and databases listed may log in. */
     public ProxyConfig(ListenConfig listen, PoolSettings defaults, Map<String, DatabaseConfig> databases,
                        Map<String, UserConfig> users, AdminConfig admin) {
-        this(listen, defaults, databases, users, admin, null);
+        this(listen, defaults, databases, users, admin, null, null);
     }
 
+    /** A named entry only; see {@link #anyDatabase}. */
     public Optional<DatabaseConfig> database(String name) {
         return Optional.ofNullable(databases.get(name));
     }

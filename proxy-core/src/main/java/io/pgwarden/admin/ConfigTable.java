@@ -1,5 +1,6 @@
 package io.pgwarden.admin;
 
+import io.pgwarden.config.AnyDatabaseConfig;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.config.ProxyConfig;
@@ -30,7 +31,18 @@ final class ConfigTable {
             rows.add(List.of(prefix + ".host", db.host()));
             rows.add(List.of(prefix + ".port", Integer.toString(db.port())));
             rows.add(List.of(prefix + ".dbname", db.dbname()));
+            addForcedUser(rows, prefix, db);
             add(rows, prefix, db.pool());
+        }
+        AnyDatabaseConfig any = config.anyDatabase();
+        if (any != null) {
+            String prefix = "databases.\"*\"";
+            rows.add(List.of(prefix + ".host", any.template().host()));
+            rows.add(List.of(prefix + ".port", Integer.toString(any.template().port())));
+            rows.add(List.of(prefix + ".auto_database_idle_timeout", any.idleTimeout().toString()));
+            rows.add(List.of(prefix + ".max_auto_pools", Integer.toString(any.maxPools())));
+            addForcedUser(rows, prefix, any.template());
+            add(rows, prefix, any.template().pool());
         }
         config.users().values().forEach(u -> rows.add(List.of("users." + u.name() + ".auth", u.auth().yamlName())));
         rows.add(List.of("admin.database", config.admin().database()));
@@ -44,6 +56,13 @@ final class ConfigTable {
             rows.add(List.of("auth.cache_ttl", config.auth().cacheTtl().toString()));
         }
         return AdminResult.table(List.of("key", "value"), rows);
+    }
+
+    private static void addForcedUser(List<List<String>> rows, String prefix, DatabaseConfig db) {
+        if (db.user() != null) {
+            rows.add(List.of(prefix + ".user", db.user()));
+            rows.add(List.of(prefix + ".password", db.password() == null ? "(none)" : "***"));
+        }
     }
 
     private static void add(List<List<String>> rows, String prefix, PoolSettings p) {

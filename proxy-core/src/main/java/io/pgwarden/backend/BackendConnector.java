@@ -117,6 +117,11 @@ public final class BackendConnector implements BackendOpener {
                         return;
                     }
                     BackendLoginException last = loginFailure(again);
+                    if (last.getMessage().equals(refused.getMessage())) {
+                        // The same answer both ways (a missing database): the server's words, as it said them.
+                        result.completeExceptionally(last);
+                        return;
+                    }
                     result.completeExceptionally(new BackendLoginException(ErrorResponse.fatal(
                             last.error().sqlstate(), refused.getMessage() + "; then, retried "
                                     + (tlsFirst ? "without" : "with") + " TLS: " + last.getMessage()),

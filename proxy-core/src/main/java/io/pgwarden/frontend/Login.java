@@ -13,6 +13,7 @@ import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.config.UserConfig;
 import io.pgwarden.log.LogValues;
 import io.pgwarden.net.SocketOptions;
+import io.pgwarden.pool.BackendPool;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.CancelRequest;
 import io.pgwarden.protocol.ErrorResponse;
@@ -224,12 +225,12 @@ final class Login {
             return;
         }
         String replicationMode = startup.parameters().get("replication");
-        DatabaseConfig database = config.database(startup.database())
-                .or(() -> ReplicationRelay.physicalTarget(config, replicationMode)).orElse(null);
-        if (database == null) {
-            refuse(ErrorResponse.fatal("3D000", "database \"" + startup.database() + "\" does not exist"));
+        DatabaseChoice choice = DatabaseChoice.of(config, startup.database(), replicationMode).orElse(null);
+        if (choice == null) {
+            refuse(DatabaseChoice.missing(startup.database()));
             return;
         }
+        DatabaseConfig database = choice.database();
         Keepalive keepalive = database.pool().client().keepalive();
         SocketOptions.apply(channel, keepalive.idle(), keepalive.interval(), keepalive.count(), Duration.ZERO);
         decoder.setMaxMessageLength(context.maxMessageLength());
@@ -238,8 +239,13 @@ final class Login {
                     startup.parameters());
             return;
         }
+        BackendPool pool = choice.pool(context.proxy().pools(), user).orElse(null);
+        if (pool == null) {
+            refuse(choice.noPool());
+            return;
+        }
         decoder.streamLargeMessages();
-        session.start(new LoginResult(user, database, context.proxy().pools().poolFor(database, user)));
+        session.start(new LoginResult(user, database, pool));
     }
 
     /** The virtual admin database: no pool, no backend; its queries are answered by the console. */

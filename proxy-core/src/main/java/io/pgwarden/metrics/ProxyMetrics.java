@@ -115,6 +115,18 @@ public final class ProxyMetrics {
         connectAttempts.labelValues(label(database), success ? "ok" : "failed").inc();
     }
 
+    /**
+     * A pool of an auto database is gone: its series go too, or a client cycling through names would grow the
+     * scrape without limit. {@code lastOfDatabase}: no other pool of that database remains to share its labels.
+     */
+    public void forgetPool(String database, String user, boolean lastOfDatabase) {
+        clientWait.remove(label(database), label(user));
+        if (lastOfDatabase) {
+            connectAttempts.remove(label(database), "ok");
+            connectAttempts.remove(label(database), "failed");
+        }
+    }
+
     /** Counter pgwarden_health_checks_total{result="passed|failed"}. */
     public void healthCheck(boolean passed) {
         healthChecks.labelValues(passed ? "passed" : "failed").inc();

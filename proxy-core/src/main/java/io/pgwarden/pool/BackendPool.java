@@ -245,6 +245,16 @@ public final class BackendPool {
         });
     }
 
+    /** RELOAD changed the role or password its backends log in with: those opened from now on use the new one. */
+    public void updateTarget(BackendConnector.Target next) {
+        dialer.retarget(next);
+    }
+
+    /** The registry forgets a pool of the "*" entry whose database turns out not to exist. */
+    public void onDatabaseMissing(Runnable action) {
+        dialer.onDatabaseMissing(action);
+    }
+
     /** RELOAD removed its database or user: its clients are served until they leave, but nothing is kept idle. */
     public void retire(String reason) {
         locked(actions -> retiredBecause = reason);

@@ -32,10 +32,11 @@ final class PoolDialer {
     private static final long FIRST_RETRY_MILLIS = 100;
     /** Kept short so a restarted PostgreSQL is back in service within about a second of accepting connections. */
     private static final long MAX_RETRY_MILLIS = 1_000;
+    private static final String MISSING_DATABASE = "3D000";
 
     private final BackendPool pool;
     private final BackendOpener opener;
-    /** Replaced when the role's secret changes (a looked-up user's ALTER ROLE ... PASSWORD). */
+    /** Replaced when the role's secret changes (a looked-up user's ALTER ROLE ... PASSWORD, a RELOAD). */
     private volatile BackendConnector.Target target;
     private final ProxyMetrics metrics;
     private int consecutiveFailures;
@@ -44,6 +45,8 @@ final class PoolDialer {
     private volatile Map<String, String> serverParameters;
     /** Whether the last min_size fill was deferred, so that its log line comes once, not on every dispatch. */
     private boolean unaskedDeferred;
+    /** Told when PostgreSQL answers that the pool's database does not exist (3D000). */
+    private volatile Runnable onDatabaseMissing = () -> { };
 
     PoolDialer(BackendPool pool, BackendOpener opener, BackendConnector.Target target, ProxyMetrics metrics) {
         this.pool = pool;
@@ -63,6 +66,15 @@ final class PoolDialer {
             target = new BackendConnector.Target(current.host(), current.port(), current.database(), current.user(),
                     password, current.server(), current.startupParameters());
         }
+    }
+
+    void onDatabaseMissing(Runnable action) {
+        onDatabaseMissing = action;
+    }
+
+    /** RELOAD changed the forced user's password: backends opened from now on use it. */
+    void retarget(BackendConnector.Target next) {
+        target = next;
     }
 
     /** Pool's lock held. While true, the pool opens nothing: the retry will. */
@@ -145,6 +157,9 @@ final class PoolDialer {
         }
         for (PoolWaiter waiter : refused) {
             WaitQueue.onLoopOf(waiter, () -> waiter.onAcquireFailed(failure.error()));
+        }
+        if (MISSING_DATABASE.equals(failure.error().sqlstate())) {
+            onDatabaseMissing.run();
         }
     }
 

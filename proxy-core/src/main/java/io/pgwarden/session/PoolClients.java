@@ -44,6 +44,15 @@ public final class PoolClients {
         return (int) byState[state.ordinal()].sum();
     }
 
+    /** Clients of this pool in any state. */
+    public int total() {
+        long sum = 0;
+        for (LongAdder count : byState) {
+            sum += count.sum();
+        }
+        return (int) sum;
+    }
+
     void moved(ClientState from, ClientState to) {
         if (from != null && from != ClientState.CLOSED) {
             byState[from.ordinal()].decrement();

@@ -53,8 +53,9 @@ final class PoolWait implements PoolWaiter {
 
     @Override
     public void onAcquireFailed(ErrorResponse error) {
-        failWaitingRequest(ErrorResponse.error(error.sqlstate(), "pgwarden could not log in to PostgreSQL: "
-                + error.message()));
+        // A missing database is the client's to hear as PostgreSQL words it, as it would without pgwarden.
+        failWaitingRequest(ErrorResponse.error(error.sqlstate(), "3D000".equals(error.sqlstate()) ? error.message()
+                : "pgwarden could not log in to PostgreSQL: " + error.message()));
     }
 
     /** No backend: answer the queued requests with the error, as PostgreSQL would answer a failed request. */

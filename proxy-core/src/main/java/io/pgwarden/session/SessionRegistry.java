@@ -48,6 +48,17 @@ public final class SessionRegistry {
         return byPool.computeIfAbsent(pool, k -> new PoolClients());
     }
 
+    /** Whether any client is on that pool; creates nothing. */
+    public boolean hasClients(PoolKey pool) {
+        PoolClients clients = byPool.get(pool);
+        return clients != null && clients.total() > 0;
+    }
+
+    /** The pool is gone; clients still on it keep their own reference. */
+    public void forget(PoolKey pool) {
+        byPool.remove(pool);
+    }
+
     public Collection<ClientSession> all() {
         return byId.values();
     }
