@@ -9,6 +9,7 @@ import io.pgwarden.config.SecretKind;
 import io.pgwarden.config.UserConfig;
 import io.pgwarden.log.LogValues;
 import io.pgwarden.metrics.ProxyMetrics;
+import io.pgwarden.pool.BackendPool;
 import io.pgwarden.pool.PoolRegistry;
 import io.pgwarden.protocol.ErrorResponse;
 import java.util.List;
@@ -56,7 +57,8 @@ public final class UserLookup {
     public CompletableFuture<LookupOutcome> find(ProxyConfig config, String database, String user, EventLoop loop) {
         AuthConfig auth = config.auth();
         String entryName = auth.database() != null ? auth.database() : database;
-        DatabaseConfig entry = config.database(entryName).orElse(null);
+        boolean auto = config.database(entryName).isEmpty() && config.anyDatabase() != null;
+        DatabaseConfig entry = auto ? config.anyDatabase().forName(entryName) : config.database(entryName).orElse(null);
         if (entry == null) {
             // The client is refused before it learns whether the database exists, as PostgreSQL does.
             return CompletableFuture.completedFuture(
@@ -75,8 +77,19 @@ public final class UserLookup {
             metrics.authLookup("hit");
             return running;
         }
+        // A database the "*" entry serves is asked through a pool of that entry, bounded and swept like the others.
+        BackendPool pool = auto ? pools.autoPoolFor(entry, auth.loginUser(config)).orElse(null)
+                : pools.poolFor(entry, auth.loginUser(config));
+        if (pool == null) {
+            cache.finished(key);
+            LookupOutcome full = LookupOutcome.failed(ErrorResponse.fatal("53400", "pgwarden could not look up the "
+                    + "user in PostgreSQL: the \"*\" entry has " + config.anyDatabase().maxPools()
+                    + " pools already (max_auto_pools)"), false);
+            mine.complete(full);
+            return mine;
+        }
         metrics.authLookup("miss");
-        AuthQuery.run(pools.poolFor(entry, auth.loginUser(config)), loop, auth.query(), user,
+        AuthQuery.run(pool, loop, auth.query(), user,
                         entry.pool().queryWaitTimeout(), cached != null)
                 .handle((answer, error) -> error == null ? outcomeOf(answer, user) : failed(entry, auth, error))
                 .thenAccept(outcome -> {

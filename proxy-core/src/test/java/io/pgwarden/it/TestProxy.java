@@ -68,8 +68,16 @@ public final class TestProxy implements AutoCloseable {
      * ${PG_PORT} and ${APP_PASSWORD} are set.
      */
     public static TestProxy fromYaml(java.util.function.Supplier<String> yaml, int postgresPort) {
-        ConfigLoader loader = new ConfigLoader(Map.of("PG_PORT", String.valueOf(postgresPort),
-                "APP_PASSWORD", TestPostgres.APP_PASSWORD));
+        return fromYaml(yaml, postgresPort, Map.of());
+    }
+
+    /** As {@link #fromYaml(java.util.function.Supplier, int)}, with more variables for ${...}. */
+    public static TestProxy fromYaml(java.util.function.Supplier<String> yaml, int postgresPort,
+                                     Map<String, String> env) {
+        Map<String, String> variables = new java.util.HashMap<>(env);
+        variables.put("PG_PORT", String.valueOf(postgresPort));
+        variables.put("APP_PASSWORD", TestPostgres.APP_PASSWORD);
+        ConfigLoader loader = new ConfigLoader(Map.copyOf(variables));
         try {
             ProxyConfig config = loader.parse(yaml.get(), "test config");
             return new TestProxy(ProxyApplication.start(config, () -> loader.parse(yaml.get(), "test config")));
