@@ -14,10 +14,11 @@ import java.util.stream.Stream;
 
 /** Turns the parsed YAML tree into {@link ProxyConfig}, recording every problem in the {@link ConfigReader}. */
 final class ConfigBinder {
-    private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin");
+    private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin",
+            AccessBinder.KEY);
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
             "worker_threads", "max_pending_logins", "max_pending_logins_per_address", "max_prepared_statement_bytes",
-            "max_prepared_statement_bytes_per_client", ListenTlsBinder.KEY);
+            "max_prepared_statement_bytes_per_client", ListenTlsBinder.KEY, LoginThrottleBinder.KEY);
     private static final List<String> POOL_KEYS = List.of(
             "pool_mode", "min_size", "max_size", "query_wait_timeout", "server_reset_query", "max_prepared_statements",
             ConnectionSettingsBinder.SERVER, ConnectionSettingsBinder.CLIENT, "query_timeout", "query_wait_notice");
@@ -70,10 +71,12 @@ final class ConfigBinder {
         // password is still a user, and calling it unknown here would send the reader looking for a typo.
         AdminConfig admin = bindAdmin(top.get().get("admin"),
                 databasesSection.map(Map::keySet), usersSection.map(Map::keySet));
+        List<AccessRule> access = top.get().containsKey(AccessBinder.KEY)
+                ? new AccessBinder(reader).bind(top.get().get(AccessBinder.KEY), listen.tls()) : List.of();
         if (reader.problemCount() > 0) {
             return Optional.empty();
         }
-        return Optional.of(new ProxyConfig(listen, defaults.settings(), databases, users, admin));
+        return Optional.of(new ProxyConfig(listen, defaults.settings(), databases, users, admin, access));
     }
 
     private ListenConfig bindListen(Object value) {
@@ -93,7 +96,8 @@ final class ConfigBinder {
                         (path, v) -> reader.integer(path, v, 1024, MAX)),
                 read("listen", map, "max_prepared_statement_bytes_per_client",
                         ListenConfig.DEFAULT_PREPARED_BYTES_PER_CLIENT, (path, v) -> reader.integer(path, v, 1024, MAX)),
-                new ListenTlsBinder(reader).bind(map.get(ListenTlsBinder.KEY)));
+                new ListenTlsBinder(reader).bind(map.get(ListenTlsBinder.KEY)),
+                new LoginThrottleBinder(reader).bind(map.get(LoginThrottleBinder.KEY)));
         if (reader.problemCount() == before
                 && listen.maxPreparedStatementBytesPerClient() > listen.maxPreparedStatementBytes()) {
             reader.problem("listen", "max_prepared_statement_bytes_per_client ("

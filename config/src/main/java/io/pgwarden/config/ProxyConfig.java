@@ -2,6 +2,7 @@ package io.pgwarden.config;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -10,13 +11,16 @@ import java.util.Optional;
  * The whole, validated configuration. Maps are unmodifiable and keep the order of the file.
  *
  * @param admin the {@code admin:} section; {@link AdminConfig#defaults()} when the file has none
+ * @param access the {@code access:} rules in file order; empty when the file has none, and then each user's own
+ *               {@code auth} applies to every connection
  */
 public record ProxyConfig(
         ListenConfig listen,
         PoolSettings defaults,
         Map<String, DatabaseConfig> databases,
         Map<String, UserConfig> users,
-        AdminConfig admin) {
+        AdminConfig admin,
+        List<AccessRule> access) {
 
     public ProxyConfig {
         Objects.requireNonNull(listen, "listen");
@@ -24,6 +28,13 @@ public record ProxyConfig(
         databases = orderedCopy(databases, "databases");
         users = orderedCopy(users, "users");
         Objects.requireNonNull(admin, "admin");
+        access = List.copyOf(access);
+    }
+
+    /** Without access rules. */
+    public ProxyConfig(ListenConfig listen, PoolSettings defaults, Map<String, DatabaseConfig> databases,
+                       Map<String, UserConfig> users, AdminConfig admin) {
+        this(listen, defaults, databases, users, admin, List.of());
     }
 
     public Optional<DatabaseConfig> database(String name) {
