@@ -1,6 +1,7 @@
 package io.pgwarden.admin;
 
 import io.pgwarden.config.DatabaseConfig;
+import io.pgwarden.config.LoginThrottleConfig;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.config.ServerSettings;
@@ -24,6 +25,10 @@ final class ConfigTable {
             rows.add(List.of("listen.tls.cert_file", config.listen().tls().certFile()));
             rows.add(List.of("listen.tls.client_cert", config.listen().tls().clientCert().name().toLowerCase()));
         }
+        LoginThrottleConfig throttle = config.listen().loginThrottle();
+        rows.add(List.of("listen.login_throttle.failures", Integer.toString(throttle.failures())));
+        rows.add(List.of("listen.login_throttle.window", throttle.window().toString()));
+        rows.add(List.of("listen.login_throttle.max_delay", throttle.maxDelay().toString()));
         add(rows, "defaults", config.defaults());
         for (DatabaseConfig db : config.databases().values()) {
             String prefix = "databases." + db.name();
@@ -35,6 +40,9 @@ final class ConfigTable {
         config.users().values().forEach(u -> rows.add(List.of("users." + u.name() + ".auth", u.auth().yamlName())));
         rows.add(List.of("admin.database", config.admin().database()));
         rows.add(List.of("admin.users", String.join(",", config.admin().users())));
+        for (int i = 0; i < config.access().size(); i++) {
+            rows.add(List.of("access[" + i + "]", config.access().get(i).describe()));
+        }
         return AdminResult.table(List.of("key", "value"), rows);
     }
 

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Future;
 import io.pgwarden.admin.AdminConnection;
+import io.pgwarden.config.AccessRule;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.ListenTls;
@@ -44,6 +45,7 @@ final class Login {
     private final Channel channel;
     private final FrontendContext context;
     private final FrontendFrameDecoder decoder;
+    private final LoginThrottle throttle;
     private StartupMessage startup;
     private UserConfig user;
     private ClientAuthenticator authenticator;
@@ -57,11 +59,13 @@ final class Login {
      */
     private Class<?> lastNegotiation;
 
-    Login(ClientSession session, Channel channel, FrontendContext context, FrontendFrameDecoder decoder) {
+    Login(ClientSession session, Channel channel, FrontendContext context, FrontendFrameDecoder decoder,
+          LoginThrottle throttle) {
         this.session = session;
         this.channel = channel;
         this.context = context;
         this.decoder = decoder;
+        this.throttle = throttle;
     }
 
     /** Set once an authenticated client asked for a replication connection; its backend may still be logging in. */
@@ -147,14 +151,54 @@ final class Login {
             refuse(ErrorResponse.fatal("28000", "pgwarden: TLS is required for connections")
                     .withHint("connect with sslmode=require (or verify-ca, verify-full); listen.tls.mode is require"));
         } else {
-            user = config.user(message.user()).orElse(null);
-            authenticator = new ClientAuthenticator(message.user(), user, context.credentials(),
-                    ClientTls.channelBinding(channel));
-            session.authenticating(message);
-            ByteBuf out = channel.alloc().buffer();
-            authenticator.start(out);
-            channel.writeAndFlush(out, channel.voidPromise());
+            authenticate(message, config);
         }
+    }
+
+    /** The access rules' verdict, then the authentication it asks for. */
+    private void authenticate(StartupMessage message, ProxyConfig config) {
+        boolean tls = ClientTls.isUp(channel);
+        AccessRules.Verdict access = AccessRules.decide(config.access(), message.database(), message.user(),
+                channel.remoteAddress(), tls);
+        if (access.refused()) {
+            log.info("event=access_refused client={} addr={} user={} database={} tls={} rule={}", session.id(),
+                    channel.remoteAddress(), LogValues.quote(message.user()), LogValues.quote(message.database()),
+                    tls, access.ruleLabel());
+            session.fatal(AccessRules.refusal(message.database(), message.user(), channel.remoteAddress(), tls),
+                    ClientCloseReason.LOGIN_REFUSED);
+            return;
+        }
+        user = config.user(message.user()).orElse(null);
+        session.authenticating(message);
+        if (access.method() == AccessRule.Method.CERT) {
+            authenticateByCertificate();
+            return;
+        }
+        authenticator = new ClientAuthenticator(message.user(), user, context.credentials(),
+                ClientTls.channelBinding(channel), access.passwordMethod());
+        ByteBuf out = channel.alloc().buffer();
+        authenticator.start(out);
+        channel.writeAndFlush(out, channel.voidPromise());
+    }
+
+    /**
+     * PostgreSQL's cert method: the handshake verified the certificate against listen.tls.ca_file, and its CN must
+     * be the user name; no password is asked for.
+     */
+    private void authenticateByCertificate() {
+        String commonName = ClientTls.peerCommonName(channel);
+        if (commonName != null && user != null && commonName.equals(user.name())) {
+            onAuthenticated();
+            return;
+        }
+        log.info("event=auth_failed client={} addr={} user={} reason={}", session.id(), channel.remoteAddress(),
+                LogValues.quote(startup.user()), LogValues.quote(commonName == null ? "no client certificate"
+                        : "certificate CN " + commonName + " is not the user name or the user is not configured"));
+        throttle.failed(channel.remoteAddress());
+        session.fatal(commonName == null
+                ? ErrorResponse.fatal("28000", "connection requires a valid client certificate")
+                : ErrorResponse.fatal("28000", "certificate authentication failed for user \"" + startup.user()
+                        + "\""), ClientCloseReason.AUTHENTICATION_FAILED);
     }
 
     /** One message of the authentication exchange; takes ownership of it. */
@@ -175,6 +219,7 @@ final class Login {
         } catch (AuthenticationException | RuntimeException e) {
             log.info("event=auth_failed client={} addr={} user={} reason={}", session.id(),
                     channel.remoteAddress(), LogValues.quote(startup.user()), LogValues.quote(e.getMessage()));
+            throttle.failed(channel.remoteAddress());
             session.fatal(ErrorResponse.fatal("28P01", "password authentication failed for user \""
                     + startup.user() + "\""), ClientCloseReason.AUTHENTICATION_FAILED);
         } finally {

@@ -37,6 +37,8 @@ public final class ProxyMetrics {
     private final Counter configReloads;
     private final Counter clientsKilled;
     private final Counter clientCloses;
+    private final Counter loginFailures;
+    private final Counter loginsThrottled;
 
     /**
      * @param pools called on every scrape (once per pool metric family), so it must be cheap and thread-safe
@@ -66,6 +68,11 @@ public final class ProxyMetrics {
         configReloads = counter("pgwarden_config_reloads_total", "Configuration reloads", "result");
         clientsKilled = counter("pgwarden_clients_killed_total", "Client connections closed by the proxy", "reason");
         clientCloses = counter("pgwarden_client_closes_total", "Client connections ended, by reason", "reason");
+        // No address label: a guesser would choose the series' count.
+        loginFailures = counter("pgwarden_login_failures_total",
+                "Logins refused for a wrong password, an unknown user or a refused certificate");
+        loginsThrottled = counter("pgwarden_login_throttled_total",
+                "Logins held back because their address failed too many logins (listen.login_throttle)");
         // Pre-create the fixed label sets so rate() and alerts see a 0 before the first event.
         TIMEOUT_KINDS.forEach(kind -> timeouts.labelValues(kind));
         healthChecks.labelValues("passed");
@@ -139,5 +146,15 @@ public final class ProxyMetrics {
     /** A client connection ended; {@code reason} is its close reason's label. */
     public void clientClosed(String reason) {
         clientCloses.labelValues(reason).inc();
+    }
+
+    /** Counter pgwarden_login_failures_total. */
+    public void loginFailed() {
+        loginFailures.inc();
+    }
+
+    /** Counter pgwarden_login_throttled_total. */
+    public void loginThrottled() {
+        loginsThrottled.inc();
     }
 }
