@@ -62,6 +62,13 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
                 loginThrottle);
     }
 
+    /** The same listener with another throttle, which a reload applies: comparing the rest tells what needs a restart. */
+    public ListenConfig withLoginThrottle(LoginThrottleConfig loginThrottle) {
+        return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
+                maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
+                loginThrottle);
+    }
+
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads) {
         this(host, port, maxClientConnections, workerThreads, DEFAULT_MAX_PENDING_LOGINS,
                 DEFAULT_MAX_PENDING_LOGINS_PER_ADDRESS, DEFAULT_PREPARED_BYTES, DEFAULT_PREPARED_BYTES_PER_CLIENT);

@@ -51,7 +51,11 @@ class AccessRulesLoginTest {
     }
 
     private static TestProxy proxy(String listenExtra, String access) {
-        String yaml = """
+        return TestProxy.fromYaml(() -> yaml(listenExtra, access), TestPostgres.shared().port());
+    }
+
+    private static String yaml(String listenExtra, String access) {
+        return """
                 listen:
                   host: 127.0.0.1
                   port: 0
@@ -68,7 +72,6 @@ class AccessRulesLoginTest {
                 admin: {users: [app]}
                 %s
                 """.formatted(listenExtra.indent(2).stripTrailing(), access);
-        return TestProxy.fromYaml(() -> yaml, TestPostgres.shared().port());
     }
 
     private static String tls(String extra) {
@@ -197,6 +200,25 @@ class AccessRulesLoginTest {
             try (Connection c = proxy.connect()) {
                 selectOne(c);
             }
+        }
+    }
+
+    @Test
+    void aReloadAppliesNewRulesAndThrottleToTheNextLoginWithoutAskingForARestart() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> yaml = new java.util.concurrent.atomic.AtomicReference<>(
+                yaml("", ""));
+        try (TestProxy proxy = TestProxy.fromYaml(yaml::get, TestPostgres.shared().port());
+             LogCapture log = new LogCapture()) {
+            assertThat(answer("127.0.0.2", proxy.port(), "app", "appdb")).isEqualTo("R10");
+            yaml.set(yaml("login_throttle: {failures: 3}", """
+                    access:
+                      - {address: 127.0.0.2, method: reject}
+                      - {method: scram-sha-256}
+                    """));
+            assertThat(proxy.application().reload()).isEmpty();
+            assertThat(answer("127.0.0.2", proxy.port(), "app", "appdb")).isEqualTo(REFUSED_FROM_2);
+            assertThat(proxy.application().context().config().listen().loginThrottle().failures()).isEqualTo(3);
+            assertThat(log.lines("need a restart")).isEmpty();
         }
     }
 
