@@ -11,12 +11,14 @@ import io.pgwarden.net.MessageHead;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.FrontendMessageCheck;
+import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.Tags;
 import io.pgwarden.replication.ReplicationRelay;
 import io.pgwarden.session.ClientCloseReason;
 import io.pgwarden.session.ClientSession;
 import io.pgwarden.session.ClientState;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -164,7 +166,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (holding) {
             return true;
         }
-        if (throttleAsked || !(request instanceof io.pgwarden.protocol.StartupMessage)) {
+        if (throttleAsked || !(request instanceof StartupMessage)) {
             return false;
         }
         throttleAsked = true;
@@ -178,7 +180,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             if (login != null && session.state() != ClientState.CLOSED) {
                 channelRead(ctx, request);
             }
-        }, delay, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }, delay, TimeUnit.NANOSECONDS);
         return true;
     }
 
