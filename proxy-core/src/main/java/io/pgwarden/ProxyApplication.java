@@ -14,6 +14,7 @@ import io.pgwarden.backend.LossCounters;
 import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.HttpConfig;
 import io.pgwarden.config.ListenTls;
+import io.pgwarden.config.LoginThrottleConfig;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.frontend.Credentials;
 import io.pgwarden.frontend.FrontendContext;
@@ -211,9 +212,11 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             return e.problems();
         }
         ListenTls none = ListenTls.disabled();
-        if (!next.listen().withTls(none).equals(context.config().listen().withTls(none))) {
-            log.warn("event=config_reload note=\"listen changes other than listen.tls need a restart; the old "
-                    + "listener stays\"");
+        LoginThrottleConfig throttle = LoginThrottleConfig.defaults();
+        if (!next.listen().withTls(none).withLoginThrottle(throttle)
+                .equals(context.config().listen().withTls(none).withLoginThrottle(throttle))) {
+            log.warn("event=config_reload note=\"listen changes other than listen.tls and listen.login_throttle need"
+                    + " a restart; the old listener stays\"");
         }
         tls.install(nextTls);
         context.configHolder().set(next);

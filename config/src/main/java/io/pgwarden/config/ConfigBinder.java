@@ -13,10 +13,10 @@ import java.util.stream.Collectors;
 /** Turns the parsed YAML tree into {@link ProxyConfig}, recording every problem in the {@link ConfigReader}. */
 final class ConfigBinder {
     private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin",
-            AuthBinder.KEY);
+            AuthBinder.KEY, AccessBinder.KEY);
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
             "worker_threads", "max_pending_logins", "max_pending_logins_per_address", "max_prepared_statement_bytes",
-            "max_prepared_statement_bytes_per_client", ListenTlsBinder.KEY);
+            "max_prepared_statement_bytes_per_client", ListenTlsBinder.KEY, LoginThrottleBinder.KEY);
     private static final List<String> USER_KEYS = List.of("password", "auth");
     private static final List<String> ADMIN_KEYS = List.of("database", "users", "http");
     private static final List<String> HTTP_KEYS = List.of("host", "port", "metrics_token", "request_timeout",
@@ -57,11 +57,13 @@ final class ConfigBinder {
                 databasesSection.map(Map::keySet), usersSection.map(Map::keySet));
         AuthConfig auth = new AuthBinder(reader).bind(top.get().get(AuthBinder.KEY),
                 databasesSection.map(Map::keySet), usersSection.map(Map::keySet));
+        List<AccessRule> access = top.get().containsKey(AccessBinder.KEY)
+                ? new AccessBinder(reader).bind(top.get().get(AccessBinder.KEY), listen.tls()) : List.of();
         if (reader.problemCount() > 0) {
             return Optional.empty();
         }
         return Optional.of(new ProxyConfig(listen, defaults.settings(), databases.named(), users, admin, auth,
-                databases.any()));
+                databases.any(), access));
     }
 
     private ListenConfig bindListen(Object value) {
@@ -81,7 +83,8 @@ final class ConfigBinder {
                         (path, v) -> reader.integer(path, v, 1024, MAX)),
                 read("listen", map, "max_prepared_statement_bytes_per_client",
                         ListenConfig.DEFAULT_PREPARED_BYTES_PER_CLIENT, (path, v) -> reader.integer(path, v, 1024, MAX)),
-                new ListenTlsBinder(reader).bind(map.get(ListenTlsBinder.KEY)));
+                new ListenTlsBinder(reader).bind(map.get(ListenTlsBinder.KEY)),
+                new LoginThrottleBinder(reader).bind(map.get(LoginThrottleBinder.KEY)));
         if (reader.problemCount() == before
                 && listen.maxPreparedStatementBytesPerClient() > listen.maxPreparedStatementBytes()) {
             reader.problem("listen", "max_prepared_statement_bytes_per_client ("

@@ -14,10 +14,11 @@ import java.util.Objects;
  * @param maxPreparedStatementBytes bytes of named statements (transaction mode) kept for all clients
  * @param maxPreparedStatementBytesPerClient the most of those one client may hold; a Parse past it gets 53200
  * @param tls TLS for clients; unlike the rest of this section, a RELOAD applies it (and re-reads its files)
+ * @param loginThrottle the slowing of addresses that fail logins; read at each login, so a RELOAD applies it
  */
 public record ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
                            int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
-                           int maxPreparedStatementBytesPerClient, ListenTls tls) {
+                           int maxPreparedStatementBytesPerClient, ListenTls tls, LoginThrottleConfig loginThrottle) {
     /** A fifth of the default max_client_connections: logins take milliseconds, so these slots turn over fast. */
     public static final int DEFAULT_MAX_PENDING_LOGINS = 1000;
     /** Room for an application host opening a few hundred pool connections at once (SCRAM costs them CPU). */
@@ -37,6 +38,14 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
     public ListenConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(loginThrottle, "loginThrottle");
+    }
+
+    public ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
+                        int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
+                        int maxPreparedStatementBytesPerClient, ListenTls tls) {
+        this(host, port, maxClientConnections, workerThreads, maxPendingLogins, maxPendingLoginsPerAddress,
+                maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls, LoginThrottleConfig.defaults());
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
@@ -49,7 +58,15 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
     /** The same listener with other TLS settings: a reload compares the rest, which needs a restart. */
     public ListenConfig withTls(ListenTls tls) {
         return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
-                maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls);
+                maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
+                loginThrottle);
+    }
+
+    /** The same listener with another throttle, which a reload applies: comparing the rest tells what needs a restart. */
+    public ListenConfig withLoginThrottle(LoginThrottleConfig loginThrottle) {
+        return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
+                maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
+                loginThrottle);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads) {

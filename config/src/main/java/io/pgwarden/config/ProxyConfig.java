@@ -2,6 +2,7 @@ package io.pgwarden.config;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -12,6 +13,8 @@ import java.util.Optional;
  * @param admin the {@code admin:} section; {@link AdminConfig#defaults()} when the file has none
  * @param auth the {@code auth:} section (users looked up in PostgreSQL), or null when the file has none
  * @param anyDatabase the {@code databases."*"} entry, null when the file has none (it is not in {@code databases})
+ * @param access the {@code access:} rules in file order; empty when the file has none, and then each user's own
+ *               {@code auth} applies to every connection
  */
 public record ProxyConfig(
         ListenConfig listen,
@@ -20,7 +23,8 @@ public record ProxyConfig(
         Map<String, UserConfig> users,
         AdminConfig admin,
         AuthConfig auth,
-        AnyDatabaseConfig anyDatabase) {
+        AnyDatabaseConfig anyDatabase,
+        List<AccessRule> access) {
 
     public ProxyConfig {
         Objects.requireNonNull(listen, "listen");
@@ -28,12 +32,16 @@ public record ProxyConfig(
         databases = orderedCopy(databases, "databases");
         users = orderedCopy(users, "users");
         Objects.requireNonNull(admin, "admin");
+        access = List.copyOf(access);
     }
 
-    /** Without {@code auth:} and {@code databases."*"}: only the users and databases listed may log in. */
+    /**
+     * Without {@code auth:}, {@code databases."*"} and {@code access:}: only the users and databases listed may
+     * log in, each user by its own {@code auth}.
+     */
     public ProxyConfig(ListenConfig listen, PoolSettings defaults, Map<String, DatabaseConfig> databases,
                        Map<String, UserConfig> users, AdminConfig admin) {
-        this(listen, defaults, databases, users, admin, null, null);
+        this(listen, defaults, databases, users, admin, null, null, List.of());
     }
 
     /** A named entry only; see {@link #anyDatabase}. */

@@ -61,11 +61,11 @@ class ConfigValidationTest {
     void listsTheAllowedKeysWhenNothingIsClose() {
         assertThat(problems(ConfigLoaderTest.MINIMAL + "logging: {}\n"))
                 .containsExactly("logging: unknown key; expected one of listen, defaults, databases, users,"
-                        + " admin, auth");
+                        + " admin, auth, access");
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {bind_address: x}\n"))
                 .containsExactly("listen.bind_address: unknown key; expected one of host, port, max_client_connections, worker_threads,"
                         + " max_pending_logins, max_pending_logins_per_address, max_prepared_statement_bytes,"
-                        + " max_prepared_statement_bytes_per_client, tls");
+                        + " max_prepared_statement_bytes_per_client, tls, login_throttle");
     }
 
     @Test

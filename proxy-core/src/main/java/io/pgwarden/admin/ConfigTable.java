@@ -2,6 +2,7 @@ package io.pgwarden.admin;
 
 import io.pgwarden.config.AnyDatabaseConfig;
 import io.pgwarden.config.DatabaseConfig;
+import io.pgwarden.config.LoginThrottleConfig;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.config.ServerSettings;
@@ -25,6 +26,10 @@ final class ConfigTable {
             rows.add(List.of("listen.tls.cert_file", config.listen().tls().certFile()));
             rows.add(List.of("listen.tls.client_cert", config.listen().tls().clientCert().name().toLowerCase()));
         }
+        LoginThrottleConfig throttle = config.listen().loginThrottle();
+        rows.add(List.of("listen.login_throttle.failures", Integer.toString(throttle.failures())));
+        rows.add(List.of("listen.login_throttle.window", throttle.window().toString()));
+        rows.add(List.of("listen.login_throttle.max_delay", throttle.maxDelay().toString()));
         add(rows, "defaults", config.defaults());
         for (DatabaseConfig db : config.databases().values()) {
             String prefix = "databases." + db.name();
@@ -54,6 +59,9 @@ final class ConfigTable {
             rows.add(List.of("auth.database", config.auth().database() != null ? config.auth().database()
                     : "(the database the client asks for)"));
             rows.add(List.of("auth.cache_ttl", config.auth().cacheTtl().toString()));
+        }
+        for (int i = 0; i < config.access().size(); i++) {
+            rows.add(List.of("access[" + i + "]", config.access().get(i).describe()));
         }
         return AdminResult.table(List.of("key", "value"), rows);
     }

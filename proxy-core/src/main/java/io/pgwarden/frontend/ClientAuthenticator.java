@@ -44,10 +44,20 @@ public final class ClientAuthenticator {
 
     /** @param channelBinding the connection's tls-server-end-point data, to offer SCRAM-SHA-256-PLUS; or null */
     public ClientAuthenticator(String userName, UserConfig user, Credentials credentials, byte[] channelBinding) {
+        this(userName, user, credentials, channelBinding, null);
+    }
+
+    /**
+     * @param method the exchange an access rule asks for in place of the user's own {@code auth}; null for the
+     *               user's own
+     */
+    public ClientAuthenticator(String userName, UserConfig user, Credentials credentials, byte[] channelBinding,
+                               AuthMethod method) {
         this.channelBinding = channelBinding;
         this.userName = userName;
         this.user = user;
-        this.method = user == null ? AuthMethod.SCRAM_SHA_256 : StoredSecretCheck.method(user, user.auth());
+        AuthMethod wanted = method != null ? method : user != null ? user.auth() : AuthMethod.SCRAM_SHA_256;
+        this.method = user == null ? wanted : StoredSecretCheck.method(user, wanted);
         this.credentials = credentials;
     }
 

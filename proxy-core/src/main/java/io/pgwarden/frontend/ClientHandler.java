@@ -11,12 +11,14 @@ import io.pgwarden.net.MessageHead;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.FrontendMessageCheck;
+import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.Tags;
 import io.pgwarden.replication.ReplicationRelay;
 import io.pgwarden.session.ClientCloseReason;
 import io.pgwarden.session.ClientSession;
 import io.pgwarden.session.ClientState;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +36,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private final AtomicLong ids;
     private final FrontendFrameDecoder decoder;
     private final PendingLogins pending;
+    private final LoginThrottle throttle;
+    /** The StartupMessage was put to {@link #throttle} (once: a held one comes back through channelRead). */
+    private boolean throttleAsked;
+    /** A held StartupMessage is waiting out its delay; the client, waiting for an answer, sends nothing more. */
+    private boolean holding;
     /** Counted in {@link #pending} from admission until it logs in or closes, whichever comes first. */
     private boolean pendingCounted;
     private ClientSession session;
@@ -45,15 +52,17 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     /** Without a cap on connections still logging in (the in-process harness). */
     public ClientHandler(FrontendContext context, AtomicLong ids, FrontendFrameDecoder decoder) {
-        this(context, ids, decoder, new PendingLogins(() -> Integer.MAX_VALUE, () -> Integer.MAX_VALUE));
+        this(context, ids, decoder, new PendingLogins(() -> Integer.MAX_VALUE, () -> Integer.MAX_VALUE),
+                LoginThrottle.configuredBy(context));
     }
 
     public ClientHandler(FrontendContext context, AtomicLong ids, FrontendFrameDecoder decoder,
-                         PendingLogins pending) {
+                         PendingLogins pending, LoginThrottle throttle) {
         this.context = context;
         this.ids = ids;
         this.decoder = decoder;
         this.pending = pending;
+        this.throttle = throttle;
     }
 
     @Override
@@ -72,7 +81,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         pendingCounted = true;
-        login = new Login(session, ctx.channel(), context, decoder);
+        login = new Login(session, ctx.channel(), context, decoder, throttle);
         ctx.fireChannelActive();
     }
 
@@ -95,8 +104,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         if (msg instanceof StartupRequest request) {
             // Only the startup phase yields these (the decoder frames regular messages after it), and holds no buffer.
-            if (login != null) {
+            if (login != null && !held(ctx, request)) {
                 login.onStartupRequest(request);
+                afterLoginStep(ctx);
             }
             return;
         }
@@ -118,15 +128,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         ByteBuf message = (ByteBuf) msg;
         if (session.state() == ClientState.AUTHENTICATING && login != null) {
             login.onMessage(message);
-            if (login.replication() != null) {
-                replication = login.replication();
-                login = null;
-                leavePending(ctx);
-            } else if (session.state() != ClientState.AUTHENTICATING) {
-                admin = login.admin();
-                login = null;
-                leavePending(ctx);
-            }
+            afterLoginStep(ctx);
         } else if (refused(message)) {
             return;
         } else if (replication != null) {
@@ -141,6 +143,45 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         } else {
             session.onClientMessage(message);
         }
+    }
+
+    /** Once the login has ended (a certificate login ends with the StartupMessage), this handler routes on. */
+    private void afterLoginStep(ChannelHandlerContext ctx) {
+        if (login.replication() != null) {
+            replication = login.replication();
+            login = null;
+            leavePending(ctx);
+        } else if (session.state() != ClientState.STARTUP && session.state() != ClientState.AUTHENTICATING) {
+            admin = login.admin();
+            login = null;
+            leavePending(ctx);
+        }
+    }
+
+    /**
+     * Holds a StartupMessage from an address that failed too many logins for the throttle's delay, on this
+     * channel's event loop, then hands it on as if it had just come: the whole login waits, whatever its outcome.
+     */
+    private boolean held(ChannelHandlerContext ctx, StartupRequest request) {
+        if (holding) {
+            return true;
+        }
+        if (throttleAsked || !(request instanceof StartupMessage)) {
+            return false;
+        }
+        throttleAsked = true;
+        long delay = throttle.delayNanos(ctx.channel().remoteAddress());
+        if (delay == 0) {
+            return false;
+        }
+        holding = true;
+        ctx.executor().schedule(() -> {
+            holding = false;
+            if (login != null && session.state() != ClientState.CLOSED) {
+                channelRead(ctx, request);
+            }
+        }, delay, TimeUnit.NANOSECONDS);
+        return true;
     }
 
     /**

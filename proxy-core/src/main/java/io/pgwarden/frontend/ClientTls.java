@@ -67,4 +67,22 @@ final class ClientTls {
             return null;
         }
     }
+
+    /** The CN of the client's certificate, which the handshake verified; null when it presented none. */
+    static String peerCommonName(Channel channel) {
+        String subject = peerSubject(channel);
+        if (subject == null) {
+            return null;
+        }
+        try {
+            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(subject).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    return rdn.getValue().toString();
+                }
+            }
+        } catch (javax.naming.InvalidNameException e) {
+            return null;
+        }
+        return null;
+    }
 }

@@ -6,6 +6,7 @@ import io.netty.util.concurrent.Future;
 import io.pgwarden.admin.AdminConnection;
 import io.pgwarden.auth.LookupOutcome;
 import io.pgwarden.auth.UserLookup;
+import io.pgwarden.config.AccessRule;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.Keepalive;
 import io.pgwarden.config.ListenTls;
@@ -47,6 +48,7 @@ final class Login {
     private final Channel channel;
     private final FrontendContext context;
     private final FrontendFrameDecoder decoder;
+    private final LoginThrottle throttle;
     private StartupMessage startup;
     private UserConfig user;
     private ClientAuthenticator authenticator;
@@ -62,11 +64,13 @@ final class Login {
      */
     private Class<?> lastNegotiation;
 
-    Login(ClientSession session, Channel channel, FrontendContext context, FrontendFrameDecoder decoder) {
+    Login(ClientSession session, Channel channel, FrontendContext context, FrontendFrameDecoder decoder,
+          LoginThrottle throttle) {
         this.session = session;
         this.channel = channel;
         this.context = context;
         this.decoder = decoder;
+        this.throttle = throttle;
     }
 
     /** Set once an authenticated client asked for a replication connection; its backend may still be logging in. */
@@ -151,20 +155,39 @@ final class Login {
         } else if (context.tls().settings().mode() == ListenTls.Mode.REQUIRE && !ClientTls.isUp(channel)) {
             refuse(ErrorResponse.fatal("28000", "pgwarden: TLS is required for connections")
                     .withHint("connect with sslmode=require (or verify-ca, verify-full); listen.tls.mode is require"));
-        } else if (UserLookup.applies(config, message.user())
-                && !message.database().equals(config.admin().database())) {
-            // Every such user is looked up, known or not: the exchange and its timing must not tell them apart.
-            session.authenticating(message);
-            context.lookups().find(config, message.database(), message.user(), channel.eventLoop())
-                    .thenAccept(outcome -> channel.eventLoop().execute(() -> onLookedUp(outcome)));
         } else {
-            session.authenticating(message);
-            startAuthentication(config.user(message.user()).orElse(null));
+            authenticate(message, config);
         }
     }
 
+    /** The access rules' verdict, then the user (looked up in PostgreSQL if need be), then its authentication. */
+    private void authenticate(StartupMessage message, ProxyConfig config) {
+        boolean tls = ClientTls.isUp(channel);
+        AccessRules.Verdict access = AccessRules.decide(config.access(), message.database(), message.user(),
+                channel.remoteAddress(), tls);
+        if (access.refused()) {
+            log.info("event=access_refused client={} addr={} user={} database={} tls={} rule={}", session.id(),
+                    channel.remoteAddress(), LogValues.quote(message.user()), LogValues.quote(message.database()),
+                    tls, access.ruleLabel());
+            session.fatal(AccessRules.refusal(message.database(), message.user(), channel.remoteAddress(), tls),
+                    ClientCloseReason.LOGIN_REFUSED);
+            return;
+        }
+        session.authenticating(message);
+        // A cert login ends with the StartupMessage, where ClientHandler routes it; and with no password exchange
+        // there is no key for pass-through, so its users are the ones under users:.
+        if (access.method() != AccessRule.Method.CERT && UserLookup.applies(config, message.user())
+                && !message.database().equals(config.admin().database())) {
+            // Every such user is looked up, known or not: the exchange and its timing must not tell them apart.
+            context.lookups().find(config, message.database(), message.user(), channel.eventLoop())
+                    .thenAccept(outcome -> channel.eventLoop().execute(() -> onLookedUp(outcome, access)));
+            return;
+        }
+        startAuthentication(config.user(message.user()).orElse(null), access);
+    }
+
     /** On the channel's loop; the client may have left, or been timed out, meanwhile. */
-    private void onLookedUp(LookupOutcome outcome) {
+    private void onLookedUp(LookupOutcome outcome, AccessRules.Verdict access) {
         if (session.state() != ClientState.AUTHENTICATING || !channel.isActive()) {
             return;
         }
@@ -173,16 +196,40 @@ final class Login {
             return;
         }
         lookupReason = outcome.user() == null ? outcome.reason() : null;
-        startAuthentication(outcome.user());
+        startAuthentication(outcome.user(), access);
     }
 
-    private void startAuthentication(UserConfig found) {
+    private void startAuthentication(UserConfig found, AccessRules.Verdict access) {
         user = found;
+        if (access.method() == AccessRule.Method.CERT) {
+            authenticateByCertificate();
+            return;
+        }
         authenticator = new ClientAuthenticator(startup.user(), user, context.credentials(),
-                ClientTls.channelBinding(channel));
+                ClientTls.channelBinding(channel), access.passwordMethod());
         ByteBuf out = channel.alloc().buffer();
         authenticator.start(out);
         channel.writeAndFlush(out, channel.voidPromise());
+    }
+
+    /**
+     * PostgreSQL's cert method: the handshake verified the certificate against listen.tls.ca_file, and its CN must
+     * be the user name; no password is asked for.
+     */
+    private void authenticateByCertificate() {
+        String commonName = ClientTls.peerCommonName(channel);
+        if (commonName != null && user != null && commonName.equals(user.name())) {
+            onAuthenticated();
+            return;
+        }
+        log.info("event=auth_failed client={} addr={} user={} reason={}", session.id(), channel.remoteAddress(),
+                LogValues.quote(startup.user()), LogValues.quote(commonName == null ? "no client certificate"
+                        : "certificate CN " + commonName + " is not the user name or the user is not configured"));
+        throttle.failed(channel.remoteAddress());
+        session.fatal(commonName == null
+                ? ErrorResponse.fatal("28000", "connection requires a valid client certificate")
+                : ErrorResponse.fatal("28000", "certificate authentication failed for user \"" + startup.user()
+                        + "\""), ClientCloseReason.AUTHENTICATION_FAILED);
     }
 
     /** One message of the authentication exchange; takes ownership of it. */
@@ -210,6 +257,7 @@ final class Login {
             log.info("event=auth_failed client={} addr={} user={} reason={}", session.id(),
                     channel.remoteAddress(), LogValues.quote(startup.user()),
                     LogValues.quote(lookupReason != null ? lookupReason : e.getMessage()));
+            throttle.failed(channel.remoteAddress());
             session.fatal(ErrorResponse.fatal("28P01", "password authentication failed for user \""
                     + startup.user() + "\""), ClientCloseReason.AUTHENTICATION_FAILED);
         } finally {

@@ -38,6 +38,8 @@ public final class ProxyMetrics {
     private final Counter clientsKilled;
     private final Counter clientCloses;
     private final Counter authLookups;
+    private final Counter loginFailures;
+    private final Counter loginsThrottled;
 
     /**
      * @param pools called on every scrape (once per pool metric family), so it must be cheap and thread-safe
@@ -71,6 +73,11 @@ public final class ProxyMetrics {
                 "Users looked up for auth.query: answered from the cache (hit), asked of PostgreSQL (miss), "
                         + "no answer from PostgreSQL (error)", "result");
         List.of("hit", "miss", "error").forEach(authLookups::labelValues);
+        // No address label: a guesser would choose the series' count.
+        loginFailures = counter("pgwarden_login_failures_total",
+                "Logins refused for a wrong password, an unknown user or a refused certificate");
+        loginsThrottled = counter("pgwarden_login_throttled_total",
+                "Logins held back because their address failed too many logins (listen.login_throttle)");
         // Pre-create the fixed label sets so rate() and alerts see a 0 before the first event.
         TIMEOUT_KINDS.forEach(kind -> timeouts.labelValues(kind));
         healthChecks.labelValues("passed");
@@ -161,5 +168,15 @@ public final class ProxyMetrics {
     /** Counter pgwarden_auth_lookups_total{result="hit|miss|error"}. */
     public void authLookup(String result) {
         authLookups.labelValues(result).inc();
+    }
+
+    /** Counter pgwarden_login_failures_total. */
+    public void loginFailed() {
+        loginFailures.inc();
+    }
+
+    /** Counter pgwarden_login_throttled_total. */
+    public void loginThrottled() {
+        loginsThrottled.inc();
     }
 }

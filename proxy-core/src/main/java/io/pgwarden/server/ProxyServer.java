@@ -13,6 +13,7 @@ import io.pgwarden.frontend.ClientHandler;
 import io.pgwarden.frontend.DirectTlsDetector;
 import io.pgwarden.frontend.FrontendFrameDecoder;
 import io.pgwarden.frontend.FrontendContext;
+import io.pgwarden.frontend.LoginThrottle;
 import io.pgwarden.frontend.PendingLogins;
 import io.pgwarden.net.FatalErrorGuard;
 import io.pgwarden.net.Transport;
@@ -29,6 +30,7 @@ public final class ProxyServer {
     private final WriteBufferWaterMark waterMark;
     private final AtomicLong clientIds = new AtomicLong();
     private final PendingLogins pending;
+    private final LoginThrottle throttle;
     private Channel serverChannel;
     /**
      * Every client connection still open, closed at stop while the event loops still run: closed by the loops'
@@ -47,6 +49,7 @@ public final class ProxyServer {
         this.context = context;
         this.waterMark = waterMark;
         this.pending = PendingLogins.configuredBy(context);
+        this.throttle = LoginThrottle.configuredBy(context);
     }
 
     public InetSocketAddress bind(String host, int port) throws InterruptedException {
@@ -70,7 +73,8 @@ public final class ProxyServer {
                         }
                         FrontendFrameDecoder frames = new FrontendFrameDecoder();
                         ch.pipeline().addLast("frames", frames);
-                        ch.pipeline().addLast("client", new ClientHandler(context, clientIds, frames, pending));
+                        ch.pipeline().addLast("client", new ClientHandler(context, clientIds, frames, pending,
+                                throttle));
                         ch.pipeline().addLast("fatal", fatal);
                     }
                 });

@@ -41,6 +41,30 @@ class ConfigTableTest {
         assertThat(rows.values()).noneMatch(v -> v.contains("s3cret"));
     }
 
+    @Test
+    void showsAccessRulesAndTheLoginThrottleButNoSecret() throws ConfigException {
+        Map<String, String> rows = rows("""
+                listen:
+                  login_throttle: {failures: 5, window: 30s, max_delay: 2s}
+                databases: {appdb: {}}
+                users:
+                  app: {password: s3cret}
+                admin:
+                  users: [app]
+                  http: {metrics_token: t0ken}
+                access:
+                  - {address: 10.0.0.0/8, method: reject}
+                  - {database: appdb, user: [app], tls: required, method: md5}
+                """);
+        assertThat(rows).containsEntry("access[0]", "database=all user=all address=10.0.0.0/8 tls=any method=reject")
+                .containsEntry("access[1]", "database=appdb user=app address=all tls=required method=md5")
+                .containsEntry("listen.login_throttle.failures", "5")
+                .containsEntry("listen.login_throttle.window", "PT30S")
+                .containsEntry("listen.login_throttle.max_delay", "PT2S");
+        assertThat(rows.keySet()).noneMatch(k -> k.endsWith(".password") || k.endsWith(".metrics_token"));
+        assertThat(rows.values()).noneMatch(v -> v.contains("s3cret") || v.contains("t0ken"));
+    }
+
     private static Map<String, String> rows(String yaml) throws ConfigException {
         List<List<String>> rows = ConfigTable.of(new ConfigLoader(Map.of()).parse(yaml, "test.yaml")).rows();
         return rows.stream().collect(Collectors.toMap(r -> r.get(0), r -> r.get(1)));

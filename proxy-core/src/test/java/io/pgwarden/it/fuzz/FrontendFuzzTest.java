@@ -49,6 +49,8 @@ class FrontendFuzzTest {
                   host: 127.0.0.1
                   port: 0
                   worker_threads: 2
+                  # Every mangled login fails from 127.0.0.1: throttled, the cases would wait out its delays.
+                  login_throttle: {failures: 0}
                 defaults:
                   pool_mode: transaction
                   max_size: 3
