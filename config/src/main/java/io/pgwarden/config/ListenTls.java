@@ -38,7 +38,7 @@ public record ListenTls(Mode mode, String certFile, String keyFile, String caFil
     }
 
     private static final ListenTls DISABLED = new ListenTls(Mode.DISABLE, null, null, null, ClientCert.NONE,
-            Provider.JDK);
+            Provider.OPENSSL);
 
     public ListenTls {
         Objects.requireNonNull(mode, "mode");

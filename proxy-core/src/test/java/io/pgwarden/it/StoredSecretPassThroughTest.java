@@ -79,6 +79,17 @@ class StoredSecretPassThroughTest {
     }
 
     @Test
+    void aClientCheckedByCleartextOrMd5AgainstTheVerifierLeavesTheKeyToo() throws SQLException {
+        // md5 with a SCRAM secret stored means SCRAM, as in PostgreSQL; cleartext is checked against the verifier.
+        for (String auth : new String[] {"cleartext", "md5"}) {
+            try (TestProxy proxy = proxyWith(ROLE, verifier, auth, "transaction", "");
+                 Connection c = proxy.connect(ROLE, PASSWORD)) {
+                assertThat(currentUser(c)).as(auth).isEqualTo(ROLE);
+            }
+        }
+    }
+
+    @Test
     void psqlLogsInByPassThrough() throws Exception {
         try (TestProxy proxy = proxyWith(ROLE, verifier, "scram-sha-256", "transaction", "")) {
             Result result = psql(proxy.port(), ROLE, PASSWORD, "SELECT current_user");
