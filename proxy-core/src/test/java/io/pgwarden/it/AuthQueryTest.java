@@ -102,7 +102,7 @@ class AuthQueryTest {
 
     static String config(String poolMode, String authExtra) {
         return """
-                listen: {host: 127.0.0.1, port: 0, worker_threads: 2}
+                listen: {host: 127.0.0.1, port: 0, worker_threads: 2, login_throttle: {failures: 0}}
                 defaults:
                   pool_mode: %s
                   query_wait_timeout: 10s
