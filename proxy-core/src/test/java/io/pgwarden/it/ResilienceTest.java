@@ -96,7 +96,9 @@ class ResilienceTest {
                                 errorMessages.add(e.getSQLState() + " " + e.getMessage());
                                 c.rollback();
                             }
-                            think(20 + client % 30);
+                            // Long enough that fewer than max_size backends are busy even on a loaded machine: the
+                            // rest must sit idle for the killer's full second (LIFO reuse keeps them there).
+                            think(60 + client % 60);
                         }
                     }
                     return null;
