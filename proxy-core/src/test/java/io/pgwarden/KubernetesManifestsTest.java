@@ -215,8 +215,8 @@ class KubernetesManifestsTest {
         long limit = bytes((String) at(container, "resources.limits.memory"));
         // bench/results: 280-460 MB resident up to 2,000 active clients.
         assertThat(request).isGreaterThanOrEqualTo(460L << 20);
-        String options = container.get("env") == null ? null : list(container.get("env")).stream().map(KubernetesManifestsTest::map)
-                .filter(e -> "JAVA_TOOL_OPTIONS".equals(e.get("name"))).map(e -> (String) e.get("value"))
+        String options = container.get("env") == null ? null : list(container.get("env")).stream()
+                .map(KubernetesManifestsTest::map).filter(e -> "JAVA_TOOL_OPTIONS".equals(e.get("name"))).map(e -> (String) e.get("value"))
                 .findFirst().orElse(null);
         if (options == null) {
             Matcher m = Pattern.compile("(?m)^ENV JAVA_TOOL_OPTIONS=\"([^\"]*)\"$")

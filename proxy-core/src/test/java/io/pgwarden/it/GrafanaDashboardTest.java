@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * Issue 18: every metric the Grafana dashboard (deploy/grafana/pgwarden.json) queries is one a running pgwarden
- * exposes, so no panel stays empty because of a renamed or misspelt series. The proxy first sees traffic and a
+ * Issue 18: every metric and label the Grafana dashboard (deploy/grafana/pgwarden.json) queries is one a running
+ * pgwarden exposes, so no panel stays empty because of a renamed or misspelt series or label. The proxy first sees traffic and a
  * backend terminated by an administrator, so the families that appear only after an event are there too.
  */
 class GrafanaDashboardTest {
@@ -34,6 +34,13 @@ class GrafanaDashboardTest {
     private static final Path DASHBOARD = Path.of("..", "deploy", "grafana", "pgwarden.json");
     private static final Pattern METRIC = Pattern.compile("\\bpgwarden_[a-zA-Z0-9_]+");
     private static final Pattern TYPE = Pattern.compile("(?m)^# TYPE (\\S+) (\\S+)$");
+    /** metric{matchers}. */
+    private static final Pattern SELECTOR = Pattern.compile("(pgwarden_[a-zA-Z0-9_]+)\\{([^}]*)}");
+    /** by (labels) (metric or by (labels) (rate(metric ...: the labels grouped over a single metric. */
+    private static final Pattern GROUPING =
+            Pattern.compile("by \\(([^)]*)\\) \\((?:\\w+\\()?(pgwarden_[a-zA-Z0-9_]+)");
+    /** Labels Prometheus adds when it scrapes (see the README's scrape config), not pgwarden. */
+    private static final Set<String> SCRAPE_LABELS = Set.of("pod", "namespace", "instance", "job");
     private static final Pattern SAMPLE = Pattern.compile("(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]");
 
     private static final String YAML = """
@@ -53,7 +60,7 @@ class GrafanaDashboardTest {
             """;
 
     @Test
-    void everyMetricTheDashboardQueriesIsExposedByARunningProxy() throws Exception {
+    void everyMetricAndLabelTheDashboardQueriesIsExposedByARunningProxy() throws Exception {
         Set<String> used = metricsUsed();
         assertThat(used).as("metrics the dashboard queries").hasSizeGreaterThan(10);
         try (TestProxy proxy = TestProxy.fromYaml(() -> YAML, TestPostgres.shared().port())) {
@@ -70,22 +77,75 @@ class GrafanaDashboardTest {
                 await().atMost(Duration.ofSeconds(20))
                         .until(() -> scrape(url).contains("pgwarden_backend_losses_total{"));
             }
+            await().atMost(Duration.ofSeconds(20)).until(() -> scrape(url).contains("pgwarden_client_closes_total{"));
             String exposition = scrape(url);
             Set<String> exposed = exposedNames(exposition);
             List<String> missing = new ArrayList<>(used);
             missing.removeAll(exposed);
             assertThat(missing).as("dashboard metrics missing from /metrics, which has %s", new TreeSet<>(exposed))
                     .isEmpty();
+
+            // A label the series lack would make a by() or a {label="..."} panel silently empty.
+            Map<String, Set<String>> labels = labelsByName(exposition);
+            for (String query : queries()) {
+                Matcher selector = SELECTOR.matcher(query);
+                while (selector.find()) {
+                    for (String label : labelNames(selector.group(2))) {
+                        assertThat(labels.getOrDefault(selector.group(1), Set.of()))
+                                .as("label %s of %s in %s", label, selector.group(1), query).contains(label);
+                    }
+                }
+                Matcher grouping = GROUPING.matcher(query);
+                while (grouping.find()) {
+                    for (String label : grouping.group(1).split("\\s*,\\s*")) {
+                        if (!SCRAPE_LABELS.contains(label.strip())) {
+                            assertThat(labels.getOrDefault(grouping.group(2), Set.of()))
+                                    .as("by (%s) over %s in %s", label, grouping.group(2), query)
+                                    .contains(label.strip());
+                        }
+                    }
+                }
+            }
         }
+    }
+
+    private static List<String> labelNames(String matchers) {
+        List<String> names = new ArrayList<>();
+        Matcher m = Pattern.compile("(\\w+)\\s*(?:=~|!~|!=|=)").matcher(matchers);
+        while (m.find()) {
+            if (!SCRAPE_LABELS.contains(m.group(1))) {
+                names.add(m.group(1));
+            }
+        }
+        return names;
+    }
+
+    /** Each series name with the label names its samples carry. */
+    private static Map<String, Set<String>> labelsByName(String exposition) {
+        Map<String, Set<String>> labels = new HashMap<>();
+        Matcher sample = Pattern.compile("(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{([^}]*)})?\\s").matcher(exposition);
+        while (sample.find()) {
+            Set<String> names = labels.computeIfAbsent(sample.group(1), k -> new TreeSet<>());
+            if (sample.group(2) != null) {
+                Matcher label = Pattern.compile("(\\w+)=\"").matcher(sample.group(2));
+                while (label.find()) {
+                    names.add(label.group(1));
+                }
+            }
+        }
+        return labels;
+    }
+
+    private static List<String> queries() throws Exception {
+        List<String> queries = new ArrayList<>();
+        collect(new Yaml().load(Files.readString(DASHBOARD)), queries);
+        return queries;
     }
 
     /** Every series name in the panels' expressions and in the template variables' queries. */
     private static Set<String> metricsUsed() throws Exception {
-        Object dashboard = new Yaml().load(Files.readString(DASHBOARD));
-        List<String> queries = new ArrayList<>();
-        collect(dashboard, queries);
         Set<String> names = new TreeSet<>();
-        for (String query : queries) {
+        for (String query : queries()) {
             Matcher m = METRIC.matcher(query);
             while (m.find()) {
                 names.add(m.group());
