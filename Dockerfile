@@ -30,6 +30,14 @@ COPY --from=build /src/proxy-core/target/pgwarden.jar /opt/pgwarden/pgwarden.jar
 COPY --from=build /src/examples/pgwarden.yaml /opt/pgwarden/pgwarden.example.yaml
 USER 10001:10001
 EXPOSE 6432 9187
+# The JRE image has no curl or wget: bash's /dev/tcp sends the request. It runs inside the container, so it reaches
+# admin.http on loopback or 0.0.0.0 alike; without an admin.http section the container reports unhealthy. Set
+# PGWARDEN_HTTP_PORT when admin.http.port is not 9187.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PGWARDEN_HTTP_PORT:-9187} && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && read -r -t 4 _ status _ <&3 && [ \"$status\" = 200 ]"]
+# Netty extracts its native libraries (epoll, BoringSSL) to /tmp and loads them from there: with a read-only root
+# file system, mount a writable tmpfs at /tmp that allows exec (docker run --read-only --tmpfs /tmp:rw,exec), or
+# an emptyDir in Kubernetes. Without one pgwarden still runs, on NIO and the JDK's TLS, slower.
 # ZGC: its pauses stay under a millisecond, where G1's young collections reached 10-18 ms while thousands of
 # clients logged in. SoftMaxHeapSize makes it collect before the heap grows far past what pgwarden keeps live
 # (about 45 MB with 10,000 clients); without it ZGC lets the heap, and the RSS, grow towards the maximum.
