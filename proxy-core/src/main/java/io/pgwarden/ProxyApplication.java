@@ -72,6 +72,8 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     private final List<ScheduledFuture<?>> janitors = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
+    /** Set first in any stop: /ready answers 503 from then on. */
+    private final AtomicBoolean stopping = new AtomicBoolean();
     private HttpEndpoints http;
 
     private ProxyApplication(EventLoopGroup loops, PoolRegistry pools, ProxyServer server, InetSocketAddress address,
@@ -132,7 +134,8 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             if (config.admin().http() != null) {
                 HttpConfig httpConfig = config.admin().http();
                 app.http = HttpEndpoints.start(httpConfig.host(), httpConfig.port(), context.metrics(),
-                        () -> PoolViews.probed(context), httpConfig.metricsToken(), HttpLimits.of(httpConfig));
+                        () -> PoolViews.probed(context), httpConfig.metricsToken(), HttpLimits.of(httpConfig),
+                        app.stopping::get);
                 log.info("event=http_listen addr={}", app.http.address());
             }
             log.info("event=listen addr={} transport={} databases={} users={}", address, transport.name(),
@@ -185,7 +188,9 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             return e.problems();
         }
         ListenTls none = ListenTls.disabled();
-        if (!next.listen().withTls(none).equals(context.config().listen().withTls(none))) {
+        java.time.Duration timeout = next.listen().shutdownTimeout();
+        if (!next.listen().withTls(none).withShutdownTimeout(timeout)
+                .equals(context.config().listen().withTls(none).withShutdownTimeout(timeout))) {
             log.warn("event=config_reload note=\"listen changes other than listen.tls need a restart; the old "
                     + "listener stays\"");
         }
@@ -198,12 +203,42 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         return List.of();
     }
 
-    /** SHUTDOWN from the console: answered first, then the process stops (off the event loop). */
+    /** SHUTDOWN from the console: answered first, then the graceful stop. */
     @Override
     public void shutdown() {
-        Thread stopper = new Thread(() -> {
-            close();
-        }, "pgwarden-shutdown");
+        stopGracefully();
+    }
+
+    /** SHUTDOWN IMMEDIATE from the console: answered first, then the process stops. */
+    @Override
+    public void shutdownImmediately() {
+        stopNow();
+    }
+
+    /**
+     * SIGTERM: the graceful stop ({@link GracefulStop}) for up to listen.shutdown_timeout, on a thread of its own,
+     * then {@link #close()}. Asked again while it runs, the stop becomes immediate.
+     */
+    public void stopGracefully() {
+        if (!stopping.compareAndSet(false, true)) {
+            stopNow();
+            return;
+        }
+        Thread drainer = new Thread(() -> {
+            try {
+                new GracefulStop(server, context.sessions().drain())
+                        .run(context.config().listen().shutdownTimeout(), closing::get);
+            } finally {
+                close();
+            }
+        }, "pgwarden-drain");
+        drainer.start();
+    }
+
+    /** SIGINT, a second SIGTERM: {@link #close()} at once, off the caller's thread (a console's event loop). */
+    public void stopNow() {
+        stopping.set(true);
+        Thread stopper = new Thread(this::close, "pgwarden-shutdown");
         stopper.setDaemon(false);
         stopper.start();
     }
@@ -218,6 +253,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        stopping.set(true);
         janitors.forEach(j -> j.cancel(false));
         if (http != null) {
             http.close();

@@ -17,7 +17,7 @@ final class ConfigBinder {
     private static final List<String> TOP_LEVEL_KEYS = List.of("listen", "defaults", "databases", "users", "admin");
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
             "worker_threads", "max_pending_logins", "max_pending_logins_per_address", "max_prepared_statement_bytes",
-            "max_prepared_statement_bytes_per_client", ListenTlsBinder.KEY);
+            "max_prepared_statement_bytes_per_client", "shutdown_timeout", ListenTlsBinder.KEY);
     private static final List<String> POOL_KEYS = List.of(
             "pool_mode", "min_size", "max_size", "query_wait_timeout", "server_reset_query", "max_prepared_statements",
             ConnectionSettingsBinder.SERVER, ConnectionSettingsBinder.CLIENT, "query_timeout", "query_wait_notice");
@@ -93,7 +93,8 @@ final class ConfigBinder {
                         (path, v) -> reader.integer(path, v, 1024, MAX)),
                 read("listen", map, "max_prepared_statement_bytes_per_client",
                         ListenConfig.DEFAULT_PREPARED_BYTES_PER_CLIENT, (path, v) -> reader.integer(path, v, 1024, MAX)),
-                new ListenTlsBinder(reader).bind(map.get(ListenTlsBinder.KEY)));
+                new ListenTlsBinder(reader).bind(map.get(ListenTlsBinder.KEY)),
+                read("listen", map, "shutdown_timeout", ListenConfig.DEFAULT_SHUTDOWN_TIMEOUT, reader::durationOrZero));
         if (reader.problemCount() == before
                 && listen.maxPreparedStatementBytesPerClient() > listen.maxPreparedStatementBytes()) {
             reader.problem("listen", "max_prepared_statement_bytes_per_client ("

@@ -1,5 +1,6 @@
 package io.pgwarden.config;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -14,10 +15,14 @@ import java.util.Objects;
  * @param maxPreparedStatementBytes bytes of named statements (transaction mode) kept for all clients
  * @param maxPreparedStatementBytesPerClient the most of those one client may hold; a Parse past it gets 53200
  * @param tls TLS for clients; unlike the rest of this section, a RELOAD applies it (and re-reads its files)
+ * @param shutdownTimeout how long a graceful stop (SIGTERM, SHUTDOWN) lets clients finish their transactions;
+ *        a RELOAD applies it too, as it is read when the stop begins
  */
 public record ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
                            int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
-                           int maxPreparedStatementBytesPerClient, ListenTls tls) {
+                           int maxPreparedStatementBytesPerClient, ListenTls tls, Duration shutdownTimeout) {
+    /** Kubernetes' default terminationGracePeriodSeconds, so a pod's drain fits in what the platform grants. */
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
     /** A fifth of the default max_client_connections: logins take milliseconds, so these slots turn over fast. */
     public static final int DEFAULT_MAX_PENDING_LOGINS = 1000;
     /** Room for an application host opening a few hundred pool connections at once (SCRAM costs them CPU). */
@@ -37,6 +42,14 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
     public ListenConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+    }
+
+    public ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
+                        int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
+                        int maxPreparedStatementBytesPerClient, ListenTls tls) {
+        this(host, port, maxClientConnections, workerThreads, maxPendingLogins, maxPendingLoginsPerAddress,
+                maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls, DEFAULT_SHUTDOWN_TIMEOUT);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
@@ -49,7 +62,15 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
     /** The same listener with other TLS settings: a reload compares the rest, which needs a restart. */
     public ListenConfig withTls(ListenTls tls) {
         return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
-                maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls);
+                maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
+                shutdownTimeout);
+    }
+
+    /** The same listener with another shutdown timeout, which a reload applies (it needs no new socket). */
+    public ListenConfig withShutdownTimeout(Duration timeout) {
+        return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
+                maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
+                timeout);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads) {
