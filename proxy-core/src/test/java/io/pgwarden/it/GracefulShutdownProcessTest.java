@@ -63,7 +63,11 @@ class GracefulShutdownProcessTest {
     }
 
     private Process startPgwarden(Path log) throws IOException {
-        Path config = dir.resolve("pgwarden.yaml");
+        return startPgwarden(log, SHUTDOWN_TIMEOUT_MILLIS);
+    }
+
+    private Process startPgwarden(Path log, long shutdownTimeoutMillis) throws IOException {
+        Path config = dir.resolve(log.getFileName() + ".yaml");
         Files.writeString(config, """
                 listen:
                   host: 127.0.0.1
@@ -81,7 +85,7 @@ class GracefulShutdownProcessTest {
                 admin:
                   http:
                     port: 0
-                """.formatted(SHUTDOWN_TIMEOUT_MILLIS, TestPostgres.shared().port(), TestPostgres.APP_PASSWORD));
+                """.formatted(shutdownTimeoutMillis, TestPostgres.shared().port(), TestPostgres.APP_PASSWORD));
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "io.pgwarden.Main", "-c", config.toString());
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -250,6 +254,40 @@ class GracefulShutdownProcessTest {
             pgwarden.waitFor(10, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void aSecondSigtermOrASigintStopsAtOnce() throws Exception {
+        for (String second : List.of("TERM", "INT")) {
+            Path log = dir.resolve("pgwarden-" + second + ".log");
+            Process pgwarden = startPgwarden(log, 120_000);
+            try {
+                int port = port(log, LISTEN);
+                Connection held = client(port);
+                held.setAutoCommit(false);
+                try (Statement s = held.createStatement()) {
+                    s.execute("SELECT 1");
+                }
+                pgwarden.destroy(); // SIGTERM: the drain would wait 120 s for the open transaction
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(log)
+                        .contains("event=drain_start"));
+                long sent = System.nanoTime();
+                if (second.equals("TERM")) {
+                    pgwarden.destroy();
+                } else {
+                    Process kill = new ProcessBuilder("kill", "-INT", Long.toString(pgwarden.pid())).start();
+                    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+                }
+                assertThat(pgwarden.waitFor(20, TimeUnit.SECONDS)).as("exited after SIG%s", second).isTrue();
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)).as("ms after SIG%s", second)
+                        .isLessThan(10_000);
+                closeQuietly(held);
+            } finally {
+                pgwarden.destroyForcibly();
+                pgwarden.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
 
     private static boolean refused(int port) {
         try (Socket socket = new Socket()) {
