@@ -35,6 +35,7 @@ import io.pgwarden.session.SessionRegistry;
 import io.pgwarden.session.StatementNames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -188,7 +189,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             return e.problems();
         }
         ListenTls none = ListenTls.disabled();
-        java.time.Duration timeout = next.listen().shutdownTimeout();
+        Duration timeout = next.listen().shutdownTimeout();
         if (!next.listen().withTls(none).withShutdownTimeout(timeout)
                 .equals(context.config().listen().withTls(none).withShutdownTimeout(timeout))) {
             log.warn("event=config_reload note=\"listen changes other than listen.tls need a restart; the old "

@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,7 +45,11 @@ class GracefulShutdownTest {
     }
 
     private static TestProxy start(String shutdownTimeout) {
-        String yaml = """
+        return start(() -> shutdownTimeout);
+    }
+
+    private static TestProxy start(Supplier<String> shutdownTimeout) {
+        Supplier<String> yaml = () -> """
                 listen:
                   host: 127.0.0.1
                   port: 0
@@ -62,8 +68,8 @@ class GracefulShutdownTest {
                   users: [admin]
                   http:
                     port: 0
-                """.formatted(shutdownTimeout);
-        return TestProxy.fromYaml(() -> yaml, TestPostgres.shared().port());
+                """.formatted(shutdownTimeout.get());
+        return TestProxy.fromYaml(yaml, TestPostgres.shared().port());
     }
 
     private static void console(TestProxy proxy, String command) throws SQLException {
@@ -199,6 +205,28 @@ class GracefulShutdownTest {
             }
         }
         assertThat(stored(base)).isFalse();
+    }
+
+    @Test
+    void aReloadedShutdownTimeoutIsTheOneTheStopWaits() throws Exception {
+        AtomicReference<String> timeout = new AtomicReference<>("120s");
+        try (TestProxy proxy = start(timeout::get)) {
+            Connection inTransaction = proxy.connect();
+            inTransaction.setAutoCommit(false);
+            insert(inTransaction, System.nanoTime() & 0xFFFFFFFFFFL);
+            timeout.set("1s");
+            console(proxy, "RELOAD");
+            CompletableFuture<Void> stopped = stopped(proxy);
+
+            console(proxy, "SHUTDOWN");
+
+            stopped.get(15, TimeUnit.SECONDS);
+            try {
+                inTransaction.close();
+            } catch (SQLException expected) {
+                assertThat(expected.getMessage()).contains("close");
+            }
+        }
     }
 
     @Test
