@@ -78,6 +78,7 @@ public final class Main implements Callable<Integer> {
                 loaded.config().listen().tls().enabled(), application.httpAddress());
         Runtime.getRuntime().addShutdownHook(new Thread(application::close, "pgwarden-shutdown-hook"));
         reloadOnSighup(application);
+        drainOnSigterm(application);
         application.awaitStop();
         return 0;
     }
@@ -88,6 +89,19 @@ public final class Main implements Callable<Integer> {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> application.reload());
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             System.err.println("pgwarden: SIGHUP reload unavailable here: " + e.getMessage());
+        }
+    }
+
+    /**
+     * SIGTERM (what Kubernetes and Docker send) drains; a second SIGTERM or SIGINT (Ctrl-C) stops at once. Where
+     * signals cannot be handled, the shutdown hook still stops at once.
+     */
+    private static void drainOnSigterm(ProxyApplication application) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> application.stopGracefully());
+            sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> application.stopNow());
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            System.err.println("pgwarden: graceful stop on SIGTERM unavailable here: " + e.getMessage());
         }
     }
 

@@ -41,6 +41,7 @@ import io.pgwarden.session.SessionRegistry;
 import io.pgwarden.session.StatementNames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -79,6 +80,8 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     private final List<ScheduledFuture<?>> janitors = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
+    /** Set first in any stop: /ready answers 503 from then on. */
+    private final AtomicBoolean stopping = new AtomicBoolean();
     private HttpEndpoints http;
 
     private ProxyApplication(EventLoopGroup loops, PoolRegistry pools, ProxyServer server, InetSocketAddress address,
@@ -154,7 +157,8 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             if (config.admin().http() != null) {
                 HttpConfig httpConfig = config.admin().http();
                 app.http = HttpEndpoints.start(httpConfig.host(), httpConfig.port(), context.metrics(),
-                        () -> PoolViews.probed(context), httpConfig.metricsToken(), HttpLimits.of(httpConfig));
+                        () -> PoolViews.probed(context), httpConfig.metricsToken(), HttpLimits.of(httpConfig),
+                        app.stopping::get);
                 log.info("event=http_listen addr={}", app.http.address());
             }
             log.info("event=listen addr={} transport={} databases={} users={}", address, transport.name(),
@@ -213,10 +217,12 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         }
         ListenTls none = ListenTls.disabled();
         LoginThrottleConfig throttle = LoginThrottleConfig.defaults();
-        if (!next.listen().withTls(none).withLoginThrottle(throttle)
-                .equals(context.config().listen().withTls(none).withLoginThrottle(throttle))) {
-            log.warn("event=config_reload note=\"listen changes other than listen.tls and listen.login_throttle need"
-                    + " a restart; the old listener stays\"");
+        Duration timeout = next.listen().shutdownTimeout();
+        if (!next.listen().withTls(none).withLoginThrottle(throttle).withShutdownTimeout(timeout)
+                .equals(context.config().listen().withTls(none).withLoginThrottle(throttle)
+                        .withShutdownTimeout(timeout))) {
+            log.warn("event=config_reload note=\"listen changes other than listen.tls, listen.login_throttle and"
+                    + " listen.shutdown_timeout need a restart; the old listener stays\"");
         }
         tls.install(nextTls);
         context.configHolder().set(next);
@@ -227,12 +233,42 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         return List.of();
     }
 
-    /** SHUTDOWN from the console: answered first, then the process stops (off the event loop). */
+    /** SHUTDOWN from the console: answered first, then the graceful stop. */
     @Override
     public void shutdown() {
-        Thread stopper = new Thread(() -> {
-            close();
-        }, "pgwarden-shutdown");
+        stopGracefully();
+    }
+
+    /** SHUTDOWN IMMEDIATE from the console: answered first, then the process stops. */
+    @Override
+    public void shutdownImmediately() {
+        stopNow();
+    }
+
+    /**
+     * SIGTERM: the graceful stop ({@link GracefulStop}) for up to listen.shutdown_timeout, on a thread of its own,
+     * then {@link #close()}. Asked again while it runs, the stop becomes immediate.
+     */
+    public void stopGracefully() {
+        if (!stopping.compareAndSet(false, true)) {
+            stopNow();
+            return;
+        }
+        Thread drainer = new Thread(() -> {
+            try {
+                new GracefulStop(server, context.sessions().drain())
+                        .run(context.config().listen().shutdownTimeout(), closing::get);
+            } finally {
+                close();
+            }
+        }, "pgwarden-drain");
+        drainer.start();
+    }
+
+    /** SIGINT, a second SIGTERM: {@link #close()} at once, off the caller's thread (a console's event loop). */
+    public void stopNow() {
+        stopping.set(true);
+        Thread stopper = new Thread(this::close, "pgwarden-shutdown");
         stopper.setDaemon(false);
         stopper.start();
     }
@@ -247,6 +283,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        stopping.set(true);
         janitors.forEach(j -> j.cancel(false));
         if (http != null) {
             http.close();

@@ -26,8 +26,6 @@ import org.yaml.snakeyaml.Yaml;
 class KubernetesManifestsTest {
 
     private static final Path DIR = Path.of("..", "deploy", "kubernetes");
-    /** Issue 18's drain default; used where the ConfigMap does not set shutdown_timeout. */
-    private static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
     private static Map<String, Map<String, Object>> byKind() throws Exception {
         Map<String, Map<String, Object>> kinds = new HashMap<>();
@@ -188,9 +186,10 @@ class KubernetesManifestsTest {
         int sleep = Integer.parseInt((String) preStop.get(1));
         assertThat(sleep).as("preStop sleep, long enough for the endpoints to drop the pod").isBetween(2, 15);
 
-        Object configured = new Yaml().<Map<String, Object>>load(pgwardenYaml(kinds)).get("shutdown_timeout");
-        Duration shutdownTimeout = configured == null ? DEFAULT_SHUTDOWN_TIMEOUT
-                : Duration.ofSeconds(Long.parseLong(configured.toString().replace("s", "")));
+        // As pgwarden reads it (listen.shutdown_timeout, or its default); the secrets do not matter here.
+        Duration shutdownTimeout = new ConfigLoader(Map.of())
+                .parse(pgwardenYaml(kinds).replaceAll("\\$\\{\\w+}", "placeholder"), "configmap.yaml")
+                .listen().shutdownTimeout();
         int grace = (Integer) at(deployment, "spec.template.spec.terminationGracePeriodSeconds");
         assertThat((long) grace).as("grace period counts from the start of preStop")
                 .isGreaterThan(sleep + shutdownTimeout.toSeconds());

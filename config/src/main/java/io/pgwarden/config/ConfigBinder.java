@@ -16,7 +16,8 @@ final class ConfigBinder {
             AuthBinder.KEY, AccessBinder.KEY);
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
             "worker_threads", "max_pending_logins", "max_pending_logins_per_address", "max_prepared_statement_bytes",
-            "max_prepared_statement_bytes_per_client", ListenTlsBinder.KEY, LoginThrottleBinder.KEY);
+            "max_prepared_statement_bytes_per_client", "shutdown_timeout", ListenTlsBinder.KEY,
+            LoginThrottleBinder.KEY);
     private static final List<String> USER_KEYS = List.of("password", "auth");
     private static final List<String> ADMIN_KEYS = List.of("database", "users", "http");
     private static final List<String> HTTP_KEYS = List.of("host", "port", "metrics_token", "request_timeout",
@@ -84,7 +85,8 @@ final class ConfigBinder {
                 read("listen", map, "max_prepared_statement_bytes_per_client",
                         ListenConfig.DEFAULT_PREPARED_BYTES_PER_CLIENT, (path, v) -> reader.integer(path, v, 1024, MAX)),
                 new ListenTlsBinder(reader).bind(map.get(ListenTlsBinder.KEY)),
-                new LoginThrottleBinder(reader).bind(map.get(LoginThrottleBinder.KEY)));
+                new LoginThrottleBinder(reader).bind(map.get(LoginThrottleBinder.KEY)),
+                read("listen", map, "shutdown_timeout", ListenConfig.DEFAULT_SHUTDOWN_TIMEOUT, reader::durationOrZero));
         if (reader.problemCount() == before
                 && listen.maxPreparedStatementBytesPerClient() > listen.maxPreparedStatementBytes()) {
             reader.problem("listen", "max_prepared_statement_bytes_per_client ("

@@ -1,5 +1,6 @@
 package io.pgwarden.config;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -15,10 +16,15 @@ import java.util.Objects;
  * @param maxPreparedStatementBytesPerClient the most of those one client may hold; a Parse past it gets 53200
  * @param tls TLS for clients; unlike the rest of this section, a RELOAD applies it (and re-reads its files)
  * @param loginThrottle the slowing of addresses that fail logins; read at each login, so a RELOAD applies it
+ * @param shutdownTimeout how long a graceful stop (SIGTERM, SHUTDOWN) lets clients finish their transactions;
+ *        a RELOAD applies it too, as it is read when the stop begins
  */
 public record ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
                            int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
-                           int maxPreparedStatementBytesPerClient, ListenTls tls, LoginThrottleConfig loginThrottle) {
+                           int maxPreparedStatementBytesPerClient, ListenTls tls, LoginThrottleConfig loginThrottle,
+                           Duration shutdownTimeout) {
+    /** Kubernetes' default terminationGracePeriodSeconds, so a pod's drain fits in what the platform grants. */
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
     /** A fifth of the default max_client_connections: logins take milliseconds, so these slots turn over fast. */
     public static final int DEFAULT_MAX_PENDING_LOGINS = 1000;
     /** Room for an application host opening a few hundred pool connections at once (SCRAM costs them CPU). */
@@ -39,13 +45,15 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(loginThrottle, "loginThrottle");
+        Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
                         int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
                         int maxPreparedStatementBytesPerClient, ListenTls tls) {
         this(host, port, maxClientConnections, workerThreads, maxPendingLogins, maxPendingLoginsPerAddress,
-                maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls, LoginThrottleConfig.defaults());
+                maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls, LoginThrottleConfig.defaults(),
+                DEFAULT_SHUTDOWN_TIMEOUT);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
@@ -59,14 +67,21 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
     public ListenConfig withTls(ListenTls tls) {
         return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
                 maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
-                loginThrottle);
+                loginThrottle, shutdownTimeout);
     }
 
     /** The same listener with another throttle, which a reload applies: comparing the rest tells what needs a restart. */
     public ListenConfig withLoginThrottle(LoginThrottleConfig loginThrottle) {
         return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
                 maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
-                loginThrottle);
+                loginThrottle, shutdownTimeout);
+    }
+
+    /** The same listener with another shutdown timeout, which a reload applies (it needs no new socket). */
+    public ListenConfig withShutdownTimeout(Duration timeout) {
+        return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
+                maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
+                loginThrottle, timeout);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads) {

@@ -147,6 +147,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsListenShutdownTimeoutWithThirtySecondsByDefault() throws ConfigException {
+        assertThat(loader.parse(MINIMAL, "t").listen().shutdownTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(loader.parse("listen: {shutdown_timeout: 2m}\n" + MINIMAL, "t").listen().shutdownTimeout())
+                .isEqualTo(Duration.ofMinutes(2));
+        assertThat(loader.parse("listen: {shutdown_timeout: 0}\n" + MINIMAL, "t").listen().shutdownTimeout())
+                .isZero();
+        ConfigException e = catchThrowableOfType(ConfigException.class,
+                () -> loader.parse("listen: {shutdown_timeout: 30}\n" + MINIMAL, "t"));
+        assertThat(e.problems()).containsExactly("listen.shutdown_timeout: 30 has no unit; " + Durations.ALLOWED);
+    }
+
+    @Test
     void acceptsIntegerDatabaseNamesAsStrings() throws ConfigException {
         ProxyConfig config = loader.parse("databases:\n  2024: {}\nusers:\n  app: {password: pw}\n", "t");
         assertThat(config.database("2024").orElseThrow().dbname()).isEqualTo("2024");

@@ -22,6 +22,8 @@ public final class AdminConsole {
     private final ProxyContext context;
     private final AdminControl control;
     private final Map<String, Function<String, AdminResult>> commands;
+    /** The longest first: SHUTDOWN IMMEDIATE is not SHUTDOWN with an argument. */
+    private final List<String> names;
 
     public AdminConsole(ProxyContext context, AdminControl control) {
         this.context = context;
@@ -44,9 +46,17 @@ public final class AdminConsole {
                 Map.entry("RELOAD", a -> reload()),
                 Map.entry("KILL_CLIENT", this::killClient),
                 Map.entry("SHUTDOWN", a -> {
+                    if (!a.isEmpty()) {
+                        return AdminResult.error("42601", "SHUTDOWN takes no argument but IMMEDIATE, got \"" + a + "\"");
+                    }
                     control.shutdown();
                     return AdminResult.done("SHUTDOWN");
+                }),
+                Map.entry("SHUTDOWN IMMEDIATE", a -> {
+                    control.shutdownImmediately();
+                    return AdminResult.done("SHUTDOWN");
                 }));
+        this.names = commands.keySet().stream().sorted(Comparator.comparingInt(String::length).reversed()).toList();
     }
 
     /** Runs one statement of the simple query protocol. */
@@ -63,10 +73,9 @@ public final class AdminConsole {
             // Drivers set session options on connect; the console has none, and says yes.
             return AdminResult.done("SET");
         }
-        for (Map.Entry<String, Function<String, AdminResult>> command : commands.entrySet()) {
-            String name = command.getKey();
+        for (String name : names) {
             if (upper.equals(name) || upper.startsWith(name + " ")) {
-                return command.getValue().apply(text.substring(name.length()).trim());
+                return commands.get(name).apply(text.substring(name.length()).trim());
             }
         }
         return AdminResult.error("42601", "unknown admin command \"" + text + "\"; SHOW HELP lists the commands");

@@ -8,6 +8,9 @@ public interface AdminControl {
     /** Re-reads the configuration; returns the problems found (empty when the new config is in force). */
     List<String> reload();
 
-    /** Stops pgwarden (after the console has answered). */
+    /** Stops pgwarden gracefully, letting clients finish their transactions (after the console has answered). */
     void shutdown();
+
+    /** Stops pgwarden at once (after the console has answered). */
+    void shutdownImmediately();
 }

@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -61,13 +62,20 @@ public final class HttpEndpoints implements AutoCloseable {
      */
     public static HttpEndpoints start(String host, int port, ProxyMetrics metrics, Supplier<List<PoolView>> pools,
                                       String metricsToken, HttpLimits limits) throws IOException {
+        return start(host, port, metrics, pools, metricsToken, limits, () -> false);
+    }
+
+    /** As above; /ready answers 503 {"ready":false,"stopping":true} once {@code stopping} is true. */
+    public static HttpEndpoints start(String host, int port, ProxyMetrics metrics, Supplier<List<PoolView>> pools,
+                                      String metricsToken, HttpLimits limits, BooleanSupplier stopping)
+            throws IOException {
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(pools, "pools");
         Objects.requireNonNull(limits, "limits");
         // Daemon thread: an endpoint someone forgot to close must not keep the JVM alive after main() returns.
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pgwarden-http", true),
                 NioIoHandler.newFactory());
-        MonitoringHandler handler = new MonitoringHandler(new MonitoringRoutes(metrics, pools, metricsToken));
+        MonitoringHandler handler = new MonitoringHandler(new MonitoringRoutes(metrics, pools, metricsToken, stopping));
         // Exists before the bind, so a connection accepted the moment the port opens finds it.
         HttpEndpoints self = new HttpEndpoints(group);
         ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)

@@ -2,13 +2,14 @@ package io.pgwarden.metrics;
 
 import java.util.List;
 
-/** The two tiny JSON bodies the endpoints return; hand-written so the proxy needs no JSON library. */
+/** The tiny JSON bodies the endpoints return; hand-written so the proxy needs no JSON library. */
 final class Json {
 
     private Json() {
     }
 
     static final String HEALTH_UP = "{\"status\":\"up\"}";
+    static final String STOPPING = "{\"ready\":false,\"stopping\":true,\"pools\":[]}";
 
     static boolean allReady(List<PoolView> pools) {
         return pools.stream().allMatch(PoolView::ready);

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -30,12 +31,20 @@ final class MonitoringRoutes {
 
     private final ProxyMetrics metrics;
     private final Supplier<List<PoolView>> pools;
+    private final BooleanSupplier stopping;
     private final byte[] expectedAuthorization;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
     MonitoringRoutes(ProxyMetrics metrics, Supplier<List<PoolView>> pools, String metricsToken) {
+        this(metrics, pools, metricsToken, () -> false);
+    }
+
+    /** @param stopping true once a graceful stop began: /ready is 503 from then on, whatever the pools say */
+    MonitoringRoutes(ProxyMetrics metrics, Supplier<List<PoolView>> pools, String metricsToken,
+                     BooleanSupplier stopping) {
         this.metrics = metrics;
         this.pools = pools;
+        this.stopping = stopping;
         this.expectedAuthorization = metricsToken == null ? null
                 : ("Bearer " + metricsToken).getBytes(StandardCharsets.UTF_8);
     }
@@ -91,6 +100,10 @@ final class MonitoringRoutes {
     }
 
     private Answer ready() {
+        if (stopping.getAsBoolean()) {
+            // A load balancer must stop sending before the listener closes; the pools are no longer the question.
+            return Answer.of(503, JSON, Json.STOPPING);
+        }
         List<PoolView> views = pools.get();
         if (views == null) {
             views = List.of();

@@ -82,10 +82,15 @@ public final class ProxyServer {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
-    public void close() {
+    /** Closes the listening socket: new connections are refused from now on; open ones go on. Idempotent. */
+    public void stopAccepting() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
+    }
+
+    public void close() {
+        stopAccepting();
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

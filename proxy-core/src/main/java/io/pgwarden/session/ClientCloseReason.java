@@ -21,7 +21,9 @@ public enum ClientCloseReason {
     SERVER_LOST("server connection lost and the session could not be restored", "client_killed"),
     /** The backend's own close reason is in its server_close line and, when it was a loss, in SHOW EVENTS. */
     REPLICATION_SERVER_CLOSED("PostgreSQL closed the replication connection", null),
-    ADMIN_KILL("killed from the admin console", "client_killed");
+    ADMIN_KILL("killed from the admin console", "client_killed"),
+    /** Closed by a graceful stop: between transactions, or at its deadline (see {@link Drain}). */
+    SHUTDOWN("pgwarden is shutting down", null);
 
     private final String description;
     private final String eventKind;

@@ -7,7 +7,6 @@ import io.netty.util.concurrent.Future;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.log.LogValues;
 import io.pgwarden.pool.BackendPool;
-import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.StartupMessage;
@@ -114,6 +113,7 @@ public final class ClientSession {
             times.waitBegins(now);
         }
         refusal.onTransition(next);
+        context.sessions().drain().onTransition(this, next);
     }
 
     // ---- login (driven by frontend.Login) ---------------------------------------------------------

@@ -19,6 +19,7 @@ public final class SessionRegistry {
     private final Map<Long, ClientSession> byId = new ConcurrentHashMap<>();
     private final Map<EventLoop, OnLoop> byLoop = new ConcurrentHashMap<>();
     private final Map<PoolKey, PoolClients> byPool = new ConcurrentHashMap<>();
+    private final Drain drain = new Drain(this);
 
     /** One loop's sessions: all of them, and those watched every round. */
     private static final class OnLoop {
@@ -57,6 +58,11 @@ public final class SessionRegistry {
     /** The pool is gone; clients still on it keep their own reference. */
     public void forget(PoolKey pool) {
         byPool.remove(pool);
+    }
+
+    /** The graceful stop of these sessions, idle until it begins. */
+    public Drain drain() {
+        return drain;
     }
 
     public Collection<ClientSession> all() {
