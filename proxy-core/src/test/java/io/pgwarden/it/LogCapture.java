@@ -20,7 +20,8 @@ final class LogCapture implements AutoCloseable {
 
     /** The formatted messages at info or above logged so far whose text contains {@code part}. */
     List<String> lines(String part) {
-        synchronized (appender.list) {
+        // AppenderBase.doAppend holds the appender's monitor while it adds to the list; the list's own is never taken.
+        synchronized (appender) {
             return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.INFO))
                     .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains(part)).toList();
         }
