@@ -1,77 +1,89 @@
 package io.pgwarden.bench;
 
-import io.pgwarden.ProxyApplication;
 import io.pgwarden.StartupChecks;
-import io.pgwarden.config.ConfigLoader;
-import io.pgwarden.config.LoadedConfig;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
-import java.util.Map;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * Try pgwarden on a machine with only a JDK: starts an embedded PostgreSQL 17 (binaries from Maven Central),
- * pgwarden in front of it on port 6432, prints how to connect, and runs until Ctrl-C.
+ * pgwarden in front of it on port 6432 with its admin console and /metrics, prints how to reach all three, and
+ * runs until Ctrl-C. {@code --faults [--duration SECONDS]} instead runs {@link FaultDemo} and exits.
  * Kept out of the production jar so that jar carries no PostgreSQL binaries.
  */
 public final class Demo {
-
-    private static final String USER = "app";
-    private static final String PASSWORD = "app";
-    private static final String DATABASE = "appdb";
 
     private Demo() {
     }
 
     public static void main(String[] args) throws Exception {
-        int proxyPort = Integer.parseInt(System.getenv().getOrDefault("PGWARDEN_DEMO_PORT", "6432"));
-        String poolMode = System.getenv().getOrDefault("PGWARDEN_DEMO_POOL_MODE", "transaction");
-        EmbeddedPostgres postgres = EmbeddedPostgres.builder()
-                .setServerConfig("hba_file", writeHba().toString())
-                .setServerConfig("listen_addresses", "127.0.0.1")
-                .start();
-        try (Connection c = DriverManager.getConnection(
-                "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/postgres", "postgres", "");
-             Statement s = c.createStatement()) {
-            s.execute("CREATE ROLE " + USER + " LOGIN PASSWORD '" + PASSWORD + "'");
-            s.execute("CREATE DATABASE " + DATABASE + " OWNER " + USER);
+        boolean faults = false;
+        int seconds = 60;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--faults" -> faults = true;
+                case "--duration" -> seconds = Integer.parseInt(value(args, ++i));
+                case "--help", "-h" -> {
+                    System.out.println(usage());
+                    return;
+                }
+                default -> {
+                    System.err.println("unknown option " + args[i] + "\n" + usage());
+                    System.exit(2);
+                }
+            }
         }
-        String yaml = """
-                listen:
-                  host: 127.0.0.1
-                  port: %d
-                defaults:
-                  pool_mode: %s
-                  max_size: 20
-                databases:
-                  %s:
-                    host: 127.0.0.1
-                    port: %d
-                users:
-                  %s:
-                    password: ${DEMO_PASSWORD}
-                """.formatted(proxyPort, poolMode, DATABASE, postgres.getPort(), USER);
-        LoadedConfig config = new ConfigLoader(Map.of("DEMO_PASSWORD", PASSWORD)).read(yaml, "demo config");
-        ProxyApplication proxy = ProxyApplication.start(config.config());
+        if (faults) {
+            // One log line per killed backend would bury the counts; set before the first logger starts logback.
+            if (System.getenv("PGWARDEN_LOG_LEVEL") == null) {
+                System.setProperty("PGWARDEN_LOG_LEVEL", "ERROR");
+            }
+            FaultDemo.run(Duration.ofSeconds(seconds), System.out);
+            // Netty's and JDBC's threads are gone by now; exit anyway rather than wait on a straggler.
+            System.exit(0);
+        }
+        serve();
+    }
+
+    private static String value(String[] args, int i) {
+        if (i >= args.length) {
+            System.err.println(args[i - 1] + " needs a value\n" + usage());
+            System.exit(2);
+        }
+        return args[i];
+    }
+
+    private static String usage() {
+        return """
+                usage: java -jar bench/target/pgwarden-demo.jar [--faults [--duration SECONDS]]
+                  (no option)  pgwarden in front of an embedded PostgreSQL until Ctrl-C
+                               (PGWARDEN_DEMO_PORT, PGWARDEN_DEMO_METRICS_PORT, PGWARDEN_DEMO_POOL_MODE)
+                  --faults     a write workload directly and through pgwarden while idle sessions are killed
+                               and PostgreSQL restarts; prints both error counts (--duration, default 60 s)""";
+    }
+
+    private static void serve() throws Exception {
+        int proxyPort = Integer.parseInt(System.getenv().getOrDefault("PGWARDEN_DEMO_PORT", "6432"));
+        int httpPort = Integer.parseInt(System.getenv().getOrDefault("PGWARDEN_DEMO_METRICS_PORT", "9187"));
+        String poolMode = System.getenv().getOrDefault("PGWARDEN_DEMO_POOL_MODE", "transaction");
+        DemoPostgres postgres = DemoPostgres.start();
+        DemoProxy demo;
+        try {
+            demo = DemoProxy.start(proxyPort, httpPort, poolMode, postgres.port());
+        } catch (Exception e) {
+            postgres.close();
+            throw e;
+        }
         // The same warnings as a real start (a heap left unbounded, above all); the config is in no file.
-        new StartupChecks(StartupChecks.Process.current()).run(config, null, proxy.address(), false, null);
+        new StartupChecks(StartupChecks.Process.current()).run(demo.config, null, demo.proxy.address(), false, null);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            proxy.close();
-            try {
-                postgres.close();
-            } catch (IOException e) {
-                System.err.println("could not stop the embedded PostgreSQL: " + e.getMessage());
-            }
+            demo.proxy.close();
+            postgres.close();
             stopped.countDown();
         }, "demo-shutdown"));
 
-        int port = proxy.address().getPort();
+        int port = demo.port();
+        String metrics = "http://127.0.0.1:" + demo.httpPort();
         System.out.printf("""
 
                 pgwarden %s is running (%s mode) in front of an embedded PostgreSQL on port %d.
@@ -81,21 +93,18 @@ public final class Demo {
                   psql "postgresql://%s:%s@127.0.0.1:%d/%s"
                   jdbc:postgresql://127.0.0.1:%d/%s?user=%s&password=%s
                   pgbench -h 127.0.0.1 -p %d -U %s -i %s   (PGPASSWORD=%s)
+                See what pgwarden sees, in the admin console (SHOW HELP lists the commands):
+                  psql "postgresql://%s:%s@127.0.0.1:%d/%s" -c 'SHOW POOLS' -c 'SHOW CLIENTS'
+                and over HTTP:
+                  curl %s/metrics
+                  curl %s/ready
+                Watch it absorb killed backends and PostgreSQL restarts: java -jar bench/target/pgwarden-demo.jar --faults
                 Press Ctrl-C to stop.
-                %n""", io.pgwarden.admin.ProxyVersion.get(), poolMode, postgres.getPort(), yaml.indent(2), USER, PASSWORD,
-                port, DATABASE, port, DATABASE, USER, PASSWORD, port, USER, DATABASE, PASSWORD);
+                %n""", io.pgwarden.admin.ProxyVersion.get(), poolMode, postgres.port(), demo.yaml.indent(2),
+                DemoPostgres.USER, DemoPostgres.PASSWORD, port, DemoPostgres.DATABASE,
+                port, DemoPostgres.DATABASE, DemoPostgres.USER, DemoPostgres.PASSWORD,
+                port, DemoPostgres.USER, DemoPostgres.DATABASE, DemoPostgres.PASSWORD,
+                DemoProxy.ADMIN_USER, DemoProxy.ADMIN_PASSWORD, port, DemoProxy.ADMIN_DATABASE, metrics, metrics);
         stopped.await();
-    }
-
-    /** Password logins over TCP, so the proxy exercises SCRAM the way it will against a real server. */
-    private static Path writeHba() throws IOException {
-        Path hba = Files.createTempFile("pgwarden-demo-hba", ".conf");
-        hba.toFile().deleteOnExit();
-        Files.writeString(hba, """
-                local all all trust
-                host all postgres 127.0.0.1/32 trust
-                host all all 127.0.0.1/32 scram-sha-256
-                """);
-        return hba;
     }
 }
