@@ -60,18 +60,7 @@ final class DemoProxy {
                 DemoPostgres.USER, ADMIN_USER, ADMIN_DATABASE, ADMIN_USER, httpPort);
         ConfigLoader loader = new ConfigLoader(Map.of("DEMO_PASSWORD", DemoPostgres.PASSWORD,
                 "DEMO_ADMIN_PASSWORD", ADMIN_PASSWORD));
-        LoadedConfig config;
-        try {
-            config = loader.read(yaml, "demo config");
-        } catch (ConfigException e) {
-            // A pgwarden without the graceful drain has no listen.shutdown_timeout; its stop is immediate anyway.
-            if (!String.valueOf(e.getMessage()).contains("shutdown_timeout")
-                    && e.problems().stream().noneMatch(p -> p.contains("shutdown_timeout"))) {
-                throw e;
-            }
-            yaml = yaml.replace(SHUTDOWN_TIMEOUT_LINE, "");
-            config = loader.read(yaml, "demo config");
-        }
+        LoadedConfig config = loader.read(yaml, "demo config");
         return new DemoProxy(yaml, config, ProxyApplication.start(config.config()));
     }
 
