@@ -94,7 +94,8 @@ final class BackendSecret {
         return secret;
     }
 
+    /** A looked-up user has no YAML entry: the secret is auth.query's answer, refreshed within auth.cache_ttl. */
     private String source() {
-        return "users." + user + ".password";
+        return "the secret stored for " + user + " (users." + user + ".password, or auth.query's answer)";
     }
 }

@@ -101,8 +101,8 @@ class StoredSecretPassThroughTest {
     @Test
     void aVerifierWithAnotherSaltFailsAndTheClientAndTheLogSayWhy() {
         String otherSalt = ScramSecret.generate(PASSWORD).toPgSecret();
-        String why = "SCRAM pass-through needs PostgreSQL's own verifier: the server's salt differs from users."
-                + ROLE + ".password";
+        String why = "SCRAM pass-through needs PostgreSQL's own verifier: the server's salt differs from "
+                + storedFor(ROLE);
         try (LogCapture logs = new LogCapture();
              TestProxy proxy = proxyWith(ROLE, otherSalt, "scram-sha-256", "transaction", "")) {
             assertThatThrownBy(() -> proxy.connect(ROLE, PASSWORD).close())
@@ -145,8 +145,8 @@ class StoredSecretPassThroughTest {
         // md5user's pg_hba.conf line says md5, and PostgreSQL holds an md5 hash for it: it asks for md5.
         String md5Verifier = ScramSecret.generate(TestPostgres.MD5_PASSWORD).toPgSecret();
         assertLoginFailsSaying("md5user", md5Verifier, "scram-sha-256", TestPostgres.MD5_PASSWORD, "",
-                "the server asks for an md5 password, which the SCRAM verifier in users.md5user.password cannot"
-                        + " answer: SCRAM pass-through needs PostgreSQL to ask for SCRAM");
+                "the server asks for an md5 password, which the SCRAM verifier in " + storedFor("md5user")
+                        + " cannot answer: SCRAM pass-through needs PostgreSQL to ask for SCRAM");
     }
 
     @Test
@@ -157,15 +157,15 @@ class StoredSecretPassThroughTest {
         }
         assertLoginFailsSaying("clearuser", hash, "md5", TestPostgres.CLEARTEXT_PASSWORD,
                 "server:\n    allow_cleartext_password: true",
-                "the server asks for a cleartext password, which the md5 hash in users.clearuser.password cannot"
-                        + " answer");
+                "the server asks for a cleartext password, which the md5 hash in " + storedFor("clearuser")
+                        + " cannot answer");
     }
 
     @Test
     void aServerAskingForScramCannotBeAnsweredFromAnMd5Hash() {
         String hash = io.pgwarden.protocol.auth.Md5Password.storedHash(ROLE, PASSWORD);
         assertLoginFailsSaying(ROLE, hash, "md5", PASSWORD, "",
-                "the server asks for SCRAM, which the md5 hash in users." + ROLE + ".password cannot answer");
+                "the server asks for SCRAM, which the md5 hash in " + storedFor(ROLE) + " cannot answer");
     }
 
     private static void assertLoginFailsSaying(String user, String secret, String auth, String password,
@@ -274,5 +274,10 @@ class StoredSecretPassThroughTest {
         } finally {
             process.destroyForcibly();
         }
+    }
+
+    /** How the errors name where a role's stored secret comes from. */
+    private static String storedFor(String role) {
+        return "the secret stored for " + role + " (users." + role + ".password, or auth.query's answer)";
     }
 }
