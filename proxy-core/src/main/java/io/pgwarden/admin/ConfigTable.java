@@ -30,6 +30,7 @@ final class ConfigTable {
         rows.add(List.of("listen.login_throttle.failures", Integer.toString(throttle.failures())));
         rows.add(List.of("listen.login_throttle.window", throttle.window().toString()));
         rows.add(List.of("listen.login_throttle.max_delay", throttle.maxDelay().toString()));
+        rows.add(List.of("listen.shutdown_timeout", config.listen().shutdownTimeout().toString()));
         add(rows, "defaults", config.defaults());
         for (DatabaseConfig db : config.databases().values()) {
             String prefix = "databases." + db.name();

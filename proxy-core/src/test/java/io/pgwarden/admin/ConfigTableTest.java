@@ -46,6 +46,7 @@ class ConfigTableTest {
         Map<String, String> rows = rows("""
                 listen:
                   login_throttle: {failures: 5, window: 30s, max_delay: 2s}
+                  shutdown_timeout: 12s
                 databases: {appdb: {}}
                 users:
                   app: {password: s3cret}
@@ -60,7 +61,8 @@ class ConfigTableTest {
                 .containsEntry("access[1]", "database=appdb user=app address=all tls=required method=md5")
                 .containsEntry("listen.login_throttle.failures", "5")
                 .containsEntry("listen.login_throttle.window", "PT30S")
-                .containsEntry("listen.login_throttle.max_delay", "PT2S");
+                .containsEntry("listen.login_throttle.max_delay", "PT2S")
+                .containsEntry("listen.shutdown_timeout", "PT12S");
         assertThat(rows.keySet()).noneMatch(k -> k.endsWith(".password") || k.endsWith(".metrics_token"));
         assertThat(rows.values()).noneMatch(v -> v.contains("s3cret") || v.contains("t0ken"));
     }
