@@ -111,6 +111,11 @@ public final class ExtendedQueryMessages {
         return describeOrClose.getByte(describeOrClose.readerIndex() + Frames.HEADER_LENGTH);
     }
 
+    /** Whether a (checked) Describe or Close names the unnamed statement or portal; reads a byte, builds nothing. */
+    public static boolean targetIsUnnamed(ByteBuf describeOrClose) {
+        return describeOrClose.getByte(describeOrClose.readerIndex() + Frames.HEADER_LENGTH + 1) == 0;
+    }
+
     /** The statement or portal name of a Describe or Close. */
     public static String targetName(ByteBuf describeOrClose) {
         return cString(describeOrClose, describeOrClose.readerIndex() + Frames.HEADER_LENGTH + 1);

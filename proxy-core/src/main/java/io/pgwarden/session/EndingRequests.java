@@ -49,8 +49,11 @@ final class EndingRequests {
             }
             case Tags.Frontend.PARSE -> remember(message);
             case Tags.Frontend.DESCRIBE -> {
-                if (ExtendedQueryMessages.targetKind(message) == ExtendedQueryMessages.STATEMENT) {
-                    prepared(ofDescribed(ExtendedQueryMessages.targetName(message)));
+                // Only pg8000's Describe of its unnamed COMMIT or ROLLBACK counts; the common case costs a compare.
+                if (unnamed != TransactionEnd.NONE && !unnamedPartial
+                        && ExtendedQueryMessages.targetKind(message) == ExtendedQueryMessages.STATEMENT
+                        && ExtendedQueryMessages.targetIsUnnamed(message)) {
+                    prepared(unnamed);
                 }
             }
             case Tags.Frontend.BIND -> sent(ofBind(message));
@@ -131,10 +134,5 @@ final class EndingRequests {
             return TransactionEnd.NONE;
         }
         return named.getOrDefault(ExtendedQueryMessages.bindStatementName(bind), TransactionEnd.NONE);
-    }
-
-    /** Only the unnamed statement, which pg8000 describes: a named one may be a streamed text taken as COMMIT. */
-    private TransactionEnd ofDescribed(String name) {
-        return name.isEmpty() && !unnamedPartial ? unnamed : TransactionEnd.NONE;
     }
 }
