@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package layering of proxy-core, checked on the compiled classes: frontend, then session, then pool, then
- * backend, then the protocol; the console and the metrics read sessions and pools; no package cycle anywhere.
+ * cluster (which host a database's backends go to), then backend, then the protocol; the console and the metrics read sessions and pools; no package cycle anywhere.
  */
 class ArchitectureTest {
 
@@ -34,6 +34,7 @@ class ArchitectureTest {
                 .layer("replication").definedBy("io.pgwarden.replication..")
                 .layer("session").definedBy("io.pgwarden.session..")
                 .layer("pool").definedBy("io.pgwarden.pool..")
+                .layer("cluster").definedBy("io.pgwarden.cluster..")
                 .layer("backend").definedBy("io.pgwarden.backend..")
                 .layer("net").definedBy("io.pgwarden.net..")
                 .layer("metrics").definedBy("io.pgwarden.metrics..")
@@ -48,9 +49,11 @@ class ArchitectureTest {
                 .whereLayer("session").mayOnlyBeAccessedByLayers("frontend", "admin", "replication", "application")
                 .whereLayer("pool").mayOnlyBeAccessedByLayers("session", "frontend", "admin", "replication",
                         "auth", "application")
-                .whereLayer("backend").mayOnlyBeAccessedByLayers("pool", "session", "admin", "replication",
-                        "auth", "application")
-                .whereLayer("metrics").mayOnlyBeAccessedByLayers("pool", "backend", "session", "frontend", "admin",
+                .whereLayer("cluster").mayOnlyBeAccessedByLayers("pool", "session", "frontend", "admin",
+                        "replication", "auth", "application")
+                .whereLayer("backend").mayOnlyBeAccessedByLayers("pool", "cluster", "session", "admin",
+                        "replication", "auth", "application")
+                .whereLayer("metrics").mayOnlyBeAccessedByLayers("pool", "cluster", "backend", "session", "frontend", "admin",
                         "replication", "auth", "application")
                 .check(CLASSES);
     }

@@ -28,7 +28,7 @@ public record AnyDatabaseConfig(DatabaseConfig template, Duration idleTimeout, i
 
     /** The entry for one database name a client asked for. */
     public DatabaseConfig forName(String name) {
-        return new DatabaseConfig(name, template.host(), template.port(), name, template.pool(), template.user(),
+        return new DatabaseConfig(name, template.cluster(), name, template.pool(), template.user(),
                 template.password());
     }
 }

@@ -7,17 +7,18 @@ import java.util.Optional;
  * A database clients can ask for.
  *
  * @param name the name clients use (the YAML key)
+ * @param cluster the host or hosts its backends log in to, and which of them is wanted
  * @param dbname the name of the database on the server
  * @param pool the defaults section with this database's overrides applied
  * @param user the role every client of this database logs in to PostgreSQL as, whoever it authenticated as; null
  *     when each client's backends log in as the client's own user
  * @param password that role's password (plaintext); null when {@code user} is null or PostgreSQL asks none of it
  */
-public record DatabaseConfig(String name, String host, int port, String dbname, PoolSettings pool, String user,
+public record DatabaseConfig(String name, ClusterSettings cluster, String dbname, PoolSettings pool, String user,
                              String password) {
     public DatabaseConfig {
         Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(dbname, "dbname");
         Objects.requireNonNull(pool, "pool");
         if (user == null && password != null) {
@@ -25,9 +26,25 @@ public record DatabaseConfig(String name, String host, int port, String dbname, 
         }
     }
 
-    /** A database whose backends log in as each client's own user. */
+    /** A database on one server. */
+    public DatabaseConfig(String name, String host, int port, String dbname, PoolSettings pool, String user,
+                          String password) {
+        this(name, ClusterSettings.single(host, port), dbname, pool, user, password);
+    }
+
+    /** A database on one server whose backends log in as each client's own user. */
     public DatabaseConfig(String name, String host, int port, String dbname, PoolSettings pool) {
         this(name, host, port, dbname, pool, null, null);
+    }
+
+    /** The first host listed: the only one of a single-server entry. */
+    public String host() {
+        return cluster.first().host();
+    }
+
+    /** The first host's port. */
+    public int port() {
+        return cluster.first().port();
     }
 
     /**
@@ -42,7 +59,7 @@ public record DatabaseConfig(String name, String host, int port, String dbname, 
     // Records print every component by default; configs end up in logs, so the password must not.
     @Override
     public String toString() {
-        return "DatabaseConfig[name=" + name + ", host=" + host + ", port=" + port + ", dbname=" + dbname
+        return "DatabaseConfig[name=" + name + ", cluster=" + cluster + ", dbname=" + dbname
                 + ", pool=" + pool + ", user=" + user + ", password=" + (password == null ? "null" : "***") + "]";
     }
 }

@@ -11,14 +11,13 @@ import java.util.stream.Stream;
 /** The {@code databases:} section: named entries, and the {@code "*"} entry that serves any other name. */
 final class DatabasesBinder {
     private static final List<String> FORCED_USER_KEYS = List.of("user", "password");
-    private static final List<String> DATABASE_KEYS = Stream.of(List.of("host", "port", "dbname"), FORCED_USER_KEYS,
-            PoolBinder.POOL_KEYS).flatMap(List::stream).toList();
+    private static final List<String> DATABASE_KEYS = Stream.of(ClusterBinder.KEYS, List.of("dbname"),
+            FORCED_USER_KEYS, PoolBinder.POOL_KEYS).flatMap(List::stream).toList();
     private static final String IDLE_TIMEOUT = "auto_database_idle_timeout";
     private static final String MAX_POOLS = "max_auto_pools";
     // No dbname: each name a client asks for is its own database.
-    private static final List<String> ANY_DATABASE_KEYS = Stream.of(List.of("host", "port", IDLE_TIMEOUT,
+    private static final List<String> ANY_DATABASE_KEYS = Stream.of(ClusterBinder.KEYS, List.of(IDLE_TIMEOUT,
             MAX_POOLS), FORCED_USER_KEYS, PoolBinder.POOL_KEYS).flatMap(List::stream).toList();
-    private static final String DEFAULT_HOST = "127.0.0.1";
 
     /** What the section holds; {@code any} is null without a {@code "*"} entry. */
     record Databases(Map<String, DatabaseConfig> named, AnyDatabaseConfig any) {
@@ -26,10 +25,12 @@ final class DatabasesBinder {
 
     private final ConfigReader reader;
     private final PoolBinder pools;
+    private final ClusterBinder clusters;
 
     DatabasesBinder(ConfigReader reader, PoolBinder pools) {
         this.reader = reader;
         this.pools = pools;
+        this.clusters = new ClusterBinder(reader);
     }
 
     Databases bind(Optional<Map<String, Object>> section, PoolBinder.PoolRead defaults) {
@@ -80,8 +81,7 @@ final class DatabasesBinder {
     /** @param any the "*" entry, whose dbname is each name asked for */
     private DatabaseConfig bindEntry(String path, String name, boolean any, Map<String, Object> map,
                                      PoolBinder.PoolRead defaults) {
-        String host = read(path, map, "host", DEFAULT_HOST, reader::nonEmptyString);
-        int port = read(path, map, "port", 5432, (p, v) -> reader.integer(p, v, 1, 65535));
+        ClusterSettings cluster = clusters.bind(path, map);
         String dbname = any ? AnyDatabaseConfig.KEY : read(path, map, "dbname", name, reader::nonEmptyString);
         String user = read(path, map, "user", null, reader::nonEmptyString);
         String password = null;
@@ -100,7 +100,7 @@ final class DatabasesBinder {
             reader.problem(path, "min_size (" + settings.minSize() + ") must not exceed max_size ("
                     + settings.maxSize() + ")");
         }
-        return new DatabaseConfig(name, host, port, dbname, settings, user, user == null ? null : password);
+        return new DatabaseConfig(name, cluster, dbname, settings, user, user == null ? null : password);
     }
 
     private <T> T read(String path, Map<String, Object> map, String key, T fallback,

@@ -1,7 +1,9 @@
 package io.pgwarden.admin;
 
 import io.pgwarden.config.AnyDatabaseConfig;
+import io.pgwarden.config.ClusterSettings;
 import io.pgwarden.config.DatabaseConfig;
+import io.pgwarden.config.HostPort;
 import io.pgwarden.config.LoginThrottleConfig;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.config.ProxyConfig;
@@ -34,8 +36,7 @@ final class ConfigTable {
         add(rows, "defaults", config.defaults());
         for (DatabaseConfig db : config.databases().values()) {
             String prefix = "databases." + db.name();
-            rows.add(List.of(prefix + ".host", db.host()));
-            rows.add(List.of(prefix + ".port", Integer.toString(db.port())));
+            addCluster(rows, prefix, db);
             rows.add(List.of(prefix + ".dbname", db.dbname()));
             addForcedUser(rows, prefix, db);
             add(rows, prefix, db.pool());
@@ -43,8 +44,7 @@ final class ConfigTable {
         AnyDatabaseConfig any = config.anyDatabase();
         if (any != null) {
             String prefix = "databases.\"*\"";
-            rows.add(List.of(prefix + ".host", any.template().host()));
-            rows.add(List.of(prefix + ".port", Integer.toString(any.template().port())));
+            addCluster(rows, prefix, any.template());
             rows.add(List.of(prefix + ".auto_database_idle_timeout", any.idleTimeout().toString()));
             rows.add(List.of(prefix + ".max_auto_pools", Integer.toString(any.maxPools())));
             addForcedUser(rows, prefix, any.template());
@@ -65,6 +65,20 @@ final class ConfigTable {
             rows.add(List.of("access[" + i + "]", config.access().get(i).describe()));
         }
         return AdminResult.table(List.of("key", "value"), rows);
+    }
+
+    /** One server as host and port, as before hosts existed; several as the list, with how one is chosen. */
+    private static void addCluster(List<List<String>> rows, String prefix, DatabaseConfig db) {
+        ClusterSettings cluster = db.cluster();
+        if (!cluster.severalHosts()) {
+            rows.add(List.of(prefix + ".host", db.host()));
+            rows.add(List.of(prefix + ".port", Integer.toString(db.port())));
+        } else {
+            rows.add(List.of(prefix + ".hosts", cluster.hosts().stream().map(HostPort::toString)
+                    .collect(java.util.stream.Collectors.joining(","))));
+        }
+        rows.add(List.of(prefix + ".target_session_attrs", cluster.targetSessionAttrs().configName()));
+        rows.add(List.of(prefix + ".failover_timeout", cluster.failoverTimeout().toString()));
     }
 
     private static void addForcedUser(List<List<String>> rows, String prefix, DatabaseConfig db) {

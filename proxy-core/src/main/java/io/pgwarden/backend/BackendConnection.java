@@ -28,6 +28,7 @@ public final class BackendConnection {
     private volatile int processId;
     private volatile int secretKey;
     private volatile Map<String, String> parameters = Map.of();
+    private volatile ServerRole roleAtLogin;
     private volatile String closeReason;
     private volatile LossReason lossReason;
     private volatile boolean announcedFatal;
@@ -139,6 +140,15 @@ public final class BackendConnection {
 
     void setParameters(Map<String, String> parameters) {
         this.parameters = Map.copyOf(parameters);
+    }
+
+    /** The server's role at login, or null where the database takes any server and it reported none. */
+    public ServerRole roleAtLogin() {
+        return roleAtLogin;
+    }
+
+    public void setRoleAtLogin(ServerRole role) {
+        this.roleAtLogin = role;
     }
 
     /**

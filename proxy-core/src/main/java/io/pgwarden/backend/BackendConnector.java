@@ -80,6 +80,11 @@ public final class BackendConnector implements BackendOpener {
             this(host, port, database, user, password, server, null);
         }
 
+        /** The same database and role on the server at {@code otherHost}:{@code otherPort}. */
+        public Target at(String otherHost, int otherPort) {
+            return new Target(otherHost, otherPort, database, user, password, server, startupParameters);
+        }
+
         /** The same server and role, logged in with one client's own startup parameters. */
         public Target withStartupParameters(java.util.Map<String, String> parameters) {
             return new Target(host, port, database, user, password, server, java.util.Map.copyOf(parameters));

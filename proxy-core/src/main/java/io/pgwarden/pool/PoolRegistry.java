@@ -5,6 +5,7 @@ import io.netty.channel.EventLoopGroup;
 import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.BackendOpener;
+import io.pgwarden.cluster.Clusters;
 import io.pgwarden.config.AnyDatabaseConfig;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.ProxyConfig;
@@ -34,6 +35,7 @@ public final class PoolRegistry {
     private static final long AUTO_SWEEP_MILLIS = 200;
 
     private final BackendOpener opener;
+    private final Clusters clusters;
     private final EventLoopGroup loops;
     private final EventLog events;
     private final ProxyMetrics metrics;
@@ -61,6 +63,7 @@ public final class PoolRegistry {
     public PoolRegistry(BackendOpener opener, EventLoopGroup loops, EventLog events, ProxyMetrics metrics,
                         PoolUsers users) {
         this.opener = opener;
+        this.clusters = new Clusters(opener, events);
         this.loops = loops;
         this.events = events;
         this.metrics = metrics;
@@ -115,8 +118,8 @@ public final class PoolRegistry {
     }
 
     private BackendPool newPool(PoolKey key, DatabaseConfig database, UserConfig backendUser) {
-        BackendPool pool = new BackendPool(key, database.pool(), opener, targetOf(database, backendUser), loops,
-                events, metrics);
+        BackendPool pool = new BackendPool(key, database.pool(), clusters.openerFor(database),
+                targetOf(database, backendUser), loops, events, metrics);
         janitors.put(pool, scheduleJanitor(pool));
         return pool;
     }
@@ -134,7 +137,7 @@ public final class PoolRegistry {
      */
     public CompletableFuture<BackendConnection> openDedicated(EventLoop loop, DatabaseConfig database, UserConfig user,
                                                               Map<String, String> startupParameters) {
-        return opener.connect(loop, targetOf(database, database.forcedUser().orElse(user))
+        return clusters.openerFor(database).connect(loop, targetOf(database, database.forcedUser().orElse(user))
                 .withStartupParameters(startupParameters));
     }
 
@@ -203,6 +206,9 @@ public final class PoolRegistry {
         pool.closeAll(reason);
         users.forget(key);
         boolean lastOfDatabase = pools.keySet().stream().noneMatch(k -> k.database().equals(key.database()));
+        if (lastOfDatabase) {
+            clusters.forget(key.database());
+        }
         metrics.forgetPool(key.database(), key.user(), lastOfDatabase);
         log.info("event=pool_forgotten pool={} reason={}", key, LogValues.quote(reason));
     }
@@ -226,6 +232,7 @@ public final class PoolRegistry {
                             .orElse(null)
                     : config.database(pool.key().database()).orElse(null);
             if (db != null && servesUser(config, db, pool.key())) {
+                clusters.update(db);
                 pool.updateSettings(db.pool());
                 db.forcedUser().ifPresent(forced -> pool.updateTarget(targetOf(db, forced)));
             } else if (db == null && !isAuto && config.anyDatabase() != null) {
@@ -262,6 +269,11 @@ public final class PoolRegistry {
                 pool.closeForDrop("DROP DATABASE " + dbname + " by a client");
             }
         }
+    }
+
+    /** The hosts of each database in use and which of them its backends go to. */
+    public Clusters clusters() {
+        return clusters;
     }
 
     public Collection<BackendPool> pools() {

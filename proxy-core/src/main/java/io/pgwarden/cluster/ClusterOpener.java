@@ -1,0 +1,198 @@
+package io.pgwarden.cluster;
+
+import io.netty.channel.EventLoop;
+import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.backend.BackendConnector;
+import io.pgwarden.backend.BackendLoginException;
+import io.pgwarden.backend.BackendOpener;
+import io.pgwarden.backend.LossReason;
+import io.pgwarden.backend.ServerRole;
+import io.pgwarden.config.HostPort;
+import io.pgwarden.config.TargetSessionAttrs;
+import io.pgwarden.protocol.ErrorResponse;
+import java.util.Iterator;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Opens a pool's backends on its database's target host, and when that host is gone or no longer fits
+ * {@code target_session_attrs}, searches the listed hosts in order (one search per database at a time, each
+ * host tried once per search) for one that does. A search that finds none fails the open, so the pool retries
+ * with its backoff while clients wait.
+ */
+public final class ClusterOpener implements BackendOpener {
+
+    private final BackendOpener servers;
+    private final Cluster cluster;
+
+    public ClusterOpener(BackendOpener servers, Cluster cluster) {
+        this.servers = servers;
+        this.cluster = cluster;
+    }
+
+    public Cluster cluster() {
+        return cluster;
+    }
+
+    @Override
+    public Optional<String> whyNotUnasked(BackendConnector.Target target) {
+        return servers.whyNotUnasked(target);
+    }
+
+    @Override
+    public CompletableFuture<BackendConnection> connect(EventLoop loop, BackendConnector.Target target) {
+        HostPort current = cluster.target();
+        if (current == null) {
+            return search(loop, target, null);
+        }
+        return attempt(loop, target, current).thenCompose(attempt -> {
+            if (attempt.backend() != null) {
+                return CompletableFuture.completedFuture(attempt.backend());
+            }
+            if (attempt.permanent()) {
+                return CompletableFuture.failedFuture(attempt.failure());
+            }
+            cluster.lost(current, attempt.why());
+            return search(loop, target, current);
+        });
+    }
+
+    /** Runs a search, or waits for the one running and then logs in where it ended. */
+    private CompletableFuture<BackendConnection> search(EventLoop loop, BackendConnector.Target target,
+                                                        HostPort failed) {
+        CompletableFuture<HostPort> running = cluster.joinSearch();
+        if (running != null) {
+            return running.thenCompose(host -> attempt(loop, target, host)).thenCompose(attempt ->
+                    attempt.backend() != null ? CompletableFuture.completedFuture(attempt.backend())
+                            : CompletableFuture.failedFuture(attempt.failure()));
+        }
+        CompletableFuture<BackendConnection> result = new CompletableFuture<>();
+        tryNext(loop, target, cluster.searchOrder(failed).iterator(), null, null, result);
+        return result;
+    }
+
+    /**
+     * One step of a search. {@code fallback} is a logged-in backend kept while prefer-standby still looks for a
+     * standby: a primary is taken only when no standby answers.
+     */
+    private void tryNext(EventLoop loop, BackendConnector.Target target, Iterator<HostPort> order, Attempt fallback,
+                         Attempt last, CompletableFuture<BackendConnection> result) {
+        if (!order.hasNext()) {
+            if (fallback != null) {
+                end(fallback, result);
+            } else {
+                // One server's own error says it all, as it did before hosts could be several.
+                BackendLoginException failure = !cluster.settings().severalHosts() && last != null
+                        ? last.failure() : noHostFits();
+                cluster.notFound(failure);
+                result.completeExceptionally(failure);
+            }
+            return;
+        }
+        attempt(loop, target, order.next()).whenComplete((attempt, unexpected) -> {
+            if (unexpected != null) {
+                closeFallback(fallback);
+                cluster.notFound(unexpected);
+                result.completeExceptionally(unexpected);
+            } else if (attempt.backend() != null && (!preferStandby() || attempt.role().hotStandby())) {
+                closeFallback(fallback);
+                end(attempt, result);
+            } else if (attempt.permanent()) {
+                // A wrong password or a missing database is no reason to try elsewhere: it would be the same there.
+                closeFallback(fallback);
+                cluster.notFound(attempt.failure());
+                result.completeExceptionally(attempt.failure());
+            } else if (attempt.backend() != null && fallback == null) {
+                tryNext(loop, target, order, attempt, attempt, result);
+            } else {
+                if (attempt.backend() != null) {
+                    attempt.backend().close(LossReason.CLOSED_BY_PGWARDEN, "a standby is preferred");
+                }
+                tryNext(loop, target, order, fallback, attempt, result);
+            }
+        });
+    }
+
+    private void end(Attempt chosen, CompletableFuture<BackendConnection> result) {
+        cluster.found(chosen.host());
+        result.complete(chosen.backend());
+    }
+
+    private static void closeFallback(Attempt fallback) {
+        if (fallback != null) {
+            fallback.backend().close(LossReason.CLOSED_BY_PGWARDEN, "a better host was found");
+        }
+    }
+
+    private boolean preferStandby() {
+        return cluster.settings().targetSessionAttrs() == TargetSessionAttrs.PREFER_STANDBY;
+    }
+
+    /** One login to one host, judged by target_session_attrs; never completes exceptionally for a failed login. */
+    private CompletableFuture<Attempt> attempt(EventLoop loop, BackendConnector.Target target, HostPort host) {
+        TargetSessionAttrs attrs = cluster.settings().targetSessionAttrs();
+        return servers.connect(loop, target.at(host.host(), host.port())).handle((backend, error) -> {
+            if (error != null) {
+                BackendLoginException failure = asLoginFailure(error);
+                cluster.noteError(host, failure.error().message());
+                return Attempt.failed(host, failure);
+            }
+            Optional<ServerRole> role = ServerRole.of(backend.parameters());
+            if (role.isEmpty()) {
+                if (attrs == TargetSessionAttrs.ANY) {
+                    return new Attempt(host, backend, null, null, null);
+                }
+                String why = "reports no " + ServerRole.HOT_STANDBY + " (PostgreSQL before 14), which "
+                        + "target_session_attrs=" + attrs + " needs";
+                backend.close(LossReason.CLOSED_BY_PGWARDEN, "server " + why);
+                cluster.noteError(host, why);
+                return Attempt.mismatch(host, why);
+            }
+            cluster.noteRole(host, role.get());
+            backend.setRoleAtLogin(role.get());
+            if (!role.get().matches(attrs)) {
+                String why = role.get().mismatch(attrs);
+                backend.close(LossReason.CLOSED_BY_PGWARDEN, "server " + why);
+                cluster.noteError(host, why);
+                return Attempt.mismatch(host, why);
+            }
+            return new Attempt(host, backend, role.get(), null, null);
+        });
+    }
+
+    /** What a waiting client is told: each host with what answered there. */
+    private BackendLoginException noHostFits() {
+        return new BackendLoginException(ErrorResponse.fatal("08001", "no server of database "
+                + cluster.database() + " matches target_session_attrs=" + cluster.settings().targetSessionAttrs()
+                + ": " + cluster.describeHosts()), false);
+    }
+
+    private static BackendLoginException asLoginFailure(Throwable error) {
+        Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+        return cause instanceof BackendLoginException e ? e
+                : new BackendLoginException(ErrorResponse.fatal("08001", String.valueOf(cause)), false);
+    }
+
+    /** A login's outcome: a backend that fits, or why not ({@code failure} loginError set when the login itself failed). */
+    private record Attempt(HostPort host, BackendConnection backend, ServerRole role, String why,
+                           BackendLoginException loginError) {
+
+        static Attempt failed(HostPort host, BackendLoginException failure) {
+            return new Attempt(host, null, null, failure.error().message(), failure);
+        }
+
+        static Attempt mismatch(HostPort host, String why) {
+            return new Attempt(host, null, null, why, null);
+        }
+
+        boolean permanent() {
+            return loginError != null && loginError.permanent();
+        }
+
+        BackendLoginException failure() {
+            return loginError != null ? loginError
+                    : new BackendLoginException(ErrorResponse.fatal("08001", host + " " + why), false);
+        }
+    }
+}
