@@ -140,6 +140,28 @@ class ReplicatedPostgresTest {
                 stopMillis, startAgainMillis);
     }
 
+    @Test
+    @Order(5)
+    void afterAPrimaryCrashTheStandbyIsPromotedWithEveryReplayedCommit() throws Exception {
+        Node primary = cluster.b();
+        Node standby = cluster.a();
+        insert(primary, 40);
+        cluster.awaitReplayed(standby);
+        cluster.stopImmediate(primary);
+        long promoting = System.nanoTime();
+        cluster.promote(standby);
+        long promoteMillis = millisSince(promoting);
+        assertThat(cluster.isInRecovery(standby)).isFalse();
+        assertThat(count(standby, 40)).isEqualTo(1);
+        insert(standby, 41);
+        // The crashed primary had sent all its WAL, so its WAL ends where the new timeline forked and it follows.
+        cluster.startAsStandbyOf(primary, standby);
+        insert(standby, 42);
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> count(primary, 42) == 1);
+        assertThat(cluster.isInRecovery(primary)).isTrue();
+        System.out.printf("ReplicatedPostgres: promotion after a crash %d ms%n", promoteMillis);
+    }
+
     private static Connection app(Node node) throws SQLException {
         return DriverManager.getConnection(cluster.url(node, "appdb"), "app", TestPostgres.APP_PASSWORD);
     }
