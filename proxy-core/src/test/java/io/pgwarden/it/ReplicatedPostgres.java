@@ -19,8 +19,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Properties;
+import java.util.Locale;
 import java.util.OptionalLong;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -57,7 +58,7 @@ public final class ReplicatedPostgres implements AutoCloseable {
 
         /** The replication slot that this node, as a standby, streams through on its primary. */
         private String slot() {
-            return "node_" + name.toLowerCase(java.util.Locale.ROOT);
+            return "node_" + name.toLowerCase(Locale.ROOT);
         }
 
         @Override
@@ -85,7 +86,11 @@ public final class ReplicatedPostgres implements AutoCloseable {
             cluster.build();
             return cluster;
         } catch (IOException | SQLException | RuntimeException e) {
-            cluster.close();
+            try {
+                cluster.close();
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             throw e;
         }
     }
