@@ -179,6 +179,24 @@ public final class Cluster {
         }
     }
 
+    /**
+     * Since when clients of this database are held for a failover ({@link System#nanoTime()}), or -1 when they
+     * are not: a single host's restart is no failover, and its clients keep query_wait_timeout as always.
+     */
+    public synchronized long holdingSinceNanos() {
+        return settings.severalHosts() ? failoverSinceNanos : -1;
+    }
+
+    /** Why the running failover started (the lost target and its error), or null when none runs. */
+    public synchronized String failoverCause() {
+        return failoverCause;
+    }
+
+    /** What the hosts last answered, for the error a client held past failover_timeout gets. */
+    public String hostsPicture() {
+        return describeHosts();
+    }
+
     /** Each host with its last error or role, for the error a client gets when no host fits. */
     synchronized String describeHosts() {
         List<String> parts = new ArrayList<>();

@@ -25,7 +25,7 @@ public final class ProxyMetrics {
             {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
 
     private static final List<String> TIMEOUT_KINDS =
-            List.of("query_wait", "idle_in_transaction", "client_idle", "query", "login");
+            List.of("query_wait", "failover", "idle_in_transaction", "client_idle", "query", "login");
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Histogram clientWait;

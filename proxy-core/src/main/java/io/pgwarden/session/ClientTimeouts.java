@@ -17,6 +17,10 @@ final class ClientTimeouts {
         WAIT_NOTICE,
         /** query_wait_timeout: answer the queued requests with 53300. */
         WAIT_TIMEOUT,
+        /** query_wait_notice during a failover: tell the held client that no host fits yet. */
+        FAILOVER_NOTICE,
+        /** failover_timeout: answer the queued requests with 08001, naming each host and its last answer. */
+        FAILOVER_TIMEOUT,
         /** client.login_timeout: close with 08P01. */
         LOGIN_TIMEOUT,
         /** client.idle_in_transaction_warning: log it once per transaction. */
@@ -29,15 +33,41 @@ final class ClientTimeouts {
         IDLE_KILL
     }
 
+    /**
+     * The client's database has no host matching target_session_attrs since {@code sinceNanos}: a waiting client is
+     * held up to {@code timeout} (failover_timeout) from the later of its wait's start and the failover's start,
+     * instead of query_wait_timeout. Counting from the failover's start gives a client that was already waiting in a
+     * full pool the whole failover_timeout; counting from the wait's start gives one arriving late the same.
+     */
+    record Hold(long sinceNanos, Duration timeout) {
+
+        long deadlineNanos(SessionTimes t) {
+            return Math.max(t.waitStart, sinceNanos) + timeout.toNanos();
+        }
+    }
+
     private ClientTimeouts() {
+    }
+
+    static Action decide(long now, ClientState state, SessionTimes t, PoolSettings settings, boolean loggedInPool) {
+        return decide(now, state, t, settings, loggedInPool, null);
     }
 
     /**
      * @param settings the client's database's settings, or the defaults while no database is known
      * @param loggedInPool false for clients with no pool (logging in, or the admin console)
+     * @param hold non-null while the client's database is in a failover
      */
-    static Action decide(long now, ClientState state, SessionTimes t, PoolSettings settings, boolean loggedInPool) {
+    static Action decide(long now, ClientState state, SessionTimes t, PoolSettings settings, boolean loggedInPool,
+                         Hold hold) {
         ClientSettings client = settings.client();
+        if (state.isWaiting() && loggedInPool && hold != null) {
+            if (now - hold.deadlineNanos(t) > 0) {
+                return Action.FAILOVER_TIMEOUT;
+            }
+            return state == ClientState.WAITING && !t.failoverNoticeSent
+                    && passed(now - t.waitStart, settings.queryWaitNotice()) ? Action.FAILOVER_NOTICE : Action.NONE;
+        }
         if (state.isWaiting() && loggedInPool && now - t.waitClockStart > settings.queryWaitTimeout().toNanos()) {
             return Action.WAIT_TIMEOUT;
         }

@@ -18,6 +18,8 @@ final class SessionTimes {
     /** The transaction start the idle-in-transaction warning was last given for (once per transaction). */
     long warnedForTransactionAt;
     boolean waitNoticeSent;
+    /** The failover NOTICE, apart from the full pool's: a client told it waits for a busy pool is told again. */
+    boolean failoverNoticeSent;
     boolean queryCancelSent;
 
     SessionTimes(long now) {
@@ -30,6 +32,7 @@ final class SessionTimes {
         waitStart = now;
         waitClockStart = now;
         waitNoticeSent = false;
+        failoverNoticeSent = false;
     }
 
     void requestBegins() {

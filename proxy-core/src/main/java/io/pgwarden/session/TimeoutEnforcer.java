@@ -2,6 +2,7 @@ package io.pgwarden.session;
 
 import io.netty.buffer.ByteBuf;
 import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.cluster.Cluster;
 import io.pgwarden.config.DatabaseConfig;
 import io.pgwarden.config.PoolSettings;
 import io.pgwarden.config.ProxyConfig;
@@ -28,10 +29,20 @@ final class TimeoutEnforcer {
             // PAUSE holds transactions without errors until RESUME.
             s.times.waitClockStart = now;
         }
+        Cluster cluster = pool != null && s.state().isWaiting()
+                ? context.pools().clusters().of(pool.key().database()).orElse(null) : null;
+        ClientTimeouts.Hold hold = null;
+        if (cluster != null && cluster.holdingSinceNanos() >= 0) {
+            hold = new ClientTimeouts.Hold(cluster.holdingSinceNanos(), cluster.settings().failoverTimeout());
+            // query_wait_timeout counts from the failover's end: a client held 20 s must not time out in the moment
+            // between the new primary being found and its backend reaching the client.
+            s.times.waitClockStart = now;
+        }
         PoolSettings settings = settingsOf(s, context.config());
         for (int i = 0; i < MAX_ACTIONS_PER_ROUND; i++) {
-            ClientTimeouts.Action action = ClientTimeouts.decide(now, s.state(), s.times, settings, pool != null);
-            if (action == ClientTimeouts.Action.NONE || !apply(action, s, context, settings, now)) {
+            ClientTimeouts.Action action = ClientTimeouts.decide(now, s.state(), s.times, settings, pool != null,
+                    hold);
+            if (action == ClientTimeouts.Action.NONE || !apply(action, s, context, settings, now, cluster)) {
                 return;
             }
         }
@@ -55,9 +66,23 @@ final class TimeoutEnforcer {
 
     /** Returns false when the action changed nothing (so deciding again would give it again). */
     private static boolean apply(ClientTimeouts.Action action, ClientSession s, ProxyContext context,
-                                 PoolSettings settings, long now) {
+                                 PoolSettings settings, long now, Cluster cluster) {
         SessionTimes t = s.times;
         switch (action) {
+            case FAILOVER_TIMEOUT -> {
+                if (s.pool().cancelWaitDescribing(s.wait) == null) {
+                    return false;
+                }
+                context.metrics().timeoutFired("failover");
+                s.wait.failWaitingRequest(FailoverWait.timeoutError(cluster, now - t.waitStart));
+            }
+            case FAILOVER_NOTICE -> {
+                t.failoverNoticeSent = true;
+                t.waitNoticeSent = true;
+                ByteBuf out = s.channel().alloc().buffer();
+                FailoverWait.notice(cluster, now).encodeAsNotice(out);
+                s.channel().writeAndFlush(out, s.channel().voidPromise());
+            }
             case WAIT_TIMEOUT -> {
                 String picture = s.pool().cancelWaitDescribing(s.wait);
                 if (picture == null) {
