@@ -128,6 +128,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             AtomicReference<ProxyContext> built = new AtomicReference<>();
             ProxyMetrics metrics = new ProxyMetrics(() -> built.get() == null ? List.of() : PoolViews.of(built.get()),
                     losses::snapshot);
+            metrics.registerClusters(() -> built.get() == null ? List.of() : ClusterViews.of(built.get()));
             PoolRegistry pools = new PoolRegistry(connector, loops, events, metrics, new PoolUsers() {
                 @Override
                 public boolean hasClients(PoolKey pool) {

@@ -126,10 +126,13 @@ public final class AdminConsole {
             }
             rows.add(List.of(db.name(), db.host(), str(db.port()), db.dbname(), str(db.pool().maxSize()),
                     str(db.pool().minSize()), db.pool().server().lifetime().toSeconds() + "",
-                    db.pool().poolMode().name().toLowerCase(Locale.ROOT), str(current), paused ? "1" : "0"));
+                    db.pool().poolMode().name().toLowerCase(Locale.ROOT), str(current), paused ? "1" : "0",
+                    ClusterColumns.target(context, db.name()), ClusterColumns.failover(context, db.name()),
+                    ClusterColumns.hostRoles(context, db.name())));
         }
         return AdminResult.table(List.of("name", "host", "port", "database", "pool_size", "min_pool_size",
-                "server_lifetime", "pool_mode", "current_connections", "paused"), rows);
+                "server_lifetime", "pool_mode", "current_connections", "paused", "target", "failover", "host_roles"),
+                rows);
     }
 
     private AdminResult events() {

@@ -44,12 +44,13 @@ final class PoolsTable {
                     str(servers.opening()), str(maxWaitMillis / 1000), str((maxWaitMillis % 1000) * 1000),
                     pool.settings().poolMode().name().toLowerCase(Locale.ROOT),
                     str(clients.count(ClientState.IDLE)), str(idleInTransaction), str(active),
-                    str(pool.settings().maxSize()), pool.isPaused() ? "1" : "0", nz(servers.lastConnectError())));
+                    str(pool.settings().maxSize()), pool.isPaused() ? "1" : "0", nz(servers.lastConnectError()),
+                    ClusterColumns.target(context, pool.key().database())));
         }
         return AdminResult.table(List.of("database", "user", "cl_active", "cl_waiting", "cl_active_cancel_req",
                 "cl_waiting_cancel_req", "sv_active", "sv_active_cancel", "sv_being_canceled", "sv_idle", "sv_used",
                 "sv_tested", "sv_login", "maxwait", "maxwait_us", "pool_mode", "cl_idle", "cl_idle_in_transaction",
-                "cl_active_query", "max_size", "paused", "last_connect_error"), rows);
+                "cl_active_query", "max_size", "paused", "last_connect_error", "target"), rows);
     }
 
     static AdminResult stats(ProxyContext context) {
@@ -83,16 +84,18 @@ final class PoolsTable {
                 ClientView v = session.view();
                 rows.add(List.of("S", nz(v.user()), nz(v.database()), "replication",
                         b.serverAddress().getHostString(), str(b.serverAddress().getPort()), str(b.processId()),
-                        seconds(b.ageNanos() / 1_000_000), seconds(v.stateAgeMillis()), "client#" + session.id()));
+                        seconds(b.ageNanos() / 1_000_000), seconds(v.stateAgeMillis()), "client#" + session.id(),
+                        ClusterColumns.host(b), ClusterColumns.role(b)));
             }
         }
         return AdminResult.table(List.of("type", "user", "database", "state", "addr", "port", "remote_pid",
-                "age_s", "idle_s", "link"), rows);
+                "age_s", "idle_s", "link", "host", "role"), rows);
     }
 
     private static List<String> server(BackendPool pool, BackendConnection b, String link) {
         return List.of("S", pool.key().user(), pool.key().database(), b.state().name().toLowerCase(Locale.ROOT),
                 b.serverAddress().getHostString(), str(b.serverAddress().getPort()), str(b.processId()),
-                seconds(b.ageNanos() / 1_000_000), seconds((System.nanoTime() - b.verifiedAtNanos()) / 1_000_000), link);
+                seconds(b.ageNanos() / 1_000_000), seconds((System.nanoTime() - b.verifiedAtNanos()) / 1_000_000), link,
+                ClusterColumns.host(b), ClusterColumns.role(b));
     }
 }

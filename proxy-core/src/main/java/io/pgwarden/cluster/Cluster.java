@@ -3,6 +3,7 @@ package io.pgwarden.cluster;
 import io.pgwarden.backend.ServerRole;
 import io.pgwarden.config.ClusterSettings;
 import io.pgwarden.config.HostPort;
+import io.pgwarden.config.TargetSessionAttrs;
 import io.pgwarden.log.LogValues;
 import io.pgwarden.metrics.EventLog;
 import java.util.ArrayList;
@@ -37,6 +38,13 @@ public final class Cluster {
     private long failoverSinceNanos = -1;
     private String failoverCause;
     private CompletableFuture<HostPort> search;
+    /** Failovers ended on a new target, and the time spent without one in those that ended: for the metrics. */
+    private long failoversCompleted;
+    private long nanosWithoutTargetEnded;
+    /** Other hosts that accept writes while the target does too, as the probes last found them; empty when none. */
+    private List<HostPort> splitBrain = List.of();
+    /** Told how many clients of the database wait and the longest wait, for the failover_end event. */
+    private volatile java.util.function.Supplier<String> waitPicture = () -> null;
 
     public Cluster(String database, ClusterSettings settings, EventLog events) {
         this.database = database;
@@ -63,6 +71,7 @@ public final class Cluster {
         if (target != null && !hosts.containsKey(target)) {
             lose(target, "no longer listed in the configuration");
         }
+        checkSplitBrain();
     }
 
     /** Where new backends go, or null while none is known (at start, or since the last one was lost). */
@@ -104,6 +113,7 @@ public final class Cluster {
     synchronized void noteRole(HostPort host, ServerRole role) {
         if (hosts.containsKey(host)) {
             hosts.put(host, new HostState(host, role, null));
+            checkSplitBrain();
         }
     }
 
@@ -112,6 +122,7 @@ public final class Cluster {
         HostState state = hosts.get(host);
         if (state != null) {
             hosts.put(host, new HostState(host, state.role(), error));
+            checkSplitBrain();
         }
     }
 
@@ -146,13 +157,20 @@ public final class Cluster {
     /** A search ended on {@code host}: it is the target now, and those waiting for the search are told. */
     void found(HostPort host) {
         CompletableFuture<HostPort> done;
+        // Read outside this monitor: it takes the pools' locks.
+        String waits = failoverSinceNanos() >= 0 ? waitPicture.get() : null;
         synchronized (this) {
             HostPort previous = target;
             target = host;
             if (failoverSinceNanos >= 0) {
-                long millis = (System.nanoTime() - failoverSinceNanos) / 1_000_000;
-                announce("failover_end", "host=" + host + " duration_ms=" + millis + " cause="
-                        + LogValues.quote(failoverCause));
+                long nanos = System.nanoTime() - failoverSinceNanos;
+                long millis = nanos / 1_000_000;
+                announce("failover_end", "host=" + host + " duration_ms=" + millis
+                        + (waits == null ? "" : " " + waits) + " cause=" + LogValues.quote(failoverCause));
+                if (settings.severalHosts()) {
+                    failoversCompleted++;
+                    nanosWithoutTargetEnded += nanos;
+                }
                 failoverSinceNanos = -1;
                 failoverCause = null;
             } else if (previous == null && settings.severalHosts()) {
@@ -160,6 +178,7 @@ public final class Cluster {
             }
             done = search;
             search = null;
+            checkSplitBrain();
         }
         if (done != null) {
             done.complete(host);
@@ -195,6 +214,82 @@ public final class Cluster {
     /** What the hosts last answered, for the error a client held past failover_timeout gets. */
     public String hostsPicture() {
         return describeHosts();
+    }
+
+    /** Whether two hosts may both take this database's writes: only target_session_attrs that ask for writes care. */
+    private boolean wantsTheOneWriter() {
+        TargetSessionAttrs attrs = settings.targetSessionAttrs();
+        return settings.severalHosts() && (attrs == TargetSessionAttrs.READ_WRITE || attrs == TargetSessionAttrs.PRIMARY);
+    }
+
+    /** Hosts other than {@code host} whose last answer (a login, a probe) fits target_session_attrs, if it asks for writes. */
+    synchronized List<HostPort> otherWriters(HostPort host) {
+        if (!wantsTheOneWriter()) {
+            return List.of();
+        }
+        return hosts.values().stream().filter(h -> !h.host().equals(host) && h.lastError() == null && h.role() != null
+                && h.role().matches(settings.targetSessionAttrs())).map(HostState::host).toList();
+    }
+
+    /**
+     * Between failovers: another host accepts writes while the target does too. The target keeps the writes (it is
+     * tried first); the state is logged once as it begins and ends, and shown by SHOW DATABASES and the metrics.
+     */
+    private void checkSplitBrain() {
+        if (target == null) {
+            // A search decides with fresh logins (see splitBrainInSearch); what it found stays shown until then.
+            return;
+        }
+        HostState current = hosts.get(target);
+        boolean targetWrites = current != null && current.lastError() == null && current.role() != null
+                && current.role().matches(settings.targetSessionAttrs());
+        showSplitBrain(targetWrites ? otherWriters(target) : List.of(), target);
+    }
+
+    /** A search found {@code writers} all accepting writes, with no target to prefer: it refuses every one of them. */
+    synchronized void splitBrainInSearch(List<HostPort> writers) {
+        showSplitBrain(List.copyOf(writers), null);
+    }
+
+    private void showSplitBrain(List<HostPort> others, HostPort kept) {
+        if (others.equals(splitBrain)) {
+            return;
+        }
+        if (!others.isEmpty()) {
+            String detail = kept != null
+                    ? "target=" + kept + " also_writable=" + join(others) + " action=kept_target"
+                    : "writable=" + join(others) + " action=refused_all";
+            log.warn("event=split_brain database={} {}", database, detail);
+            events.add(database, "split_brain", detail);
+        } else {
+            log.info("event=split_brain_end database={} was={}", database, join(splitBrain));
+            events.add(database, "split_brain_end", "was " + join(splitBrain));
+        }
+        splitBrain = others;
+    }
+
+    private static String join(List<HostPort> hosts) {
+        return String.join(",", hosts.stream().map(HostPort::toString).toList());
+    }
+
+    /** Counts for the metrics; {@code secondsWithoutTarget} includes the running failover's time so far. */
+    public record Stats(long failoversCompleted, double secondsWithoutTarget, boolean failoverInProgress,
+                        List<HostPort> splitBrain) {
+    }
+
+    public synchronized Stats stats() {
+        long running = settings.severalHosts() && failoverSinceNanos >= 0 ? System.nanoTime() - failoverSinceNanos
+                : 0;
+        return new Stats(failoversCompleted, (nanosWithoutTargetEnded + running) / 1e9, holdingSinceNanos() >= 0,
+                splitBrain);
+    }
+
+    /**
+     * Where the failover_end event learns how long clients waited: a line such as {@code clients_waiting=3
+     * longest_wait_ms=2300} read from the database's pools, or null. The pools live above this package.
+     */
+    public void watchWaits(java.util.function.Supplier<String> picture) {
+        waitPicture = picture;
     }
 
     /** Each host with its last error or role, for the error a client gets when no host fits. */

@@ -25,10 +25,17 @@ public final class ClusterOpener implements BackendOpener {
 
     private final BackendOpener servers;
     private final Cluster cluster;
+    private final HostProbes probes;
 
     public ClusterOpener(BackendOpener servers, Cluster cluster) {
         this.servers = servers;
         this.cluster = cluster;
+        this.probes = new HostProbes(servers, cluster);
+    }
+
+    /** The database is forgotten, or pgwarden stops: its background role probes end. */
+    public void stop() {
+        probes.stop();
     }
 
     public Cluster cluster() {
@@ -42,6 +49,7 @@ public final class ClusterOpener implements BackendOpener {
 
     @Override
     public CompletableFuture<BackendConnection> connect(EventLoop loop, BackendConnector.Target target) {
+        probes.remember(loop, target);
         HostPort current = cluster.target();
         if (current == null) {
             return search(loop, target, null);
@@ -97,7 +105,7 @@ public final class ClusterOpener implements BackendOpener {
                 result.completeExceptionally(unexpected);
             } else if (attempt.backend() != null && (!preferStandby() || attempt.role().hotStandby())) {
                 closeFallback(fallback);
-                end(attempt, result);
+                confirmAlone(loop, target, attempt, cluster.otherWriters(attempt.host()).iterator(), result);
             } else if (attempt.permanent()) {
                 // A wrong password or a missing database is no reason to try elsewhere: it would be the same there.
                 closeFallback(fallback);
@@ -110,6 +118,35 @@ public final class ClusterOpener implements BackendOpener {
                     attempt.backend().close(LossReason.CLOSED_BY_PGWARDEN, "a standby is preferred");
                 }
                 tryNext(loop, target, order, fallback, attempt, result);
+            }
+        });
+    }
+
+    /**
+     * Split brain: a search does not adopt a host that accepts writes while another listed host was last seen
+     * accepting them too, until a fresh login to that one says otherwise. With no target to prefer, neither is safe
+     * (a write to the wrong one is lost when the operator picks the other), so both are refused and clients are held
+     * until the operator stops or demotes one, or removes it from hosts and RELOADs. The listed order decides nothing.
+     */
+    private void confirmAlone(EventLoop loop, BackendConnector.Target target, Attempt chosen,
+                              Iterator<HostPort> suspects, CompletableFuture<BackendConnection> result) {
+        if (!suspects.hasNext()) {
+            end(chosen, result);
+            return;
+        }
+        HostPort suspect = suspects.next();
+        attempt(loop, target, suspect).whenComplete((other, unexpected) -> {
+            if (other != null && other.backend() != null) {
+                other.backend().close(LossReason.CLOSED_BY_PGWARDEN, "split brain: not used for writes");
+                chosen.backend().close(LossReason.CLOSED_BY_PGWARDEN, "split brain: not used for writes");
+                cluster.splitBrainInSearch(java.util.List.of(chosen.host(), suspect));
+                BackendLoginException failure = new BackendLoginException(ErrorResponse.fatal("08001",
+                        "split brain in database " + cluster.database() + ": " + chosen.host() + " and " + suspect
+                                + " both accept writes; pgwarden uses neither until only one does"), false);
+                cluster.notFound(failure);
+                result.completeExceptionally(failure);
+            } else {
+                confirmAlone(loop, target, chosen, suspects, result);
             }
         });
     }

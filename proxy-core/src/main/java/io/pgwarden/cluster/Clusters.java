@@ -44,6 +44,14 @@ public final class Clusters {
 
     /** A pool of the "*" entry was forgotten with its database: so is its cluster. */
     public void forget(String database) {
-        openers.remove(database);
+        ClusterOpener gone = openers.remove(database);
+        if (gone != null) {
+            gone.stop();
+        }
+    }
+
+    /** pgwarden stops: no more background probes. */
+    public void stopAll() {
+        openers.values().forEach(ClusterOpener::stop);
     }
 }

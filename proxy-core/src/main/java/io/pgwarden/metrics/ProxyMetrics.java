@@ -90,6 +90,14 @@ public final class ProxyMetrics {
         PoolCollectors.register(registry, pools, lossesByReason);
     }
 
+    /**
+     * The failover metrics of the databases listed with several hosts; {@code clusters} is called on every scrape.
+     * Apart from the constructor so that the clusters, made after the metrics, can be supplied.
+     */
+    public void registerClusters(Supplier<List<ClusterView>> clusters) {
+        registry.register(new ClusterCollectors(clusters));
+    }
+
     private Counter counter(String name, String help, String... labels) {
         return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
     }

@@ -120,6 +120,7 @@ public final class PoolRegistry {
     private BackendPool newPool(PoolKey key, DatabaseConfig database, UserConfig backendUser) {
         BackendPool pool = new BackendPool(key, database.pool(), clusters.openerFor(database),
                 targetOf(database, backendUser), loops, events, metrics);
+        clusters.openerFor(database).cluster().watchWaits(() -> waitsOf(key.database()));
         janitors.put(pool, scheduleJanitor(pool));
         return pool;
     }
@@ -139,6 +140,20 @@ public final class PoolRegistry {
                                                               Map<String, String> startupParameters) {
         return clusters.openerFor(database).connect(loop, targetOf(database, database.forcedUser().orElse(user))
                 .withStartupParameters(startupParameters));
+    }
+
+    /** For the failover_end event: how many clients of the database wait for a backend, and the longest for how long. */
+    private String waitsOf(String database) {
+        long now = System.nanoTime();
+        int waiting = 0;
+        long longest = 0;
+        for (BackendPool pool : pools.values()) {
+            if (pool.key().database().equals(database)) {
+                waiting += pool.counts().waiting();
+                longest = Math.max(longest, pool.longestWaitNanos(now));
+            }
+        }
+        return "clients_waiting=" + waiting + " longest_wait_ms=" + longest / 1_000_000;
     }
 
     /** Often enough to honour health_check_interval closely, rarely enough to cost nothing. */
@@ -283,6 +298,7 @@ public final class PoolRegistry {
     public void closeAll(String reason) {
         autoSweep.cancel(false);
         janitors.values().forEach(j -> j.cancel(false));
+        clusters.stopAll();
         pools.values().forEach(p -> p.closeAll(reason));
     }
 }

@@ -59,10 +59,10 @@ class FailoverHoldTest {
     }
 
     private static TestProxy proxy(String failoverTimeout) {
-        return proxy(QUERY_WAIT_TIMEOUT_MILLIS, failoverTimeout);
+        return proxy(QUERY_WAIT_TIMEOUT_MILLIS, failoverTimeout, host(cluster.a()), host(cluster.b()));
     }
 
-    private static TestProxy proxy(long queryWaitTimeoutMillis, String failoverTimeout) {
+    private static TestProxy proxy(long queryWaitTimeoutMillis, String failoverTimeout, String... hosts) {
         String yaml = """
                 listen: {host: 127.0.0.1, port: 0}
                 defaults:
@@ -72,7 +72,7 @@ class FailoverHoldTest {
                   server: {connect_timeout: 5s, health_check_interval: 200ms}
                 databases:
                   appdb:
-                    hosts: ['127.0.0.1:%d', '127.0.0.1:%d']
+                    hosts: [%s]
                     target_session_attrs: read-write
                     failover_timeout: %s
                 users:
@@ -84,8 +84,7 @@ class FailoverHoldTest {
                 admin:
                   users: [admin]
                   http: {port: 0}
-                """.formatted(queryWaitTimeoutMillis, cluster.port(cluster.a()), cluster.port(cluster.b()),
-                failoverTimeout);
+                """.formatted(queryWaitTimeoutMillis, "'" + String.join("', '", hosts) + "'", failoverTimeout);
         return TestProxy.fromYaml(() -> yaml, cluster.port(cluster.a()));
     }
 
@@ -109,6 +108,33 @@ class FailoverHoldTest {
 
     private static String host(Node node) {
         return "127.0.0.1:" + cluster.port(node);
+    }
+
+    private static Map<String, String> appdb(TestProxy proxy, String command) throws SQLException {
+        return show(proxy, command).stream().filter(r -> "appdb".equals(r.get("name")) || "appdb".equals(r.get("database")))
+                .findFirst().orElseThrow();
+    }
+
+    /** The value of one sample of the exposition, e.g. {@code pgwarden_split_brain{database="appdb"}}. */
+    private static double sample(TestProxy proxy, String series) throws Exception {
+        for (String line : metrics(proxy).split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no sample " + series);
+    }
+
+    private static long count(Node node, String written) throws SQLException {
+        try (Connection c = java.sql.DriverManager.getConnection(cluster.url(node, "appdb"), "app",
+                TestPostgres.APP_PASSWORD);
+             java.sql.PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM written WHERE node = ?")) {
+            ps.setString(1, written);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
     }
 
     private static int serverPort(Connection c) throws SQLException {
@@ -208,6 +234,12 @@ class FailoverHoldTest {
                     + "target_session_attrs=read-write since ").contains("waiting up to 30.0 s (failover_timeout)");
             // What each host last answered, as far as the search has got.
             assertThat(notice.field('D')).contains(host(a) + " (could not connect").contains(host(b) + " (");
+            Map<String, String> during = appdb(proxy, "SHOW DATABASES");
+            assertThat(during.get("target")).isEmpty();
+            assertThat(during.get("failover")).startsWith("searching ");
+            assertThat(during.get("host_roles")).contains(host(a) + "=").contains(host(b) + "=");
+            assertThat(sample(proxy, "pgwarden_failover_in_progress{database=\"appdb\"}")).isEqualTo(1.0);
+            assertThat(sample(proxy, "pgwarden_clients_held{database=\"appdb\"}")).isEqualTo(1.0);
             // Held past query_wait_timeout: the next read times out instead of bringing the 53300 error.
             long heldSince = System.nanoTime();
             org.assertj.core.api.Assertions.assertThatThrownBy(waiting::next)
@@ -223,6 +255,26 @@ class FailoverHoldTest {
             try (Statement s = idle.createStatement()) {
                 s.execute("INSERT INTO written VALUES ('after failover')");
             }
+            Map<String, String> after = appdb(proxy, "SHOW DATABASES");
+            assertThat(after.get("target")).isEqualTo(host(b));
+            assertThat(after.get("failover")).isEqualTo("none");
+            assertThat(after.get("host_roles")).contains(host(b) + "=primary");
+            assertThat(appdb(proxy, "SHOW POOLS").get("target")).isEqualTo(host(b));
+            assertThat(show(proxy, "SHOW SERVERS")).isNotEmpty().allSatisfy(row -> {
+                assertThat(row.get("host")).isEqualTo(host(b));
+                assertThat(row.get("role")).isEqualTo("primary");
+            });
+            assertThat(sample(proxy, "pgwarden_failovers_total{database=\"appdb\"}")).isEqualTo(1.0);
+            assertThat(sample(proxy, "pgwarden_failover_in_progress{database=\"appdb\"}")).isEqualTo(0.0);
+            assertThat(sample(proxy, "pgwarden_clients_held{database=\"appdb\"}")).isEqualTo(0.0);
+            assertThat(sample(proxy, "pgwarden_failover_seconds_total{database=\"appdb\"}"))
+                    .isGreaterThan(QUERY_WAIT_TIMEOUT_MILLIS / 1000.0);
+            // The failover_end event says how long the held clients waited.
+            assertThat(show(proxy, "SHOW EVENTS")).anySatisfy(row -> {
+                assertThat(row.get("kind")).isEqualTo("failover_end");
+                assertThat(row.get("detail")).contains("host=" + host(b)).contains("clients_waiting=1")
+                        .contains("longest_wait_ms=");
+            });
         }
     }
 
@@ -232,7 +284,7 @@ class FailoverHoldTest {
         Node a = cluster.a();
         Node b = cluster.b();
         // query_wait_timeout longer than failover_timeout: the error comes at the failover's limit.
-        try (TestProxy proxy = warm(proxy(20_000, "3s")); RawClient client = raw(proxy, 1_000)) {
+        try (TestProxy proxy = warm(proxy(20_000, "3s", host(a), host(b))); RawClient client = raw(proxy, 1_000)) {
             client.query("SELECT inet_server_port()");
             assertThat(firstValue(answer(client, Duration.ofSeconds(20)))).isEqualTo(String.valueOf(cluster.port(b)));
 
@@ -258,6 +310,72 @@ class FailoverHoldTest {
             List<RawClient.Message> served = answer(client, Duration.ofSeconds(20));
             assertThat(served).noneMatch(m -> m.type() == 'E');
             assertThat(firstValue(served)).isEqualTo(String.valueOf(cluster.port(b)));
+        }
+    }
+
+    @Test
+    @Order(3)
+    void aSecondHostAcceptingWritesIsShownAsSplitBrainAndNeverWrittenTo() throws Exception {
+        Node a = cluster.a();
+        Node b = cluster.b();
+        // B is the primary since the failover; A, the old primary, is down and will come back as a primary too.
+        try (TestProxy proxy = warm(proxy(QUERY_WAIT_TIMEOUT_MILLIS, "30s", host(b), host(a)));
+             Connection client = proxy.connect("appdb", "app", TestPostgres.APP_PASSWORD, new Properties())) {
+            assertThat(serverPort(client)).isEqualTo(cluster.port(b));
+            assertThat(sample(proxy, "pgwarden_split_brain{database=\"appdb\"}")).isEqualTo(0.0);
+
+            cluster.start(a);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(appdb(proxy, "SHOW DATABASES").get("failover")).isEqualTo("split_brain " + host(a)));
+            assertThat(sample(proxy, "pgwarden_split_brain{database=\"appdb\"}")).isEqualTo(1.0);
+            Map<String, String> databases = appdb(proxy, "SHOW DATABASES");
+            assertThat(databases.get("target")).isEqualTo(host(b));
+            assertThat(databases.get("host_roles")).contains(host(a) + "=primary").contains(host(b) + "=primary");
+            assertThat(show(proxy, "SHOW EVENTS")).anySatisfy(row -> {
+                assertThat(row.get("kind")).isEqualTo("split_brain");
+                assertThat(row.get("detail")).contains("target=" + host(b)).contains("also_writable=" + host(a));
+            });
+
+            try (Statement s = client.createStatement()) {
+                s.execute("INSERT INTO written VALUES ('during split brain')");
+            }
+            assertThat(serverPort(client)).isEqualTo(cluster.port(b));
+            assertThat(count(b, "during split brain")).isEqualTo(1);
+            assertThat(count(a, "during split brain")).as("nothing written to the other writable host").isZero();
+        }
+    }
+
+    @Test
+    @Order(4)
+    void whenTheTargetIsLostAndTwoOthersAcceptWritesNeitherIsUsedUntilOnlyOneDoes() throws Exception {
+        Node a = cluster.a();
+        Node b = cluster.b();
+        String other = "127.0.0.1:" + TestPostgres.shared().port();
+        // Three writable servers: B (the target, listed first), A (the old primary) and a third, unrelated one.
+        try (TestProxy proxy = warm(proxy(20_000, "3s", host(b), host(a), other)); RawClient client = raw(proxy, 1_000)) {
+            client.query("SELECT inet_server_port()");
+            assertThat(firstValue(answer(client, Duration.ofSeconds(20)))).isEqualTo(String.valueOf(cluster.port(b)));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                    appdb(proxy, "SHOW DATABASES").get("failover")).isEqualTo("split_brain " + host(a) + "," + other));
+
+            cluster.stopFast(b);
+            client.query("SELECT inet_server_port()");
+            List<RawClient.Message> refused = answer(client, Duration.ofSeconds(20));
+            List<RawClient.Message> errors = refused.stream().filter(m -> m.type() == 'E').toList();
+            assertThat(errors).hasSize(1);
+            assertThat(errors.get(0).field('C')).isEqualTo("08001");
+            assertThat(errors.get(0).field('M')).contains("split brain in database appdb: " + host(a) + " and "
+                    + other + " all accept writes");
+            assertThat(appdb(proxy, "SHOW DATABASES").get("failover")).startsWith("split_brain " + host(a) + ","
+                    + other + "; searching ");
+
+            // The operator stops one of them: the other becomes the target, and the same client goes on.
+            cluster.stopFast(a);
+            client.query("SELECT inet_server_port()");
+            List<RawClient.Message> served = answer(client, Duration.ofSeconds(20));
+            assertThat(served).noneMatch(m -> m.type() == 'E');
+            assertThat(firstValue(served)).isEqualTo(String.valueOf(TestPostgres.shared().port()));
+            assertThat(appdb(proxy, "SHOW DATABASES").get("failover")).isEqualTo("none");
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.pgwarden.session;
 
+import static io.pgwarden.session.ClientTimeouts.Action.FAILOVER_NOTICE;
+import static io.pgwarden.session.ClientTimeouts.Action.FAILOVER_TIMEOUT;
 import static io.pgwarden.session.ClientTimeouts.Action.IDLE_IN_TRANSACTION_KILL;
 import static io.pgwarden.session.ClientTimeouts.Action.IDLE_IN_TRANSACTION_WARNING;
 import static io.pgwarden.session.ClientTimeouts.Action.IDLE_KILL;
@@ -59,6 +61,26 @@ class ClientTimeoutsTest {
         t.waitClockStart = 3_000 * MS;
         assertThat(ClientTimeouts.decide(5_500 * MS, ClientState.WAITING, t, SETTINGS, true)).isEqualTo(NONE);
         assertThat(ClientTimeouts.decide(7_001 * MS, ClientState.WAITING, t, SETTINGS, true)).isEqualTo(WAIT_TIMEOUT);
+    }
+
+    @Test
+    void duringAFailoverTheWaitIsBoundedByFailoverTimeoutFromTheLaterOfTheWaitAndTheFailover() {
+        ClientTimeouts.Hold hold = new ClientTimeouts.Hold(2_000 * MS, Duration.ofSeconds(30));
+        t.waitBegins(1_000 * MS);
+        t.waitNoticeSent = true;
+        // Past query_wait_timeout (4 s from the wait's start), but held: told once that a failover is in progress.
+        assertThat(ClientTimeouts.decide(5_001 * MS, ClientState.WAITING, t, SETTINGS, true, hold))
+                .isEqualTo(FAILOVER_NOTICE);
+        t.failoverNoticeSent = true;
+        assertThat(ClientTimeouts.decide(31_999 * MS, ClientState.WAITING, t, SETTINGS, true, hold)).isEqualTo(NONE);
+        assertThat(ClientTimeouts.decide(32_001 * MS, ClientState.WAITING, t, SETTINGS, true, hold))
+                .isEqualTo(FAILOVER_TIMEOUT);
+        // A client that began waiting after the failover began gets its whole failover_timeout too.
+        t.waitBegins(10_000 * MS);
+        t.failoverNoticeSent = true;
+        assertThat(ClientTimeouts.decide(39_999 * MS, ClientState.WAITING, t, SETTINGS, true, hold)).isEqualTo(NONE);
+        assertThat(ClientTimeouts.decide(40_001 * MS, ClientState.LOGIN_WAITING, t, SETTINGS, true, hold))
+                .isEqualTo(FAILOVER_TIMEOUT);
     }
 
     @Test
