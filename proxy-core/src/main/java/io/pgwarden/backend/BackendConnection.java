@@ -29,6 +29,7 @@ public final class BackendConnection {
     private volatile int secretKey;
     private volatile Map<String, String> parameters = Map.of();
     private volatile ServerRole roleAtLogin;
+    private final LiveRole liveRole = new LiveRole();
     private volatile String closeReason;
     private volatile LossReason lossReason;
     private volatile boolean announcedFatal;
@@ -149,6 +150,11 @@ public final class BackendConnection {
 
     public void setRoleAtLogin(ServerRole role) {
         this.roleAtLogin = role;
+    }
+
+    /** Its role as the server reports it since login, and whether it is retired for it. */
+    public LiveRole liveRole() {
+        return liveRole;
     }
 
     /**

@@ -7,6 +7,7 @@ import io.pgwarden.log.LogValues;
 import io.pgwarden.net.MessageChunk;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
+import io.pgwarden.protocol.ParameterStatus;
 import io.pgwarden.protocol.Tags;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,8 +50,12 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ByteBuf message = (ByteBuf) msg;
-        if (Frames.tag(message) == Tags.Backend.ERROR_RESPONSE) {
+        byte tag = Frames.tag(message);
+        if (tag == Tags.Backend.ERROR_RESPONSE) {
             noteFatal(message);
+        } else if (tag == Tags.Backend.PARAMETER_STATUS && connection.liveRole().watched()) {
+            // Here, whoever holds the backend (a client, the health check, a reset): a role change is seen on all paths.
+            connection.liveRole().onParameterStatus(connection, ParameterStatus.decode(message));
         }
         BackendListener listener = connection.listener();
         if (listener == null) {

@@ -1,5 +1,6 @@
 package io.pgwarden.cluster;
 
+import io.pgwarden.backend.HostEpoch;
 import io.pgwarden.backend.ServerRole;
 import io.pgwarden.config.ClusterSettings;
 import io.pgwarden.config.HostPort;
@@ -7,10 +8,12 @@ import io.pgwarden.config.TargetSessionAttrs;
 import io.pgwarden.log.LogValues;
 import io.pgwarden.metrics.EventLog;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +48,10 @@ public final class Cluster {
     private List<HostPort> splitBrain = List.of();
     /** Told how many clients of the database wait and the longest wait, for the failover_end event. */
     private volatile java.util.function.Supplier<String> waitPicture = () -> null;
+    /** Per host: backends that logged in before the host was last found unfit are retired. */
+    private final Map<HostPort, HostEpoch> epochs = new ConcurrentHashMap<>();
+    /** Per host: the fresh login that checks whether a role change one backend reported holds for the server. */
+    private final Map<HostPort, CompletableFuture<Boolean>> verifying = new HashMap<>();
 
     public Cluster(String database, ClusterSettings settings, EventLog events) {
         this.database = database;
@@ -290,6 +297,38 @@ public final class Cluster {
      */
     public void watchWaits(java.util.function.Supplier<String> picture) {
         waitPicture = picture;
+    }
+
+    /** Where the backends of {@code host} learn that their server no longer fits. */
+    HostEpoch epoch(HostPort host) {
+        return epochs.computeIfAbsent(host, h -> new HostEpoch());
+    }
+
+    /**
+     * A fresh login found {@code host} unfit for target_session_attrs: the backends it already has are retired
+     * as they come back, and if it was the target, new backends search.
+     */
+    void unfit(HostPort host, String why) {
+        epoch(host).advance("server " + why);
+        lost(host, why);
+    }
+
+    /**
+     * The check of {@code host} running now, or null after making {@code started} that check: a role change
+     * seen by many backends at once is verified by one login.
+     */
+    synchronized CompletableFuture<Boolean> joinVerification(HostPort host, CompletableFuture<Boolean> started) {
+        CompletableFuture<Boolean> running = verifying.get(host);
+        if (running != null) {
+            return running;
+        }
+        verifying.put(host, started);
+        started.whenComplete((verdict, error) -> {
+            synchronized (this) {
+                verifying.remove(host, started);
+            }
+        });
+        return null;
     }
 
     /** Each host with its last error or role, for the error a client gets when no host fits. */

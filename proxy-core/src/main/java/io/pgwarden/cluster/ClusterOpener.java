@@ -192,10 +192,51 @@ public final class ClusterOpener implements BackendOpener {
                 String why = role.get().mismatch(attrs);
                 backend.close(LossReason.CLOSED_BY_PGWARDEN, "server " + why);
                 cluster.noteError(host, why);
+                cluster.unfit(host, why);
                 return Attempt.mismatch(host, why);
             }
+            backend.liveRole().watch(role.get(), attrs == TargetSessionAttrs.READ_WRITE, cluster.epoch(host),
+                    (b, now) -> roleChanged(target, host, b, now));
             return new Attempt(host, backend, role.get(), null, null);
         });
+    }
+
+    /**
+     * An established backend reports a new role. One that still fits only updates what SHOW tells; one that no
+     * longer does is retired, and a fresh login to its server decides whether the server changed (a promotion,
+     * a fence) or only this session did ({@code SET default_transaction_read_only}, which is the client's own).
+     */
+    private void roleChanged(BackendConnector.Target target, HostPort host, BackendConnection backend,
+                             ServerRole now) {
+        TargetSessionAttrs attrs = cluster.settings().targetSessionAttrs();
+        if (now.matches(attrs)) {
+            cluster.noteRole(host, now);
+            return;
+        }
+        backend.liveRole().retire("server became a " + now.describe() + ", not " + attrs.configName());
+        backend.liveRole().suspectDemotion(verify(backend.eventLoop(), target, host));
+    }
+
+    /** Completes true when a fresh login to {@code host} finds it unfit or cannot log in, false when it fits. */
+    private CompletableFuture<Boolean> verify(EventLoop loop, BackendConnector.Target target, HostPort host) {
+        CompletableFuture<Boolean> verdict = new CompletableFuture<>();
+        CompletableFuture<Boolean> running = cluster.joinVerification(host, verdict);
+        if (running != null) {
+            return running;
+        }
+        attempt(loop, target, host).whenComplete((attempt, unexpected) -> {
+            if (attempt != null && attempt.backend() != null) {
+                attempt.backend().close(LossReason.CLOSED_BY_PGWARDEN, "opened only to check the server's role");
+                verdict.complete(false);
+                return;
+            }
+            if (attempt == null || attempt.loginError() != null) {
+                // Unreachable is unfit too; a role mismatch has already been marked by the attempt itself.
+                cluster.unfit(host, attempt == null ? String.valueOf(unexpected) : attempt.why());
+            }
+            verdict.complete(true);
+        });
+        return verdict;
     }
 
     /** What a waiting client is told: each host with what answered there. */

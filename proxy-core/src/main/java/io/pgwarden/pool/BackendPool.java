@@ -144,7 +144,7 @@ public final class BackendPool {
         } else if (!backend.isUsable()) {
             discard(backend, backend.closeReason() != null ? backend.closeReason() : "server connection lost");
         } else if (idle.expired(backend)) {
-            discard(backend, LossReason.LIFETIME_EXPIRED, idle.expiryReason(backend));
+            discard(backend, IdleBackends.expiryLoss(backend), idle.expiryReason(backend));
         } else {
             backend.markVerified();
             // Under load a release hands the backend straight on: one action, so no room for ten.
@@ -177,6 +177,10 @@ public final class BackendPool {
             idle.checkDone();
             if (!healthy || !backend.isUsable()) {
                 forget(backend);
+            } else if (idle.expired(backend)) {
+                // The check's own query may be what told of a demotion (its ParameterStatus).
+                forget(backend);
+                actions.add(() -> backend.close(IdleBackends.expiryLoss(backend), idle.expiryReason(backend)));
             } else if (!waiters.isEmpty()) {
                 // Just checked: straight to the next waiter, or a check_delay of 0 would check it forever.
                 PoolWaiter waiter = waiters.pollFirst();

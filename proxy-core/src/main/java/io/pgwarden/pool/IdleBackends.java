@@ -93,14 +93,25 @@ final class IdleBackends {
         return idle.pollLast();
     }
 
-    /** Past its lifetime, or opened before the last RECONNECT: replaced rather than reused. */
+    /**
+     * Past its lifetime, opened before the last RECONNECT, or retired because its server no longer fits the
+     * database (a primary demoted): replaced rather than reused.
+     */
     boolean expired(BackendConnection backend) {
-        return backend.ageNanos() > backend.lifetimeNanos() || backend.generation() != generation;
+        return backend.ageNanos() > backend.lifetimeNanos() || backend.generation() != generation
+                || backend.liveRole().retiredBecause() != null;
     }
 
     String expiryReason(BackendConnection backend) {
-        return backend.generation() != generation ? "replaced by RECONNECT"
+        String retired = backend.liveRole().retiredBecause();
+        return retired != null ? retired : backend.generation() != generation ? "replaced by RECONNECT"
                 : "lifetime " + pool.settings().server().lifetime() + " reached";
+    }
+
+    /** Retirement is no age limit: it is logged and counted as pgwarden's own close. */
+    static LossReason expiryLoss(BackendConnection backend) {
+        return backend.liveRole().retiredBecause() != null ? LossReason.CLOSED_BY_PGWARDEN
+                : LossReason.LIFETIME_EXPIRED;
     }
 
     /**
@@ -111,7 +122,7 @@ final class IdleBackends {
         if (!backend.isUsable()) {
             pool.forget(backend);
         } else if (expired(backend)) {
-            close(backend, LossReason.LIFETIME_EXPIRED, expiryReason(backend), actions);
+            close(backend, expiryLoss(backend), expiryReason(backend), actions);
         } else if (System.nanoTime() - backend.verifiedAtNanos() >= pool.settings().server().checkDelay().toNanos()) {
             startCheck(backend, actions);
         } else {
@@ -130,7 +141,7 @@ final class IdleBackends {
             long idleFor = nowNanos - backend.verifiedAtNanos();
             if (expired(backend)) {
                 it.remove();
-                close(backend, LossReason.LIFETIME_EXPIRED, expiryReason(backend), actions);
+                close(backend, expiryLoss(backend), expiryReason(backend), actions);
             } else if (idleTimeout > 0 && idleFor > idleTimeout && pool.size() > settings.minSize()) {
                 it.remove();
                 close(backend, LossReason.IDLE_TIMEOUT, "idle longer than idle_timeout", actions);

@@ -20,31 +20,14 @@ import java.util.Map;
  */
 final class BackendLink implements BackendListener {
 
-    /** What the session hears from its link, always on the session's loop. */
-    interface Events {
-        /** At every ReadyForQuery; {@code toClient} when the client itself receives it. */
-        void onReadyForQuery(TransactionStatus now, boolean toClient);
-
-        /** After a ReadyForQuery has been routed: the backend may now be quiet. */
-        void afterReadyForQuery(BackendConnection from);
-
-        void onCommandComplete(ByteBuf commandComplete);
-
-        /** True when the session keeps the client's last ReadyForQuery for now (and so owns it). */
-        boolean holdsReadyForQuery(ByteBuf readyForQuery);
-
-        void onApplicationName(String value);
-
-        void onBackendLost(BackendConnection from, String reason);
-    }
-
     private final Channel client;
-    private final Events events;
+    private final BackendLinkEvents events;
     private final ReplayWindow replay;
     private final ReadGate gate;
     private final PendingResponses pending = new PendingResponses();
     private final CopyIn copyIn = new CopyIn();
     private final HiddenRequests hidden;
+    private final ReadOnlyReplay readOnly;
     private volatile BackendConnection backend;
     /** A backend given up with work still owed on it, and who now reads that work's answers. */
     private BackendConnection handedFrom;
@@ -64,12 +47,14 @@ final class BackendLink implements BackendListener {
     private long bytesIn;
     private long bytesOut;
 
-    BackendLink(Channel client, Events events, ReplayWindow replay, ReadGate gate) {
+    BackendLink(Channel client, BackendLinkEvents events, ServerLossRecovery recovery, ReadGate gate) {
         this.client = client;
         this.events = events;
-        this.replay = replay;
+        this.replay = recovery.replay();
         this.gate = gate;
         this.hidden = new HiddenRequests(this, replay);
+        this.readOnly = new ReadOnlyReplay(this, events, gate, client.eventLoop());
+        recovery.watchReadOnly(readOnly);
     }
 
     void bind(BackendConnection b) {
@@ -86,6 +71,7 @@ final class BackendLink implements BackendListener {
         if (b != null && b.listener() == this) {
             b.setListener(null);
         }
+        readOnly.beforeOtherWrite();
         backend = null;
         gate.resume(ReadGate.Reason.BACKEND_BACKLOG);
         return b;
@@ -170,6 +156,7 @@ final class BackendLink implements BackendListener {
 
     /** Written now, flushed at the end of this read batch or event-loop round. */
     void writeToClient(ByteBuf out) {
+        readOnly.beforeOtherWrite();
         client.write(out, client.voidPromise());
         flushClientPending = true;
     }
@@ -182,7 +169,9 @@ final class BackendLink implements BackendListener {
             replay.close();
             ByteBuf out = client.alloc().buffer(5);
             out.writeByte(tag).writeInt(4);
-            writeToClient(out);
+            if (!readOnly.active() || !readOnly.holds(out, tag)) {
+                writeToClient(out);
+            }
         }
     }
 
@@ -254,6 +243,7 @@ final class BackendLink implements BackendListener {
             return;
         }
         chunksToClient = false;
+        readOnly.beforeBackendMessage();
         byte tag = Frames.tag(message);
         if (loginParameters != null && tag == Tags.Backend.PARAMETER_STATUS) {
             // Not yet logged in: these become part of the login's ParameterStatus set.
@@ -280,18 +270,36 @@ final class BackendLink implements BackendListener {
         } else if (copy == CopyIn.Seen.DROP) {
             action = PendingResponses.Action.DROP;
         }
-        if (tag == Tags.Backend.READY_FOR_QUERY) {
-            events.onReadyForQuery(TransactionStatus.fromWire(Frames.readyForQueryStatus(message)),
-                    action == PendingResponses.Action.FORWARD);
-        }
         if (action == PendingResponses.Action.DROP) {
+            if (tag == Tags.Backend.READY_FOR_QUERY) {
+                events.onReadyForQuery(TransactionStatus.fromWire(Frames.readyForQueryStatus(message)), false);
+            }
             if (head != null && head.observer() != null) {
                 head.observer().onMessage(message);
             }
             message.release();
-        } else if (tag != Tags.Backend.READY_FOR_QUERY || !pending.isQuiet() || !events.holdsReadyForQuery(message)) {
+            afterRouted(from, tag);
+        } else if (tag == Tags.Backend.READY_FOR_QUERY) {
+            if (!readOnly.active() || !readOnly.atReadyForQuery(from, message)) {
+                routeReadyForQuery(from, message);
+            }
+        } else {
             toClient(from, message, tag);
+            afterRouted(from, tag);
         }
+    }
+
+    /** A ReadyForQuery owed to the client, told to the session and (unless the session keeps it) relayed. */
+    void routeReadyForQuery(BackendConnection from, ByteBuf message) {
+        events.onReadyForQuery(TransactionStatus.fromWire(Frames.readyForQueryStatus(message)), true);
+        readOnly.onReadyForQueryToClient();
+        if (!pending.isQuiet() || !events.holdsReadyForQuery(message)) {
+            toClient(from, message, Tags.Backend.READY_FOR_QUERY);
+        }
+        afterRouted(from, Tags.Backend.READY_FOR_QUERY);
+    }
+
+    private void afterRouted(BackendConnection from, byte tag) {
         if (from != backend) {
             // An observer (the end of a login) has already handed this backend back.
             return;
@@ -315,15 +323,23 @@ final class BackendLink implements BackendListener {
         if (tag == Tags.Backend.DATA_ROW || tag == Tags.Backend.COPY_DATA) {
             chunksToClient = Frames.isPartial(message);
         }
-        toClient(from, message);
+        if (!readOnly.active() || !readOnly.holds(message, tag)) {
+            toClient(from, message);
+        }
     }
 
     private void toClient(BackendConnection from, ByteBuf message) {
         bytesOut += message.readableBytes();
         client.write(message, client.voidPromise());
-        if (!client.isWritable()) {
+        if (!client.isWritable() && from != null) {
             from.setAutoRead(false);
         }
+    }
+
+    /** What {@link ReadOnlyReplay} held back, now let through in order. */
+    void writeHeld(ByteBuf message) {
+        toClient(backend, message);
+        flushClientPending = true;
     }
 
     @Override
@@ -375,7 +391,10 @@ final class BackendLink implements BackendListener {
             return;
         }
         if (from == backend) {
-            events.onBackendLost(from, reason);
+            readOnly.beforeLoss();
+            if (from == backend) {
+                events.onBackendLost(from, reason);
+            }
         } else if (from == handedFrom) {
             handedTo.onBackendClosed(from, reason);
         }

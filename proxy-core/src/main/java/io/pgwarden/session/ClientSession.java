@@ -74,7 +74,7 @@ public final class ClientSession {
         this.channel = channel;
         this.context = context;
         this.gate = new ReadGate(channel);
-        this.link = new BackendLink(channel, new LinkEvents(this, context), recovery.replay(), gate);
+        this.link = new BackendLink(channel, new LinkEvents(this, context), recovery, gate);
         this.wait = new PoolWait(this, context);
         this.watchlist = context.sessions().add(this);
         watched = true;

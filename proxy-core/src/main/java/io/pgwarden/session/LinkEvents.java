@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * What a client's link to its backend reports, and what the session makes of it: transaction bookkeeping at
  * each ReadyForQuery, what happens to the backend when the client goes quiet, and the outcome of a lost backend.
  */
-final class LinkEvents implements BackendLink.Events {
+final class LinkEvents implements BackendLinkEvents {
 
     private static final Logger log = LoggerFactory.getLogger(LinkEvents.class);
 
@@ -81,6 +81,25 @@ final class LinkEvents implements BackendLink.Events {
     @Override
     public void onApplicationName(String value) {
         s.applicationName = value;
+    }
+
+    @Override
+    public boolean replaysReadOnlyErrors() {
+        return s.transactionStatus == TransactionStatus.IDLE && s.mode.sessionState() == null;
+    }
+
+    @Override
+    public void onReadOnlyReplay(BackendConnection from, java.util.List<ByteBuf> requests) {
+        s.link.unbind();
+        s.pool().discard(from, from.liveRole().retiredBecause() != null ? from.liveRole().retiredBecause()
+                : "server no longer takes writes");
+        s.queue.addFirst(requests);
+        s.link.pending().clear();
+        log.info("event=replay client={} messages={} reason={}", s.id(), requests.size(),
+                LogValues.quote("read-only error (25006) from a demoted server: " + from.liveRole().retiredBecause()));
+        context.metrics().replayedRequest();
+        s.transition(ClientState.quietIn(s.transactionStatus));
+        s.wait.waitForBackend();
     }
 
     @Override

@@ -14,7 +14,9 @@ final class ReadGate {
         /** The backend's socket is full: reading more from the client would only buffer it here. */
         BACKEND_BACKLOG,
         /** A message was refused: nothing after it is read, as PostgreSQL reads nothing after its FATAL. */
-        REFUSED
+        REFUSED,
+        /** A read-only error waits for the server's role to be confirmed ({@link ReadOnlyReplay}). */
+        VERDICT
     }
 
     private final Channel channel;

@@ -53,6 +53,7 @@ final class ServerLossRecovery {
 
     private final ReplayWindow replay = new ReplayWindow();
     private final EndingRequests ending = new EndingRequests();
+    private ReadOnlyReplay readOnly;
     /** The backend died in the client's transaction: the next link first recreates a failed transaction. */
     private boolean failedTransactionToRestore;
     /** The client's ROLLBACK of a lost transaction: the next link first opens one for it to end. */
@@ -66,12 +67,18 @@ final class ServerLossRecovery {
         return replay;
     }
 
+    /** The link's holder of first answers, which keeps the requests a read-only error may have sent again. */
+    void watchReadOnly(ReadOnlyReplay holder) {
+        readOnly = holder;
+    }
+
     /** A client request on its way to the backend; the caller still owns {@code message}. */
     void onForward(ByteBuf message, byte tag) {
         ending.onSent(message, tag);
         if (replay.isOpen()) {
             replay.keep(message);
         }
+        readOnly.onForward(message, tag);
     }
 
     /** The client got a ReadyForQuery. */
@@ -207,5 +214,6 @@ final class ServerLossRecovery {
 
     void close() {
         replay.close();
+        readOnly.close();
     }
 }
