@@ -33,7 +33,7 @@ final class CancelRouting {
                         cancel.processId(), owner);
                 return null;
             }
-            log.debug("event=cancel_forward pid={} peer={}", cancel.processId(), owner);
+            log.info("event=cancel_forward pid={} peer={}", cancel.processId(), owner);
             return proxy.cancelForwarder().forwardToPeer(loop, peer.host(), peer.port(), cancel.processId(),
                     cancel.secretKey() | CancelRegistry.FORWARDED);
         }
