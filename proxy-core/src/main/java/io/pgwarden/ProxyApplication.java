@@ -15,6 +15,7 @@ import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.HttpConfig;
 import io.pgwarden.config.ListenTls;
 import io.pgwarden.config.LoginThrottleConfig;
+import io.pgwarden.config.Peers;
 import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.frontend.Credentials;
 import io.pgwarden.frontend.FrontendContext;
@@ -78,6 +79,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     private final ListenerTls tls;
     private final UserLookup lookups;
     private final List<ScheduledFuture<?>> janitors = new ArrayList<>();
+    private volatile String transportName = "";
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
     /** Set first in any stop: /ready answers 503 from then on. */
@@ -112,7 +114,12 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             throws InterruptedException, IOException, ConfigException {
         // Read before anything starts: a certificate that cannot be used is a configuration error.
         ListenerTls tls = ListenerTls.load(config.listen().tls());
-        Transport transport = Transport.best();
+        Transport transport = Transport.of(config.listen().transport());
+        if (config.listen().reusePort() && !transport.nativeTransport()) {
+            throw new ConfigException("for this machine", List.of("listen.reuse_port: true needs the io_uring or"
+                    + " epoll transport, and listen.transport " + config.listen().transport().yamlName()
+                    + " came to " + transport.name() + " here (see event=transport_fallback in the log)"));
+        }
         EventLoopGroup loops = transport.newEventLoopGroup(
                 config.listen().workerThreads(Runtime.getRuntime().availableProcessors()), "pgwarden");
         try {
@@ -140,7 +147,8 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                     sessions.forget(pool);
                 }
             });
-            ProxyContext context = new ProxyContext(new ConfigHolder(config), pools, new CancelRegistry(),
+            ProxyContext context = new ProxyContext(new ConfigHolder(config), pools,
+                    new CancelRegistry(config.listen().peers().selfId()),
                     new CancelForwarder(transport), new StatementNames(config.listen().maxPreparedStatementBytes(),
                             config.listen().maxPreparedStatementBytesPerClient()), sessions, events, metrics);
             built.set(context);
@@ -148,9 +156,17 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context,
                     new Credentials(passThroughKeys), console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH,
                     new PreLoginErrorLog(), tls, lookups), WATER_MARK, fatal);
-            InetSocketAddress address = server.bind(config.listen().host(), config.listen().port());
+            InetSocketAddress address = server.bind(config.listen().host(), config.listen().port(),
+                    config.listen().reusePort());
+            Peers peers = config.listen().peers();
+            if (peers.enabled()) {
+                InetSocketAddress peerAddress = server.bindPeerCancels(peers.self().host(), peers.self().port());
+                log.info("event=peer_listen addr={} peer_id={} peers={}", peerAddress, peers.selfId(),
+                        peers.addresses().size());
+            }
             ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source, tls,
                     lookups);
+            app.transportName = transport.name();
             console.set(new AdminConsole(context, app));
             pools.apply(config);
 
@@ -162,8 +178,8 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                         app.stopping::get);
                 log.info("event=http_listen addr={}", app.http.address());
             }
-            log.info("event=listen addr={} transport={} databases={} users={}", address, transport.name(),
-                    config.databases().size(), config.users().size());
+            log.info("event=listen addr={} transport={} reuse_port={} databases={} users={}", address,
+                    transport.name(), config.listen().reusePort(), config.databases().size(), config.users().size());
             return app;
         } catch (InterruptedException | IOException | RuntimeException e) {
             loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -232,6 +248,11 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         context.events().add("*", "config_reload", "new configuration in force");
         log.info("event=config_reload result=ok databases={} users={}", next.databases().size(), next.users().size());
         return List.of();
+    }
+
+    @Override
+    public String transportInUse() {
+        return transportName;
     }
 
     /** SHUTDOWN from the console: answered first, then the graceful stop. */

@@ -16,14 +16,16 @@ final class ConfigBinder {
             AuthBinder.KEY, AccessBinder.KEY);
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
             "worker_threads", "max_pending_logins", "max_pending_logins_per_address", "max_prepared_statement_bytes",
-            "max_prepared_statement_bytes_per_client", "shutdown_timeout", ListenTlsBinder.KEY,
-            LoginThrottleBinder.KEY);
+            "max_prepared_statement_bytes_per_client", "shutdown_timeout", "transport", "reuse_port",
+            PeersBinder.ID_KEY, PeersBinder.PEERS_KEY, ListenTlsBinder.KEY, LoginThrottleBinder.KEY);
     private static final List<String> USER_KEYS = List.of("password", "auth");
     private static final List<String> ADMIN_KEYS = List.of("database", "users", "http");
     private static final List<String> HTTP_KEYS = List.of("host", "port", "metrics_token", "request_timeout",
             "idle_timeout", "max_connections", "max_request_bytes");
 
     private static final Map<String, AuthMethod> AUTH_METHODS = spellings(AuthMethod.values(), AuthMethod::yamlName);
+    private static final Map<String, ListenTransport> TRANSPORTS =
+            spellings(ListenTransport.values(), ListenTransport::yamlName);
 
     private static final String DEFAULT_HOST = "127.0.0.1";
     private static final int MAX = Integer.MAX_VALUE;
@@ -71,9 +73,17 @@ final class ConfigBinder {
         Map<String, Object> map = reader.mapping("listen", value).orElse(Map.of());
         reader.rejectUnknownKeys("listen", map, LISTEN_KEYS);
         int before = reader.problemCount();
+        int port = read("listen", map, "port", 6432, (path, v) -> reader.integer(path, v, 0, 65535));
+        ListenTransport transport = read("listen", map, "transport", ListenTransport.AUTO,
+                (path, v) -> reader.choice(path, v, TRANSPORTS));
+        boolean reusePort = read("listen", map, "reuse_port", false, reader::bool);
+        if (reusePort && transport == ListenTransport.NIO) {
+            reader.problem("listen.reuse_port", "needs a native transport (io_uring or epoll): listen.transport nio"
+                    + " has no SO_REUSEPORT; set listen.transport to auto, io_uring or epoll, or reuse_port to false");
+        }
         ListenConfig listen = new ListenConfig(
                 read("listen", map, "host", DEFAULT_HOST, reader::nonEmptyString),
-                read("listen", map, "port", 6432, (path, v) -> reader.integer(path, v, 0, 65535)),
+                port,
                 read("listen", map, "max_client_connections", 5000, (path, v) -> reader.integer(path, v, 1, MAX)),
                 read("listen", map, "worker_threads", 0, (path, v) -> reader.integer(path, v, 0, 256)),
                 read("listen", map, "max_pending_logins", ListenConfig.DEFAULT_MAX_PENDING_LOGINS,
@@ -86,7 +96,8 @@ final class ConfigBinder {
                         ListenConfig.DEFAULT_PREPARED_BYTES_PER_CLIENT, (path, v) -> reader.integer(path, v, 1024, MAX)),
                 new ListenTlsBinder(reader).bind(map.get(ListenTlsBinder.KEY)),
                 new LoginThrottleBinder(reader).bind(map.get(LoginThrottleBinder.KEY)),
-                read("listen", map, "shutdown_timeout", ListenConfig.DEFAULT_SHUTDOWN_TIMEOUT, reader::durationOrZero));
+                read("listen", map, "shutdown_timeout", ListenConfig.DEFAULT_SHUTDOWN_TIMEOUT, reader::durationOrZero),
+                transport, reusePort, new PeersBinder(reader).bind(map, port));
         if (reader.problemCount() == before
                 && listen.maxPreparedStatementBytesPerClient() > listen.maxPreparedStatementBytes()) {
             reader.problem("listen", "max_prepared_statement_bytes_per_client ("

@@ -18,11 +18,15 @@ import java.util.Objects;
  * @param loginThrottle the slowing of addresses that fail logins; read at each login, so a RELOAD applies it
  * @param shutdownTimeout how long a graceful stop (SIGTERM, SHUTDOWN) lets clients finish their transactions;
  *        a RELOAD applies it too, as it is read when the stop begins
+ * @param transport the socket implementation for clients and backends
+ * @param reusePort SO_REUSEPORT on the listening socket, so a second process can bind the same port (a rolling
+ *        restart on one host); only the native transports have it
+ * @param peers the processes sharing the port, which forward each other cancel requests
  */
 public record ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
                            int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
                            int maxPreparedStatementBytesPerClient, ListenTls tls, LoginThrottleConfig loginThrottle,
-                           Duration shutdownTimeout) {
+                           Duration shutdownTimeout, ListenTransport transport, boolean reusePort, Peers peers) {
     /** Kubernetes' default terminationGracePeriodSeconds, so a pod's drain fits in what the platform grants. */
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
     /** A fifth of the default max_client_connections: logins take milliseconds, so these slots turn over fast. */
@@ -46,6 +50,17 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(loginThrottle, "loginThrottle");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        Objects.requireNonNull(transport, "transport");
+        Objects.requireNonNull(peers, "peers");
+    }
+
+    public ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
+                        int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
+                        int maxPreparedStatementBytesPerClient, ListenTls tls, LoginThrottleConfig loginThrottle,
+                        Duration shutdownTimeout) {
+        this(host, port, maxClientConnections, workerThreads, maxPendingLogins, maxPendingLoginsPerAddress,
+                maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls, loginThrottle, shutdownTimeout,
+                ListenTransport.AUTO, false, Peers.none());
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
@@ -67,21 +82,21 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
     public ListenConfig withTls(ListenTls tls) {
         return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
                 maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
-                loginThrottle, shutdownTimeout);
+                loginThrottle, shutdownTimeout, transport, reusePort, peers);
     }
 
     /** The same listener with another throttle, which a reload applies: comparing the rest tells what needs a restart. */
     public ListenConfig withLoginThrottle(LoginThrottleConfig loginThrottle) {
         return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
                 maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
-                loginThrottle, shutdownTimeout);
+                loginThrottle, shutdownTimeout, transport, reusePort, peers);
     }
 
     /** The same listener with another shutdown timeout, which a reload applies (it needs no new socket). */
     public ListenConfig withShutdownTimeout(Duration timeout) {
         return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
                 maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
-                loginThrottle, timeout);
+                loginThrottle, timeout, transport, reusePort, peers);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads) {

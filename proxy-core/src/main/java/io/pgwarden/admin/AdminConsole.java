@@ -35,7 +35,7 @@ public final class AdminConsole {
                 Map.entry("SHOW LEAKS", a -> clients(true)),
                 Map.entry("SHOW SERVERS", a -> PoolsTable.servers(context)),
                 Map.entry("SHOW DATABASES", a -> databases()),
-                Map.entry("SHOW CONFIG", a -> ConfigTable.of(context.config())),
+                Map.entry("SHOW CONFIG", a -> ConfigTable.of(context.config(), control.transportInUse())),
                 Map.entry("SHOW VERSION", a -> AdminResult.table(List.of("version"),
                         List.of(List.of("pgwarden " + ProxyVersion.get())))),
                 Map.entry("SHOW EVENTS", a -> events()),

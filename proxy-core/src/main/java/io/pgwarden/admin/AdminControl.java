@@ -13,4 +13,9 @@ public interface AdminControl {
 
     /** Stops pgwarden at once (after the console has answered). */
     void shutdownImmediately();
+
+    /** The socket transport in use (listen.transport with auto resolved), for SHOW CONFIG. */
+    default String transportInUse() {
+        return "";
+    }
 }

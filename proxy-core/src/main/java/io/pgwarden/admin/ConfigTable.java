@@ -19,6 +19,11 @@ final class ConfigTable {
     }
 
     static AdminResult of(ProxyConfig config) {
+        return of(config, "");
+    }
+
+    /** @param transportInUse what listen.transport came to at start, shown next to it when it was auto */
+    static AdminResult of(ProxyConfig config, String transportInUse) {
         List<List<String>> rows = new ArrayList<>();
         rows.add(List.of("listen.host", config.listen().host()));
         rows.add(List.of("listen.port", Integer.toString(config.listen().port())));
@@ -33,6 +38,14 @@ final class ConfigTable {
         rows.add(List.of("listen.login_throttle.window", throttle.window().toString()));
         rows.add(List.of("listen.login_throttle.max_delay", throttle.maxDelay().toString()));
         rows.add(List.of("listen.shutdown_timeout", config.listen().shutdownTimeout().toString()));
+        String transport = config.listen().transport().yamlName();
+        rows.add(List.of("listen.transport", transportInUse.isEmpty() || transportInUse.equals(transport) ? transport
+                : transport + " (" + transportInUse + ")"));
+        rows.add(List.of("listen.reuse_port", Boolean.toString(config.listen().reusePort())));
+        if (config.listen().peers().enabled()) {
+            rows.add(List.of("listen.peer_id", Integer.toString(config.listen().peers().selfId())));
+            rows.add(List.of("listen.peers", config.listen().peers().toString()));
+        }
         add(rows, "defaults", config.defaults());
         for (DatabaseConfig db : config.databases().values()) {
             String prefix = "databases." + db.name();

@@ -45,19 +45,34 @@ public final class CancelForwarder {
      * or after {@link #DELIVERY_TIMEOUT}; listeners run on {@code loop}.
      */
     public Future<Void> cancel(EventLoop loop, BackendConnection backend) {
-        int pid = backend.processId();
-        int secret = backend.secretKey();
         Promise<Void> delivered = loop.newPromise();
         backend.cancelStarted(delivered);
+        send(loop, backend.serverAddress().getHostString(), backend.serverAddress().getPort(), backend.processId(),
+                backend.secretKey(), "PostgreSQL", delivered);
+        return delivered;
+    }
+
+    /**
+     * Passes a client's CancelRequest on to the pgwarden process whose key it is (listen.peers). That process closes
+     * the connection once PostgreSQL has acted, so the completion means the same as for {@link #cancel}.
+     */
+    public Future<Void> forwardToPeer(EventLoop loop, String host, int port, int processId, int secretKey) {
+        Promise<Void> delivered = loop.newPromise();
+        send(loop, host, port, processId, secretKey, "peer " + host + ":" + port, delivered);
+        return delivered;
+    }
+
+    private void send(EventLoop loop, String host, int port, int pid, int secret, String receiver,
+                      Promise<Void> delivered) {
         ChannelFuture connect = new Bootstrap().group(loop)
                 .channel(transport.channelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) DELIVERY_TIMEOUT.toMillis())
                 .handler(new ChannelInboundHandlerAdapter())
-                .connect(backend.serverAddress().getHostString(), backend.serverAddress().getPort());
+                .connect(host, port);
         ScheduledFuture<?> deadline = loop.schedule(() -> {
             if (delivered.trySuccess(null)) {
-                log.warn("event=cancel_unconfirmed pid={} reason=\"PostgreSQL did not close the cancel connection "
-                        + "within {} ms\"", pid, DELIVERY_TIMEOUT.toMillis());
+                log.warn("event=cancel_unconfirmed pid={} reason=\"{} did not close the cancel connection "
+                        + "within {} ms\"", pid, receiver, DELIVERY_TIMEOUT.toMillis());
                 connect.channel().close();
             }
         }, DELIVERY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -65,7 +80,8 @@ public final class CancelForwarder {
         connect.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 if (delivered.trySuccess(null)) {
-                    log.warn("event=cancel_failed pid={} reason={}", pid, LogValues.quote(f.cause().getMessage()));
+                    log.warn("event=cancel_failed pid={} to={} reason={}", pid, LogValues.quote(receiver),
+                            LogValues.quote(f.cause().getMessage()));
                 }
                 return;
             }
@@ -75,6 +91,5 @@ public final class CancelForwarder {
             new CancelRequest(pid, secret).encode(out);
             channel.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         });
-        return delivered;
     }
 }

@@ -124,12 +124,11 @@ final class Login {
      */
     private void onCancelRequest(CancelRequest cancel) {
         cancelling = true;
-        ClientSession target = context.proxy().cancelRegistry().find(cancel.processId(), cancel.secretKey());
-        if (target == null) {
+        Future<Void> delivered = CancelRouting.route(context.proxy(), cancel, channel.eventLoop());
+        if (delivered == null) {
             session.close(ClientCloseReason.CANCEL_REQUEST);
             return;
         }
-        Future<Void> delivered = target.cancelCurrentRequest();
         delivered.addListener(f -> channel.eventLoop().execute(() -> session.close(ClientCloseReason.CANCEL_REQUEST)));
     }
 

@@ -6,6 +6,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.uring.IoUringChannelOption;
+import io.netty.channel.uring.IoUringSocketChannel;
 import java.time.Duration;
 import jdk.net.ExtendedSocketOptions;
 import org.slf4j.Logger;
@@ -24,7 +26,7 @@ public final class SocketOptions {
 
     /**
      * @param userTimeout how long sent data may stay unacknowledged before the kernel drops the connection;
-     *     zero leaves the system default. Only the native transport can set it.
+     *     zero leaves the system default. Only the native transports (io_uring, epoll) can set it.
      */
     public static void apply(Channel channel, Duration keepaliveIdle, Duration keepaliveInterval, int keepaliveCount,
                              Duration userTimeout) {
@@ -38,10 +40,17 @@ public final class SocketOptions {
                 config.setOption(EpollChannelOption.TCP_KEEPINTVL, interval);
                 config.setOption(EpollChannelOption.TCP_KEEPCNT, keepaliveCount);
                 if (!userTimeout.isZero()) {
-                    config.setOption(EpollChannelOption.TCP_USER_TIMEOUT, (int) Math.min(Integer.MAX_VALUE,
-                            userTimeout.toMillis()));
+                    config.setOption(EpollChannelOption.TCP_USER_TIMEOUT, millis(userTimeout));
+                }
+            } else if (channel instanceof IoUringSocketChannel) {
+                config.setOption(IoUringChannelOption.TCP_KEEPIDLE, idle);
+                config.setOption(IoUringChannelOption.TCP_KEEPINTVL, interval);
+                config.setOption(IoUringChannelOption.TCP_KEEPCNT, keepaliveCount);
+                if (!userTimeout.isZero()) {
+                    config.setOption(IoUringChannelOption.TCP_USER_TIMEOUT, millis(userTimeout));
                 }
             } else {
+                // The JDK has no TCP_USER_TIMEOUT (JDK 17): on NIO a dead peer is found by keepalive alone.
                 config.setOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), idle);
                 config.setOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), interval);
                 config.setOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPCOUNT), keepaliveCount);
@@ -50,6 +59,10 @@ public final class SocketOptions {
             // Keepalive itself is on; only the timings fall back to the system's.
             log.debug("could not set keepalive timings on {}: {}", channel, e.toString());
         }
+    }
+
+    private static int millis(Duration timeout) {
+        return (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
     }
 
     /** The kernel counts in whole seconds; anything shorter becomes one second rather than "off". */

@@ -14,20 +14,117 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.pgwarden.config.ConfigException;
+import io.pgwarden.config.ListenTransport;
+import io.pgwarden.log.LogValues;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The socket implementation: native epoll on Linux when its library loads, NIO everywhere else. */
+/**
+ * The socket implementation (listen.transport) for client and backend sockets alike: io_uring, epoll or NIO.
+ *
+ * @param nativeTransport true for io_uring and epoll, which have SO_REUSEPORT and TCP_USER_TIMEOUT
+ */
 public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         Class<? extends ServerChannel> serverChannelClass,
-                        Class<? extends Channel> channelClass) {
+                        Class<? extends Channel> channelClass, boolean nativeTransport) {
 
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+    /**
+     * Whether {@code auto} tries io_uring first. Off until the whole test suite passes on io_uring (run it with
+     * -Dpgwarden.test.transport=io_uring); io_uring is taken when named explicitly either way.
+     */
+    static final boolean AUTO_PREFERS_IO_URING = false;
+
+    /** A transport without the native options (a test's embedded channels). */
+    public Transport(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannelClass,
+                     Class<? extends Channel> channelClass) {
+        this(name, ioHandlerFactory, serverChannelClass, channelClass, false);
+    }
+
+    /**
+     * What listen.transport asks for; {@code auto} takes the best that loads here and logs why it passed over the
+     * better ones.
+     *
+     * @throws ConfigException when a transport named explicitly cannot load here, with the reason
+     */
+    public static Transport of(ListenTransport wanted) throws ConfigException {
+        return switch (wanted) {
+            case AUTO -> auto();
+            case IO_URING -> {
+                if (!IoUring.isAvailable()) {
+                    throw unavailable(wanted, IoUring.unavailabilityCause());
+                }
+                yield ioUring();
+            }
+            case EPOLL -> {
+                if (!Epoll.isAvailable()) {
+                    throw unavailable(wanted, Epoll.unavailabilityCause());
+                }
+                yield epoll();
+            }
+            case NIO -> nio();
+        };
+    }
+
+    /** What {@code auto} picks. */
     public static Transport best() {
-        if (Epoll.isAvailable()) {
-            return new Transport("epoll", EpollIoHandler.newFactory(),
-                    EpollServerSocketChannel.class, EpollSocketChannel.class);
+        return auto();
+    }
+
+    private static Transport auto() {
+        if (AUTO_PREFERS_IO_URING) {
+            if (IoUring.isAvailable()) {
+                return ioUring();
+            }
+            // io_uring can be compiled in and still refused at run time (seccomp, kernel.io_uring_disabled).
+            log.info("event=transport_fallback skipped=io_uring reason={}",
+                    LogValues.quote(describe(IoUring.unavailabilityCause())));
         }
-        return new Transport("nio", NioIoHandler.newFactory(),
-                NioServerSocketChannel.class, NioSocketChannel.class);
+        if (Epoll.isAvailable()) {
+            return epoll();
+        }
+        log.info("event=transport_fallback skipped=epoll reason={}",
+                LogValues.quote(describe(Epoll.unavailabilityCause())));
+        return nio();
+    }
+
+    private static Transport ioUring() {
+        return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
+                IoUringSocketChannel.class, true);
+    }
+
+    private static Transport epoll() {
+        return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+                EpollSocketChannel.class, true);
+    }
+
+    private static Transport nio() {
+        return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
+                false);
+    }
+
+    private static ConfigException unavailable(ListenTransport wanted, Throwable cause) {
+        return new ConfigException("for this machine", List.of("listen.transport: " + wanted.yamlName()
+                + " cannot be used here: " + describe(cause) + "; choose auto to take the best one available"));
+    }
+
+    private static String describe(Throwable cause) {
+        if (cause == null) {
+            return "unknown reason";
+        }
+        Throwable root = cause;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == cause ? cause.toString() : cause + " (" + root + ")";
     }
 
     /**

@@ -7,6 +7,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.unix.UnixChannelOption;
+import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.pgwarden.frontend.ClientHandler;
@@ -14,6 +16,7 @@ import io.pgwarden.frontend.DirectTlsDetector;
 import io.pgwarden.frontend.FrontendFrameDecoder;
 import io.pgwarden.frontend.FrontendContext;
 import io.pgwarden.frontend.LoginThrottle;
+import io.pgwarden.frontend.PeerCancelHandler;
 import io.pgwarden.frontend.PendingLogins;
 import io.pgwarden.net.FatalErrorGuard;
 import io.pgwarden.net.Transport;
@@ -24,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /** The listening socket and the pipeline every client connection gets. */
 public final class ProxyServer {
 
+    private static final int PEER_READ_TIMEOUT_SECONDS = 10;
+
     private final Transport transport;
     private final EventLoopGroup loops;
     private final FrontendContext context;
@@ -32,6 +37,7 @@ public final class ProxyServer {
     private final PendingLogins pending;
     private final LoginThrottle throttle;
     private Channel serverChannel;
+    private Channel peerChannel;
     /**
      * Every client connection still open, closed at stop while the event loops still run: closed by the loops'
      * own shutdown instead, a connection's handlers may never hear of it, and what they buffer (a half-received
@@ -53,6 +59,18 @@ public final class ProxyServer {
     }
 
     public InetSocketAddress bind(String host, int port) throws InterruptedException {
+        return bind(host, port, false);
+    }
+
+    /**
+     * @param reusePort SO_REUSEPORT (listen.reuse_port): another process may bind the same port, and the kernel
+     *     spreads new connections over the processes listening on it; only the native transports have it
+     */
+    public InetSocketAddress bind(String host, int port, boolean reusePort) throws InterruptedException {
+        if (reusePort && !transport.nativeTransport()) {
+            throw new IllegalStateException("listen.reuse_port needs the io_uring or epoll transport, not "
+                    + transport.name());
+        }
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops)
                 .channel(transport.serverChannelClass())
@@ -78,8 +96,38 @@ public final class ProxyServer {
                         ch.pipeline().addLast("fatal", fatal);
                     }
                 });
+        if (reusePort) {
+            bootstrap.option(UnixChannelOption.SO_REUSEPORT, true);
+        }
         serverChannel = bootstrap.bind(host, port).sync().channel();
         return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /**
+     * This process's own address in listen.peers, where the other processes sharing the port forward the cancel
+     * requests whose key is this one's. Unlike the client port it stays open until {@link #close}: a drain may
+     * last long, and the queries it waits for must stay cancellable.
+     */
+    public InetSocketAddress bindPeerCancels(String host, int port) throws InterruptedException {
+        peerChannel = new ServerBootstrap()
+                .group(loops)
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.ALLOCATOR, transport.allocator())
+                .childOption(ChannelOption.ALLOCATOR, transport.allocator())
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        clients.add(ch);
+                        // A peer sends its 16 bytes at once; a connection that sends nothing is not one.
+                        ch.pipeline().addLast("timeout", new ReadTimeoutHandler(PEER_READ_TIMEOUT_SECONDS));
+                        ch.pipeline().addLast("frames", new FrontendFrameDecoder());
+                        ch.pipeline().addLast("cancel", new PeerCancelHandler(context.proxy()));
+                    }
+                })
+                .bind(host, port).sync().channel();
+        return (InetSocketAddress) peerChannel.localAddress();
     }
 
     /** Closes the listening socket: new connections are refused from now on; open ones go on. Idempotent. */
@@ -91,6 +139,9 @@ public final class ProxyServer {
 
     public void close() {
         stopAccepting();
+        if (peerChannel != null) {
+            peerChannel.close().syncUninterruptibly();
+        }
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -113,7 +113,7 @@ public final class ClientSession {
             times.waitBegins(now);
         }
         refusal.onTransition(next);
-        context.sessions().drain().onTransition(this, next);
+        context.sessions().drain().onTransition(this, previous, next);
     }
 
     // ---- login (driven by frontend.Login) ---------------------------------------------------------

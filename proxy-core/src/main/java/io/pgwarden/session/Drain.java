@@ -57,9 +57,15 @@ public final class Drain {
         return sessions.all().isEmpty();
     }
 
-    /** On every state change of a session: one that has just gone idle leaves now. */
-    void onTransition(ClientSession s, ClientState next) {
-        if (draining && next == ClientState.IDLE) {
+    /**
+     * On every state change of a session: one that has just gone idle leaves now, except one whose login has just
+     * completed. That client connected before the listening socket closed (it sat in the accept queue or was still
+     * logging in), and a client that connects to run one transaction (pgbench -C, a script, a rolling restart's
+     * traffic) must get to run it: closed now it would see a failed connection. It leaves after its first
+     * transaction, or at the deadline.
+     */
+    void onTransition(ClientSession s, ClientState previous, ClientState next) {
+        if (draining && next == ClientState.IDLE && previous != ClientState.LOGIN_WAITING) {
             s.eventLoop().execute(() -> closeIfBetweenTransactions(s));
         }
     }

@@ -79,11 +79,24 @@ public final class TestProxy implements AutoCloseable {
         variables.put("APP_PASSWORD", TestPostgres.APP_PASSWORD);
         ConfigLoader loader = new ConfigLoader(Map.copyOf(variables));
         try {
-            ProxyConfig config = loader.parse(yaml.get(), "test config");
-            return new TestProxy(ProxyApplication.start(config, () -> loader.parse(yaml.get(), "test config")));
+            ProxyConfig config = loader.parse(withForcedTransport(yaml.get()), "test config");
+            return new TestProxy(ProxyApplication.start(config,
+                    () -> loader.parse(withForcedTransport(yaml.get()), "test config")));
         } catch (Exception e) {
             throw new IllegalStateException("could not start pgwarden: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * -Dpgwarden.test.transport=io_uring (or epoll, nio) runs every in-process proxy on that transport, unless the
+     * test names one itself: the whole suite can be run on each to show that nothing depends on one.
+     */
+    private static String withForcedTransport(String yaml) {
+        String forced = System.getProperty("pgwarden.test.transport", "");
+        if (forced.isEmpty() || !yaml.startsWith("listen:\n") || yaml.contains("\n  transport:")) {
+            return yaml;
+        }
+        return "listen:\n  transport: " + forced + "\n" + yaml.substring("listen:\n".length());
     }
 
     public int port() {
