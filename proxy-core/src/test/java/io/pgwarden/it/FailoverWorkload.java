@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
  * unique id, COMMIT) and a think time. It records every acknowledged commit and every error with when its
  * transaction began, so a test can tell which clients had a transaction open on the old primary when it went.
  */
-final class FailoverWorkload implements AutoCloseable {
+public final class FailoverWorkload implements AutoCloseable {
 
     static final String TABLE = "failover_writes";
 
@@ -260,7 +260,7 @@ final class FailoverWorkload implements AutoCloseable {
      * query_wait_timeout is set above the crash test's 3 s without a primary: it alone bounds the wait while
      * failover_timeout does not yet hold clients.
      */
-    static TestProxy proxyFor(ReplicatedPostgres cluster) {
+    public static TestProxy proxyFor(ReplicatedPostgres cluster) {
         String yaml = """
                 listen: {host: 127.0.0.1, port: 0, worker_threads: 2}
                 defaults:
