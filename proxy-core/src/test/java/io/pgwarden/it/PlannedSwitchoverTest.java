@@ -38,7 +38,7 @@ class PlannedSwitchoverTest {
             // The goal is under a second; the bound leaves room for a loaded build machine.
             assertThat(first).as("a commit on B").isNotNull();
             assertThat(FailoverWorkload.millis(first.ackNanos() - timeline.promoted()))
-                    .as("promotion to the first commit on B").isLessThan(5_000);
+                    .as("promotion to the first commit on B").isLessThan(10_000);
         }
     }
 }
