@@ -365,18 +365,20 @@ public final class FailoverWorkload implements AutoCloseable {
     String summary(String scenario, Timeline timeline, Commit first) {
         long openAtStopFailed = failures.stream().filter(f -> timeline.openAtStop().containsKey(f.client())
                 && f.beganNanos() <= timeline.openAtStop().get(f.client())).count();
+        long beganDuringStop = failures.stream().filter(f -> f.beganNanos() > timeline.stopBegan()
+                && f.beganNanos() < timeline.stopEnded()).count();
+        long beganLater = failures.stream().filter(f -> f.beganNanos() >= timeline.stopEnded()).count();
         String promotionToFirst = first == null ? "none"
                 : millis(first.ackNanos() - timeline.promoted()) + " ms (" + millis(first.ackNanos()
                 - timeline.promoteBegan()) + " ms from pg_promote's start)";
         Map<String, Long> states = failures.stream().collect(Collectors.groupingBy(
                 f -> String.valueOf(f.sqlState()), Collectors.counting()));
         return String.format("%s: %d clients, %d commits, %d errors %s (%d transactions open as the stop began, "
-                        + "%d of them failed; %d errors for transactions begun during the %d ms stop), "
-                        + "stop %d ms, gap %d ms, promotion %d ms, promotion to first commit on B %s, longest "
-                        + "transaction %d ms, longest time without any commit %d ms",
+                        + "%d of them failed; %d errors for transactions begun during the %d ms stop, %d for "
+                        + "transactions begun after it), gap %d ms, promotion %d ms, promotion to first commit "
+                        + "on B %s, longest transaction %d ms, longest time without any commit %d ms",
                 scenario, clients, commits.size(), failures.size(), states, timeline.openAtStop().size(),
-                openAtStopFailed, failures.size() - openAtStopFailed, millis(timeline.stopEnded() - timeline.stopBegan()),
-                millis(timeline.stopEnded() - timeline.stopBegan()),
+                openAtStopFailed, beganDuringStop, millis(timeline.stopEnded() - timeline.stopBegan()), beganLater,
                 millis(timeline.promoteBegan() - timeline.stopEnded()),
                 millis(timeline.promoted() - timeline.promoteBegan()), promotionToFirst,
                 longestTransactionMillis(), longestGapWithoutCommitsMillis());
