@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * pgwarden never sends anything to it: no client gets 25006, every row written since the switchover says B wrote
  * it, and A never shows a session of pgwarden's user.
  */
-class DemotionTest {
+class OldPrimaryAsStandbyTest {
 
     @Test
     void theOldPrimaryBackAsAStandbyIsNeverWrittenToAndClientsKeepWorking() throws Exception {
