@@ -81,7 +81,7 @@ class OldPrimaryAsStandbyTest {
                 rs.next();
                 assertThat(rs.getInt(1)).isEqualTo(cluster.port(cluster.b()));
             }
-            System.out.printf("demotion: %d commits since the switchover, all on B; %d errors at the switchover "
+            System.out.printf("old primary as standby: %d commits since the switchover, all on B; %d errors at the switchover "
                     + "(%s), none since; A back as a "
                     + "standby in %d ms; %d samples of A's pg_stat_activity, no statement of app%n", afterSwitch,
                     workload.failures().size(), workload.failures().stream().map(Failure::sqlState).toList(),
