@@ -49,8 +49,9 @@ final class ClusterColumns {
         }
         List<String> parts = new ArrayList<>();
         for (Cluster.HostState h : cluster.get().snapshot().hosts()) {
-            String what = h.lastError() != null ? (h.role() == null ? "unreachable" : "unfit")
-                    : h.role() != null ? h.role().describe() : "unknown";
+            // A login that found a role that does not fit leaves that role and the mismatch ("is a standby ...").
+            boolean roleCurrent = h.role() != null && (h.lastError() == null || h.lastError().startsWith("is a "));
+            String what = roleCurrent ? h.role().describe() : h.lastError() != null ? "unreachable" : "unknown";
             parts.add(h.host() + "=" + what);
         }
         return String.join(", ", parts);

@@ -32,7 +32,8 @@ final class TimeoutEnforcer {
         Cluster cluster = pool != null && s.state().isWaiting()
                 ? context.pools().clusters().of(pool.key().database()).orElse(null) : null;
         ClientTimeouts.Hold hold = null;
-        if (cluster != null && cluster.holdingSinceNanos() >= 0) {
+        // PAUSE holds without any limit, failover or not.
+        if (cluster != null && cluster.holdingSinceNanos() >= 0 && !pool.isPaused()) {
             hold = new ClientTimeouts.Hold(cluster.holdingSinceNanos(), cluster.settings().failoverTimeout());
             // query_wait_timeout counts from the failover's end: a client held 20 s must not time out in the moment
             // between the new primary being found and its backend reaching the client.
