@@ -69,6 +69,12 @@ public final class ClusterOpener implements BackendOpener {
     /** Runs a search, or waits for the one running and then logs in where it ended. */
     private CompletableFuture<BackendConnection> search(EventLoop loop, BackendConnector.Target target,
                                                         HostPort failed) {
+        if (!cluster.settings().severalHosts()) {
+            // One server leaves nothing to choose: its opens run side by side, as a min_size fill needs.
+            CompletableFuture<BackendConnection> result = new CompletableFuture<>();
+            tryNext(loop, target, cluster.searchOrder(failed).iterator(), null, null, result);
+            return result;
+        }
         CompletableFuture<HostPort> running = cluster.joinSearch();
         if (running != null) {
             return running.thenCompose(host -> attempt(loop, target, host)).thenCompose(attempt ->
