@@ -1,5 +1,6 @@
 package io.pgwarden.session;
 
+import io.pgwarden.config.Peers;
 import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -29,17 +30,24 @@ public final class CancelRegistry {
     private final SecureRandom random = new SecureRandom();
     /** listen.peer_id at start, 0 without peers: the secrets of clients already connected carry it. */
     private final int peerId;
+    /** listen.peers at start, as the peer listener was bound from them (a reload does not change either). */
+    private final Peers peers;
 
     public CancelRegistry() {
-        this(0);
+        this(Peers.none());
     }
 
-    /** @param peerId this process's listen.peer_id (1 to 127), or 0 when peering is off */
-    public CancelRegistry(int peerId) {
+    public CancelRegistry(Peers peers) {
+        this.peers = peers;
+        this.peerId = peers.selfId();
         if (peerId < 0 || peerId > PEER_MASK) {
             throw new IllegalArgumentException("peer id " + peerId);
         }
-        this.peerId = peerId;
+    }
+
+    /** Where the peer with this id takes cancel requests, or null when listen.peers does not list it. */
+    public Peers.PeerAddress peerAddress(int id) {
+        return peers.addresses().get(id);
     }
 
     public int peerId() {

@@ -185,7 +185,16 @@ class ReusePortRollingRestartTest {
                 long cancelled = System.nanoTime();
                 // pgjdbc's cancel goes to the connection's host and port, with the key A handed out.
                 ((org.postgresql.PGConnection) sleeper).cancelQuery();
-                SQLException cancelError = sleep.get(10, TimeUnit.SECONDS);
+                SQLException cancelError;
+                try {
+                    cancelError = sleep.get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    for (PgwardenProcess p : List.of(a, b)) {
+                        p.output().lines().filter(l -> l.contains("cancel") || l.contains("peer")
+                                || l.contains("drain")).forEach(l -> System.out.println("  log: " + l));
+                    }
+                    throw new AssertionError("the cancel through B did not end the query on A within 10 s", e);
+                }
                 long cancelMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cancelled);
                 closeQuietly(sleeper);
 
