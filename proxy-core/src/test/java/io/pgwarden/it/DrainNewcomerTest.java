@@ -50,6 +50,37 @@ class DrainNewcomerTest {
         }
     }
 
+    @Test
+    void aClientThatLoggedInButHasNotAskedAnythingYetRunsItsFirstTransactionAndAnUnusedOneLeavesAfterTheGrace()
+            throws Exception {
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction");
+             Socket socket = new Socket("127.0.0.1", proxy.port()); RawClient unused = new RawClient(proxy.port())) {
+            socket.setSoTimeout(10_000);
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            StartupPacket.send(out, 3 << 16, "user", "trustuser", "database", "appdb");
+            next(in);
+            send(out, 'p', "trust-secret");
+            Message m;
+            while ((m = next(in)).type() != 'Z') {
+                assertThat(m.type()).isNotEqualTo('E');
+            }
+            // Logged in, its first query not sent yet (pgbench -C between ReadyForQuery and its query).
+            proxy.application().shutdown();
+            Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> proxy.application().context().sessions().drain().isDraining());
+            send(out, 'Q', "SELECT 'first transaction'");
+            StringBuilder answer = new StringBuilder();
+            while ((m = next(in)).type() != 'Z') {
+                answer.append(m.type()).append(':').append(m.text()).append(' ');
+            }
+            assertThat(answer.toString()).contains("first transaction").doesNotContain("57P01");
+            assertThat(next(in).text()).contains("57P01");
+            assertThat(new String(unused.expectAny('E'), StandardCharsets.UTF_8)).as("the connection that asked"
+                    + " nothing, once the grace has passed").contains("57P01").contains("pgwarden is shutting down");
+        }
+    }
+
     private record Message(char type, String text) {
     }
 

@@ -102,7 +102,7 @@ class ReusePortRollingRestartTest {
                         c = client(port);
                         c.setAutoCommit(false);
                     } catch (SQLException e) {
-                        tally.failures.add("connect: " + e.getSQLState() + " " + e.getMessage());
+                        tally.failures.add("connect: " + e.getSQLState() + " " + e.getMessage() + " (" + e.getCause() + ")");
                         return;
                     }
                 }
