@@ -14,8 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * port (listen.reuse_port) and receives the cancel can tell whose it is. The secret, not the process id: in session
  * mode the process id is the backend's real pid, which pgwarden does not choose. Layout then: bit 31 is clear in every
  * key handed out and set on a forwarded cancel (so it is never forwarded again), bits 30-24 are the peer id, and 24
- * random bits remain: together with the process id more than a blind guess can hit before PostgreSQL's own
- * cancel would be noticed, though fewer than the 32 of an unpeered pgwarden.
+ * random bits remain (32 without peers): guessing a live key blindly still takes millions of cancel connections.
  */
 public final class CancelRegistry {
 
