@@ -148,7 +148,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                 }
             });
             ProxyContext context = new ProxyContext(new ConfigHolder(config), pools,
-                    new CancelRegistry(config.listen().peers().selfId()),
+                    new CancelRegistry(config.listen().peers()),
                     new CancelForwarder(transport), new StatementNames(config.listen().maxPreparedStatementBytes(),
                             config.listen().maxPreparedStatementBytesPerClient()), sessions, events, metrics);
             built.set(context);

@@ -23,6 +23,7 @@ import io.pgwarden.protocol.StartupMessage;
 import io.pgwarden.protocol.StartupRequest;
 import io.pgwarden.protocol.auth.AuthenticationException;
 import io.pgwarden.replication.ReplicationRelay;
+import io.pgwarden.session.CancelRouting;
 import io.pgwarden.session.ClientCloseReason;
 import io.pgwarden.session.ClientSession;
 import io.pgwarden.session.ClientState;

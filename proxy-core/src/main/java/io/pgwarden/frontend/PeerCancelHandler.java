@@ -8,6 +8,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.pgwarden.protocol.CancelRequest;
 import io.pgwarden.protocol.ErrorResponse;
+import io.pgwarden.session.CancelRouting;
 import io.pgwarden.session.ProxyContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,5 +1,6 @@
 package io.pgwarden.session;
 
+import io.pgwarden.config.Peers;
 import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -13,8 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * port (listen.reuse_port) and receives the cancel can tell whose it is. The secret, not the process id: in session
  * mode the process id is the backend's real pid, which pgwarden does not choose. Layout then: bit 31 is clear in every
  * key handed out and set on a forwarded cancel (so it is never forwarded again), bits 30-24 are the peer id, and 24
- * random bits remain: together with the process id more than a blind guess can hit before PostgreSQL's own
- * cancel would be noticed, though fewer than the 32 of an unpeered pgwarden.
+ * random bits remain (32 without peers): guessing a live key blindly still takes millions of cancel connections.
  */
 public final class CancelRegistry {
 
@@ -29,17 +29,24 @@ public final class CancelRegistry {
     private final SecureRandom random = new SecureRandom();
     /** listen.peer_id at start, 0 without peers: the secrets of clients already connected carry it. */
     private final int peerId;
+    /** listen.peers at start, as the peer listener was bound from them (a reload does not change either). */
+    private final Peers peers;
 
     public CancelRegistry() {
-        this(0);
+        this(Peers.none());
     }
 
-    /** @param peerId this process's listen.peer_id (1 to 127), or 0 when peering is off */
-    public CancelRegistry(int peerId) {
+    public CancelRegistry(Peers peers) {
+        this.peers = peers;
+        this.peerId = peers.selfId();
         if (peerId < 0 || peerId > PEER_MASK) {
             throw new IllegalArgumentException("peer id " + peerId);
         }
-        this.peerId = peerId;
+    }
+
+    /** Where the peer with this id takes cancel requests, or null when listen.peers does not list it. */
+    public Peers.PeerAddress peerAddress(int id) {
+        return peers.addresses().get(id);
     }
 
     public int peerId() {

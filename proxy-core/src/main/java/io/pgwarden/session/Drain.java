@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Drain {
 
     static final String MESSAGE = "pgwarden is shutting down";
+    /** Far above the time a client takes between its login's ReadyForQuery and its first query, even on a busy host. */
+    static final long FIRST_REQUEST_GRACE_MILLIS = 2_000;
 
     private final SessionRegistry sessions;
     private volatile boolean draining;
@@ -57,20 +59,36 @@ public final class Drain {
         return sessions.all().isEmpty();
     }
 
-    /**
-     * On every state change of a session: one that has just gone idle leaves now, except one whose login has just
-     * completed. That client connected before the listening socket closed (it sat in the accept queue or was still
-     * logging in), and a client that connects to run one transaction (pgbench -C, a script, a rolling restart's
-     * traffic) must get to run it: closed now it would see a failed connection. It leaves after its first
-     * transaction, or at the deadline.
-     */
+    /** On every state change of a session: one that has just gone idle leaves now (or after its first request). */
     void onTransition(ClientSession s, ClientState previous, ClientState next) {
-        if (draining && next == ClientState.IDLE && previous != ClientState.LOGIN_WAITING) {
+        if (draining && next == ClientState.IDLE) {
             s.eventLoop().execute(() -> closeIfBetweenTransactions(s));
         }
     }
 
-    private static boolean closeIfBetweenTransactions(ClientSession s) {
+    /**
+     * A client that has sent no request since it connected is given {@link #FIRST_REQUEST_GRACE_MILLIS} to send
+     * one: it connected just before the listening socket closed (or was logging in then), and a client that
+     * connects to run one transaction (pgbench -C, a script, a rolling restart's traffic) would see a failed
+     * connection if the 57P01 came before its first query. It leaves after that transaction, or once the grace has
+     * passed without a request (an unused pool connection), or at the deadline.
+     */
+    private boolean closeIfBetweenTransactions(ClientSession s) {
+        if (s.state() != ClientState.IDLE || s.isRefused() || (s.link.isBound() && !s.link.pending().isQuiet())) {
+            return false;
+        }
+        if (s.times.requestStart == 0) {
+            s.eventLoop().schedule(() -> {
+                if (s.times.requestStart == 0 && closeWhenIdle(s)) {
+                    closedIdle.incrementAndGet();
+                }
+            }, FIRST_REQUEST_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            return false;
+        }
+        return closeWhenIdle(s);
+    }
+
+    private static boolean closeWhenIdle(ClientSession s) {
         if (s.state() != ClientState.IDLE || s.isRefused() || (s.link.isBound() && !s.link.pending().isQuiet())) {
             return false;
         }

@@ -79,7 +79,8 @@ class ReusePortRollingRestartTest {
         Properties props = new Properties();
         props.setProperty("user", "app");
         props.setProperty("password", TestPostgres.APP_PASSWORD);
-        props.setProperty("connectTimeout", "10");
+        // Generous: pgjdbc bounds the whole login by it, and 20 SCRAM logins at once on a busy 2-core host are slow.
+        props.setProperty("connectTimeout", "30");
         props.setProperty("socketTimeout", "60");
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/appdb", props);
     }
@@ -102,7 +103,7 @@ class ReusePortRollingRestartTest {
                         c = client(port);
                         c.setAutoCommit(false);
                     } catch (SQLException e) {
-                        tally.failures.add("connect: " + e.getSQLState() + " " + e.getMessage());
+                        tally.failures.add("connect: " + e.getSQLState() + " " + e.getMessage() + " (" + e.getCause() + ")");
                         return;
                     }
                 }
@@ -144,6 +145,8 @@ class ReusePortRollingRestartTest {
         ExecutorService pool = Executors.newCachedThreadPool();
         try (PgwardenProcess a = PgwardenProcess.start(dir, "a", config(port, 1, peerA, peerB))) {
             assertThat(a.awaitListening()).isEqualTo(port);
+            // Connected while A alone listens: the query to cancel runs on A.
+            Connection sleeper = client(port);
             Tally tally = new Tally();
             AtomicBoolean running = new AtomicBoolean(true);
             List<Future<?>> workers = new ArrayList<>();
@@ -151,8 +154,6 @@ class ReusePortRollingRestartTest {
                 int worker = i;
                 workers.add(pool.submit(() -> steady(port, worker, running, tally)));
             }
-            // Connected while A alone listens: the query to cancel runs on A.
-            Connection sleeper = client(port);
             Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> tally.committed.get() >= 200);
 
             ProcessBuilder benchRun = new ProcessBuilder(Path.of(pgBinDir(), "pgbench").toString(), "-n", "-C",
@@ -185,7 +186,16 @@ class ReusePortRollingRestartTest {
                 long cancelled = System.nanoTime();
                 // pgjdbc's cancel goes to the connection's host and port, with the key A handed out.
                 ((org.postgresql.PGConnection) sleeper).cancelQuery();
-                SQLException cancelError = sleep.get(10, TimeUnit.SECONDS);
+                SQLException cancelError;
+                try {
+                    cancelError = sleep.get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    for (PgwardenProcess p : List.of(a, b)) {
+                        p.output().lines().filter(l -> l.contains("cancel") || l.contains("peer")
+                                || l.contains("drain")).forEach(l -> System.out.println("  log: " + l));
+                    }
+                    throw new AssertionError("the cancel through B did not end the query on A within 10 s", e);
+                }
                 long cancelMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cancelled);
                 closeQuietly(sleeper);
 

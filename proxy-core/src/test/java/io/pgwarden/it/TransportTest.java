@@ -104,6 +104,53 @@ class TransportTest {
         }
     }
 
+    /** listen.reuse_port: a second proxy binds the port the first listens on, and both serve it; without, it cannot. */
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll"})
+    void reusePortLetsASecondProcessBindTheSamePort(String transport) throws Exception {
+        assumeTrue(!transport.equals("io_uring") || IoUring.isAvailable(),
+                () -> "io_uring is refused on this machine: " + IoUring.unavailabilityCause());
+        assumeTrue(!transport.equals("epoll") || Epoll.isAvailable(),
+                () -> "epoll cannot load here: " + Epoll.unavailabilityCause());
+        int port = FreePorts.below32768();
+        String listen = "transport: " + transport + "\nport: " + port;
+        try (TestProxy first = TestProxy.fromYaml(() -> yaml(listen + "\nreuse_port: true"),
+                TestPostgres.shared().port())) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestProxy.fromYaml(() -> yaml(listen),
+                    TestPostgres.shared().port()).close()).as("without reuse_port").hasStackTraceContaining(
+                            "Address already in use");
+            try (TestProxy second = TestProxy.fromYaml(() -> yaml(listen + "\nreuse_port: true"),
+                    TestPostgres.shared().port())) {
+                assertThat(second.port()).isEqualTo(first.port()).isEqualTo(port);
+                first.application().stopGracefully();
+                // Once the first has closed its socket, every new connection reaches the second.
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                        .until(() -> first.application().context().sessions().drain().isDraining());
+                for (int i = 0; i < 5; i++) {
+                    try (Connection c = second.connect(); Statement s = c.createStatement();
+                         ResultSet rs = s.executeQuery("SELECT 1")) {
+                        assertThat(rs.next()).isTrue();
+                    }
+                }
+            }
+        }
+    }
+
+    private static String yaml(String listenExtra) {
+        return """
+                listen:
+                  host: 127.0.0.1
+                %s
+                databases:
+                  appdb:
+                    host: 127.0.0.1
+                    port: ${PG_PORT}
+                users:
+                  app:
+                    password: ${APP_PASSWORD}
+                """.formatted(listenExtra.indent(2).stripTrailing());
+    }
+
     @Test
     void theTransportInUseIsInShowConfig() throws Exception {
         String yaml = """

@@ -1,12 +1,9 @@
-package io.pgwarden.frontend;
+package io.pgwarden.session;
 
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.pgwarden.config.Peers;
 import io.pgwarden.protocol.CancelRequest;
-import io.pgwarden.session.CancelRegistry;
-import io.pgwarden.session.ClientSession;
-import io.pgwarden.session.ProxyContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * listen.peers, on to that process, marked as forwarded so that it goes no further (no loop, whatever the addresses).
  * An unknown key is dropped silently, as PostgreSQL does.
  */
-final class CancelRouting {
+public final class CancelRouting {
 
     private static final Logger log = LoggerFactory.getLogger(CancelRouting.class);
 
@@ -23,11 +20,11 @@ final class CancelRouting {
     }
 
     /** Completes once the cancel has been acted on, or dropped; null when there is nothing to wait for. */
-    static Future<Void> route(ProxyContext proxy, CancelRequest cancel, EventLoop loop) {
+    public static Future<Void> route(ProxyContext proxy, CancelRequest cancel, EventLoop loop) {
         CancelRegistry registry = proxy.cancelRegistry();
         int owner = registry.ownerOf(cancel.secretKey());
         if (owner != 0 && owner != registry.peerId() && !registry.forwarded(cancel.secretKey())) {
-            Peers.PeerAddress peer = proxy.config().listen().peers().addresses().get(owner);
+            Peers.PeerAddress peer = registry.peerAddress(owner);
             if (peer == null) {
                 log.debug("event=cancel_dropped pid={} reason=\"key of peer {}, which listen.peers does not list\"",
                         cancel.processId(), owner);
