@@ -69,7 +69,9 @@ final class ReadOnlyReplay {
             state = State.HOLDING;
             terminated = false;
             spoiled = false;
-        } else if (terminated || Frames.isPartial(message) || keptBytes + message.readableBytes() > MAX_KEPT_BYTES) {
+        } else if (terminated || tag == Tags.Frontend.FLUSH || Frames.isPartial(message)
+                || keptBytes + message.readableBytes() > MAX_KEPT_BYTES) {
+            // A Flush asks for the answers so far now: holding them would leave the client waiting.
             giveUp();
             return;
         }

@@ -151,6 +151,24 @@ class DemotionTest {
         }
     }
 
+    @Test
+    @Order(5)
+    void aClientsOwnReadOnlySettingGetsItsErrorAndMovesNothing() throws Exception {
+        // A is the writable primary; B is still fenced.
+        try (TestProxy proxy = proxy("read-write", ""); Connection c = proxy.connect();
+             Statement s = c.createStatement()) {
+            assertThat(insert(c, 500)).isEqualTo(cluster.port(cluster.a()));
+            s.execute("SET default_transaction_read_only = on");
+            // The session reports default_transaction_read_only=on as a fence would; a fresh login says the
+            // server still takes writes, so the error is the client's, and it gets it.
+            assertThatThrownBy(() -> s.execute("INSERT INTO items VALUES (501)"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("25006"));
+            s.execute("RESET default_transaction_read_only");
+            assertThat(insert(c, 502)).isEqualTo(cluster.port(cluster.a()));
+            assertThat(count(cluster.a(), 500, 502)).isEqualTo(2);
+        }
+    }
+
     /** Fences or unfences {@code node}, and waits until a new session there sees it. */
     private static void fence(Node node, boolean readOnly) throws SQLException {
         cluster.setReadOnly(node, readOnly);
