@@ -31,8 +31,9 @@ public final class LiveRole {
     public void watch(ServerRole atLogin, boolean writesExpected, HostEpoch epoch, Watcher watcher) {
         this.current = atLogin;
         this.writesExpected = writesExpected;
-        this.epoch = epoch;
+        // Before the volatile write that publishes it: a reader that sees the epoch sees this too.
         this.epochAtLogin = epoch.value();
+        this.epoch = epoch;
         this.watcher = watcher;
     }
 
@@ -67,6 +68,7 @@ public final class LiveRole {
         }
     }
 
+    /** Someone watches: the ParameterStatus is worth decoding. */
     boolean watched() {
         return watcher != null;
     }
@@ -76,6 +78,11 @@ public final class LiveRole {
         if (retiredBecause == null) {
             retiredBecause = why;
         }
+    }
+
+    /** The fresh login found the server unchanged: the change was this session's own, and the backend serves on. */
+    public void keep() {
+        retiredBecause = null;
     }
 
     /** Why this backend must not go back to the pool, or null. */

@@ -220,7 +220,13 @@ public final class ClusterOpener implements BackendOpener {
             return;
         }
         backend.liveRole().retire("server became a " + now.describe() + ", not " + attrs.configName());
-        backend.liveRole().suspectDemotion(verify(backend.eventLoop(), target, host));
+        CompletableFuture<Boolean> verdict = verify(backend.eventLoop(), target, host);
+        backend.liveRole().suspectDemotion(verdict);
+        verdict.thenAccept(demoted -> {
+            if (!demoted) {
+                backend.liveRole().keep();
+            }
+        });
     }
 
     /** Completes true when a fresh login to {@code host} finds it unfit or cannot log in, false when it fits. */

@@ -63,13 +63,16 @@ final class ReadOnlyReplay {
     /** A client message on its way to the link's backend; the caller still owns it. */
     void onForward(ByteBuf message, byte tag) {
         if (state == State.OFF) {
-            if (replayedOnce || !link.pending().clientOwedNothing() || !mayHold()) {
+            // A message streamed as it arrives is not kept whole, so it could not be sent again.
+            if (replayedOnce || Frames.isPartial(message) || !link.pending().clientOwedNothing() || !mayHold()) {
                 return;
             }
             state = State.HOLDING;
             terminated = false;
             spoiled = false;
-        } else if (terminated || Frames.isPartial(message) || keptBytes + message.readableBytes() > MAX_KEPT_BYTES) {
+        } else if (terminated || tag == Tags.Frontend.FLUSH || Frames.isPartial(message)
+                || keptBytes + message.readableBytes() > MAX_KEPT_BYTES) {
+            // A Flush asks for the answers so far now: holding them would leave the client waiting.
             giveUp();
             return;
         }

@@ -151,6 +151,67 @@ class DemotionTest {
         }
     }
 
+    @Test
+    @Order(5)
+    void aClientsOwnReadOnlySettingGetsItsErrorAndMovesNothing() throws Exception {
+        // A is the writable primary; B is still fenced.
+        try (TestProxy proxy = proxy("read-write", ""); Connection c = proxy.connect();
+             Statement s = c.createStatement()) {
+            assertThat(insert(c, 500)).isEqualTo(cluster.port(cluster.a()));
+            s.execute("SET default_transaction_read_only = on");
+            // The session reports default_transaction_read_only=on as a fence would; a fresh login says the
+            // server still takes writes, so the error is the client's, and it gets it.
+            assertThatThrownBy(() -> s.execute("INSERT INTO items VALUES (501)"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("25006"));
+            s.execute("RESET default_transaction_read_only");
+            assertThat(insert(c, 502)).isEqualTo(cluster.port(cluster.a()));
+            assertThat(count(cluster.a(), 500, 502)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void requestsPipelinedBehindTheFencedWriteAreAnsweredInOrderAndNothingIsSentTwice() throws Exception {
+        // A is the writable primary; B is still fenced.
+        String yaml = """
+                listen: {host: 127.0.0.1, port: 0}
+                defaults:
+                  query_wait_timeout: 3s
+                databases:
+                  appdb:
+                    hosts: ['127.0.0.1:%d', '127.0.0.1:%d']
+                users:
+                  app:
+                    password: ${APP_PASSWORD}
+                    auth: cleartext
+                """.formatted(cluster.port(cluster.a()), cluster.port(cluster.b()));
+        try (TestProxy proxy = TestProxy.fromYaml(() -> yaml, cluster.port(cluster.a()));
+             RawClient raw = new RawClient(proxy.port(), 0, 10_000, TestPostgres.APP_PASSWORD,
+                     "user", "app", "database", "appdb")) {
+            raw.query("INSERT INTO items VALUES (600)");
+            assertThat(raw.untilReady()).isEqualTo("C Z");
+
+            fence(cluster.a(), true);
+            java.io.ByteArrayOutputStream two = new java.io.ByteArrayOutputStream();
+            for (int id : new int[] {601, 602}) {
+                byte[] sql = ("INSERT INTO items VALUES (" + id + ")\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                two.write('Q');
+                two.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(4 + sql.length).array());
+                two.writeBytes(sql);
+            }
+            raw.send(two.toByteArray());
+            // The second request left with the first, so the first cannot be sent again alone: both answers
+            // are PostgreSQL's, in order.
+            assertThat(raw.untilReady()).contains("25006").endsWith("Z");
+            assertThat(raw.untilReady()).contains("25006").endsWith("Z");
+
+            fence(cluster.a(), false);
+            raw.query("INSERT INTO items VALUES (603)");
+            assertThat(raw.untilReady()).isEqualTo("C Z");
+            assertThat(count(cluster.a(), 600, 603)).isEqualTo(2);
+        }
+    }
+
     /** Fences or unfences {@code node}, and waits until a new session there sees it. */
     private static void fence(Node node, boolean readOnly) throws SQLException {
         cluster.setReadOnly(node, readOnly);
