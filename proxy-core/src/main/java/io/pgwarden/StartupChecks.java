@@ -98,8 +98,8 @@ public final class StartupChecks {
             warnings.add("event=heap_unbounded max_heap_mb=" + (process.maxHeapBytes() >> 20)
                     + " detail=\"no -Xmx or -XX:MaxRAMPercentage was given, so the JVM may grow its heap to a quarter"
                     + " of the machine's memory, and a flood of connections can take that much; start java with"
-                    + " -Xmx1g -XX:MaxDirectMemorySize=512m -XX:+UseZGC -XX:SoftMaxHeapSize=256m, as the container"
-                    + " image does\"");
+                    + " -Xms16m -Xmx96m -XX:MaxDirectMemorySize=64m -XX:+UseShenandoahGC"
+                    + " -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError, as the container image does\"");
         }
         warnings.forEach(log::warn);
         return warnings;

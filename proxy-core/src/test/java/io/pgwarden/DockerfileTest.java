@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -43,6 +44,117 @@ class DockerfileTest {
         String output = new String(java.getInputStream().readAllBytes());
         assertThat(java.exitValue()).as("java %s -version said: %s", m.group(1), output).isZero();
         assertThat(output).doesNotContain("Unrecognized", "Error");
+    }
+
+    private static final Pattern TRAINING_JAVA = Pattern.compile("\\bjava((?:\\s+-X\\S+)+)\\s+-jar\\s+(\\S+)");
+
+    /**
+     * Issue 19: the image's JVM maps a class-data archive (AppCDS) that a training start at build time writes. The
+     * training start here, with pgwarden's classes in one jar as in the image and /opt/pgwarden moved to a temporary
+     * directory, must write an archive that the container's options then map (-Xshare:on fails the start where
+     * they cannot), and the training JVM must run with the container's options, which the archive records.
+     */
+    @Test
+    void theImagesTrainingStartWritesAClassDataArchiveTheContainersOptionsMap(@TempDir Path dir) throws Exception {
+        Matcher m = TOOL_OPTIONS.matcher(Files.readString(Path.of("..", "Dockerfile")));
+        assertThat(m.find()).isTrue();
+        List<String> runtime = List.of(m.group(1).trim().split("\\s+"));
+        List<String> archives = runtime.stream().filter(o -> o.startsWith("-XX:SharedArchiveFile=")).toList();
+        assertThat(archives).hasSize(1);
+        String archive = archives.get(0).substring("-XX:SharedArchiveFile=".length());
+
+        List<String> trainings = instructions("RUN").stream()
+                .filter(r -> r.contains("-XX:ArchiveClassesAtExit=" + archive)).toList();
+        assertThat(trainings).as("a RUN that writes " + archive).hasSize(1);
+        String training = trainings.get(0);
+        assertThat(runtimeStage().indexOf("RUN " + training))
+                .as("the training runs as root, before USER, since it writes to /opt/pgwarden")
+                .isLessThan(runtimeStage().indexOf("USER 10001:10001"));
+        Matcher java = TRAINING_JAVA.matcher(training);
+        assertThat(java.find()).isTrue();
+        assertThat(java.group(2)).isEqualTo("/opt/pgwarden/pgwarden.jar");
+        assertThat(instructions("ENTRYPOINT").get(0)).contains("\"" + java.group(2) + "\"");
+        List<String> trainingOptions = new ArrayList<>(List.of(java.group(1).trim().split("\\s+")));
+        trainingOptions.remove("-XX:ArchiveClassesAtExit=" + archive);
+        List<String> expected = new ArrayList<>(runtime);
+        expected.removeAll(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+ExitOnOutOfMemoryError"));
+        assertThat(trainingOptions).containsExactlyInAnyOrderElementsOf(expected);
+
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        onePgwardenJar(dir.resolve("pgwarden.jar"), dir.resolve("lib"));
+        Files.writeString(dir.resolve("pgwarden.example.yaml"), Files.readString(Path.of("..", "examples",
+                "pgwarden.yaml")).replace("port: 6432", "port: " + port));
+        assertThat(training).startsWith("APP_PASSWORD=cds-training bash -c '").endsWith("'");
+        String script = training.substring(training.indexOf('\'') + 1, training.length() - 1)
+                .replace("/opt/pgwarden/", dir + "/").replace("/tmp/cds-training.log", dir + "/training.log")
+                .replace("127.0.0.1/6432", "127.0.0.1/" + port)
+                .replace("java ", Path.of(System.getProperty("java.home"), "bin", "java") + " ");
+        ProcessBuilder train = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true);
+        train.environment().put("APP_PASSWORD", "cds-training");
+        // The script waits for the INFO line event=listen, as the image build sees it.
+        train.environment().remove("PGWARDEN_LOG_LEVEL");
+        train.environment().remove("JAVA_TOOL_OPTIONS");
+        Process trainer = train.start();
+        assertThat(trainer.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        String trained = new String(trainer.getInputStream().readAllBytes());
+        assertThat(trainer.exitValue()).as("the training start: %s", trained).isZero();
+        assertThat(dir.resolve("pgwarden.jsa")).isNotEmptyFile();
+
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        runtime.forEach(o -> command.add(o.replace(archive, dir.resolve("pgwarden.jsa").toString())));
+        command.addAll(List.of("-Xshare:on", "-jar", dir.resolve("pgwarden.jar").toString(), "--version"));
+        Process mapped = new ProcessBuilder(command).redirectErrorStream(true).start();
+        assertThat(mapped.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String output = new String(mapped.getInputStream().readAllBytes());
+        assertThat(mapped.exitValue()).as("%s said: %s", command, output).isZero();
+        assertThat(output).contains("pgwarden").doesNotContain("Unable to use shared archive");
+    }
+
+    /**
+     * pgwarden's classes in one jar, as the image has them: this module's classes and every directory of the test
+     * class path (sibling modules, when the reactor has not packaged them) in the jar, the other jars copied to
+     * {@code lib} and named by its manifest's Class-Path. The class-data archive takes classes from jars only.
+     */
+    private static void onePgwardenJar(Path jar, Path lib) throws Exception {
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Files.createDirectories(lib);
+        List<String> libs = new ArrayList<>();
+        List<Path> dirs = new ArrayList<>();
+        for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            Path p = Path.of(entry);
+            if (Files.isDirectory(p) && !p.endsWith("test-classes")) {
+                dirs.add(p);
+            } else if (Files.isRegularFile(p) && entry.endsWith(".jar")) {
+                Path copy = lib.resolve(libs.size() + "-" + p.getFileName());
+                Files.copy(p, copy);
+                libs.add("lib/" + copy.getFileName());
+            }
+        }
+        java.util.jar.Manifest manifest = new java.util.jar.Manifest();
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.MAIN_CLASS, Main.class.getName());
+        manifest.getMainAttributes().put(java.util.jar.Attributes.Name.CLASS_PATH, String.join(" ", libs));
+        java.util.Set<String> written = new java.util.HashSet<>();
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar),
+                manifest)) {
+            for (Path d : dirs) {
+                try (var files = Files.walk(d)) {
+                    for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                        String name = d.relativize(f).toString().replace('\\', '/');
+                        if (name.equals("META-INF/MANIFEST.MF") || !written.add(name)) {
+                            continue;
+                        }
+                        out.putNextEntry(new java.util.jar.JarEntry(name));
+                        Files.copy(f, out);
+                        out.closeEntry();
+                    }
+                }
+            }
+        }
     }
 
     /** The instructions of the last stage, the image that ships, with continuation lines joined. */

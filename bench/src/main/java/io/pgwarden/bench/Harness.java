@@ -45,6 +45,15 @@ public final class Harness {
                   --tls                 the TLS matrix instead (sslmode=require through pgwarden with the JDK
                                         and the OpenSSL provider and through PgBouncer; 15 s per run),
                                         written to tls.md; --workloads, --clients and --modes do not apply
+                  --footprint           RSS, GC pauses, start-up and TPS at 100 clients for each JVM option set
+                                        (FootprintCandidates) and PgBouncer, written to footprint.md; 10 s per
+                                        run, 1 round; --idle-clients (default 10000), --rounds, --duration apply
+                  --footprint-sets LIST only these option sets (default all); --pgwarden-jvm adds one named custom
+                  --footprint-nmt       also run each set with -XX:NativeMemoryTracking=summary and report jcmd's
+                                        VM.native_memory summary at each step
+                  --footprint-starts N  after each set's measured start, N more starts measuring start-up alone
+                  --footprint-warmup S  seconds of pgbench -S -c 100 before each set's measured run (default 5)
+                  --footprint-logs DIR  keep each start's GC, safepoint and pgwarden logs in DIR
                   --duration SECONDS    per run (default 12)
                   --rounds N            rounds, each running every target once per workload (default 2)
                   --clients LIST        select-only client counts (default 10,100,500,2000)
@@ -141,6 +150,9 @@ public final class Harness {
             }
             if (o.tls) {
                 return new TlsMatrix(o, pgbench, psql, pgbouncer, work, this::track, () -> stopping).run(pg);
+            }
+            if (o.footprint) {
+                return new FootprintBench(o, pgbench, psql, pgbouncer, work, this::track, () -> stopping).run(pg);
             }
 
             List<Target> targets = new ArrayList<>();

@@ -102,7 +102,8 @@ final class IdleClients implements AutoCloseable {
         sockets.clear();
     }
 
-    private static Socket login(int port, String database) throws IOException {
+    /** One client logged in (ReadyForQuery seen), its socket still open. */
+    static Socket login(int port, String database) throws IOException {
         Socket socket = new Socket();
         try {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 30_000);

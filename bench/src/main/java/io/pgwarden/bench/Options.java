@@ -11,6 +11,16 @@ final class Options {
     boolean help;
     /** The TLS matrix ({@link TlsMatrix}) instead of the plain-text one. */
     boolean tls;
+    /** The footprint runs ({@link FootprintBench}) instead of the plain-text matrix. */
+    boolean footprint;
+    List<String> footprintSets = List.of();
+    boolean footprintNmt;
+    int footprintStarts;
+    /** Seconds of unrecorded pgbench before a set's 100-client run: C2 compiles for longer than C1 does. */
+    int footprintWarmUp = 5;
+    Path footprintLogs;
+    /** The command line, as given, for the footprint report. */
+    List<String> args = List.of();
     int duration = 12;
     int rounds = 2;
     List<Integer> clients = List.of(10, 100, 500, 2000);
@@ -31,6 +41,13 @@ final class Options {
             // Three targets, three workloads, two rounds: 15 s per point keeps the whole matrix near 10 minutes.
             o.duration = 15;
         }
+        o.args = List.of(args);
+        if (Arrays.asList(args).contains("--footprint")) {
+            o.footprint = true;
+            // A set's 100-client run gives its TPS; one round already gives every RSS figure.
+            o.duration = 10;
+            o.rounds = 1;
+        }
         if (Arrays.asList(args).contains("--quick")) {
             o.quick = true;
             o.duration = 3;
@@ -42,7 +59,13 @@ final class Options {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
-                case "--quick", "--tls" -> { }
+                case "--quick", "--tls", "--footprint" -> { }
+                case "--footprint-sets" -> o.footprintSets = Arrays.stream(value(args, ++i, a).split(","))
+                        .map(String::strip).toList();
+                case "--footprint-nmt" -> o.footprintNmt = true;
+                case "--footprint-warmup" -> o.footprintWarmUp = positive(value(args, ++i, a), a);
+                case "--footprint-starts" -> o.footprintStarts = positive(value(args, ++i, a), a);
+                case "--footprint-logs" -> o.footprintLogs = Path.of(value(args, ++i, a)).toAbsolutePath();
                 case "-h", "--help" -> o.help = true;
                 case "--pg-bin" -> o.pgBin = Path.of(value(args, ++i, a));
                 case "--duration" -> o.duration = positive(value(args, ++i, a), a);

@@ -5,8 +5,10 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A proxy under test (pgwarden or PgBouncer) running as a separate process, so that its own CPU time and memory
@@ -17,9 +19,13 @@ final class Proxy implements AutoCloseable {
     /** Clock ticks per second for /proc/&lt;pid&gt;/stat; `getconf CLK_TCK`, 100 on practically every Linux. */
     private static final long CLOCK_TICKS = clockTicks();
 
-    /** What the Dockerfile runs pgwarden with (JAVA_TOOL_OPTIONS), so the benchmark measures that. */
-    static final List<String> RECOMMENDED_JVM_OPTIONS = List.of("-Xmx1g", "-XX:MaxDirectMemorySize=512m",
-            "-XX:+UseZGC", "-XX:SoftMaxHeapSize=256m", "-XX:+ExitOnOutOfMemoryError");
+    /**
+     * What the Dockerfile runs pgwarden with (JAVA_TOOL_OPTIONS), so the benchmark measures that; all but the
+     * class-data archive, which only the image has. Chosen from bench/results/footprint.md.
+     */
+    static final List<String> RECOMMENDED_JVM_OPTIONS = List.of("-Xms16m", "-Xmx96m",
+            "-XX:MaxDirectMemorySize=64m", "-XX:+UseShenandoahGC", "-XX:TieredStopAtLevel=1",
+            "-XX:+ExitOnOutOfMemoryError");
 
     /** pgwarden's -Xlog:gc file, in its work directory. */
     static final String GC_LOG = "pgwarden-gc.log";
@@ -28,12 +34,16 @@ final class Proxy implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path log;
+    /** System.nanoTime() just before the process was started, and when its port first accepted a connection. */
+    private final long startedNanos;
+    private long listeningNanos;
 
-    private Proxy(String name, Process process, int port, Path log) {
+    private Proxy(String name, Process process, int port, Path log, long startedNanos) {
         this.name = name;
         this.process = process;
         this.port = port;
         this.log = log;
+        this.startedNanos = startedNanos;
     }
 
     /** A certificate and its key that a proxy presents to clients, which it then requires to use TLS. */
@@ -56,6 +66,13 @@ final class Proxy implements AutoCloseable {
      */
     static Proxy startPgwarden(String name, Path jar, Path workDir, int pgPort, List<String> jvmOptions,
                                int workerThreads, ClientTls tls, String provider) throws IOException {
+        return startPgwarden(name, jar, workDir, pgPort, jvmOptions, workerThreads, tls, provider, Map.of());
+    }
+
+    /** @param env added to pgwarden's environment, e.g. MALLOC_ARENA_MAX */
+    static Proxy startPgwarden(String name, Path jar, Path workDir, int pgPort, List<String> jvmOptions,
+                               int workerThreads, ClientTls tls, String provider, Map<String, String> env)
+            throws IOException {
         int port = Processes.freePort();
         Files.createDirectories(workDir);
         Path config = workDir.resolve("pgwarden.yaml");
@@ -91,7 +108,11 @@ final class Proxy implements AutoCloseable {
                 """.formatted(port, workerThreads, tlsYaml, Postgres.DATABASE, pgPort, Postgres.USER, Postgres.PASSWORD, IdleClients.USER,
                 IdleClients.PASSWORD));
         // A private copy: a rebuild of proxy-core during a long run must not swap the jar under the running JVM.
-        Path copy = Files.copy(jar, workDir.resolve("pgwarden.jar"));
+        // A second start in the same directory reuses it: a class-data archive records the jar's path and time.
+        Path copy = workDir.resolve("pgwarden.jar");
+        if (!Files.exists(copy)) {
+            Files.copy(jar, copy, StandardCopyOption.COPY_ATTRIBUTES);
+        }
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(JvmProbe.gcLogOptions(workDir.resolve(GC_LOG)));
@@ -103,8 +124,10 @@ final class Proxy implements AutoCloseable {
                 .directory(workDir.toFile());
         // WARN, like PgBouncer's log_connections = 0 below: INFO writes a line per client login and logout.
         pb.environment().put("PGWARDEN_LOG_LEVEL", "WARN");
+        pb.environment().putAll(env);
+        long started = System.nanoTime();
         Process p = pb.start();
-        Proxy proxy = new Proxy(name, p, port, log);
+        Proxy proxy = new Proxy(name, p, port, log, started);
         proxy.awaitListening(60);
         return proxy;
     }
@@ -122,6 +145,15 @@ final class Proxy implements AutoCloseable {
     /** @param tls null for plain text; else client_tls_sslmode = require with this certificate */
     static Proxy startPgbouncer(String name, String binary, Path workDir, int pgPort, String poolMode, int poolSize,
                                 ClientTls tls) throws IOException {
+        return startPgbouncer(name, binary, workDir, pgPort, poolMode, poolSize, tls, false);
+    }
+
+    /**
+     * @param idleClients also admit {@link IdleClients}: its user with MD5 (auth_type md5 with plain passwords in
+     *                    the userlist, so app still logs in to PostgreSQL with SCRAM) and 15,000 clients
+     */
+    static Proxy startPgbouncer(String name, String binary, Path workDir, int pgPort, String poolMode, int poolSize,
+                                ClientTls tls, boolean idleClients) throws IOException {
         String tlsIni = tls == null ? "" : """
                 client_tls_sslmode = require
                 client_tls_cert_file = %s
@@ -131,18 +163,19 @@ final class Proxy implements AutoCloseable {
         Path dir = workDir.resolve(name);
         Files.createDirectories(dir);
         Path ini = dir.resolve("pgbouncer.ini");
-        Files.writeString(dir.resolve("userlist.txt"), "\"" + Postgres.USER + "\" \"" + Postgres.PASSWORD + "\"\n");
+        Files.writeString(dir.resolve("userlist.txt"), "\"" + Postgres.USER + "\" \"" + Postgres.PASSWORD + "\"\n"
+                + (idleClients ? "\"" + IdleClients.USER + "\" \"" + IdleClients.PASSWORD + "\"\n" : ""));
         Files.writeString(ini, """
                 [databases]
                 %s = host=127.0.0.1 port=%d dbname=%s
                 [pgbouncer]
                 listen_addr = 127.0.0.1
                 listen_port = %d
-                auth_type = scram-sha-256
+                auth_type = %s
                 auth_file = %s
                 pool_mode = %s
                 default_pool_size = %d
-                max_client_conn = 5000
+                max_client_conn = %d
                 query_wait_timeout = 120
                 ; give idle server connections back soon: the session-mode pool is large
                 server_idle_timeout = 10
@@ -150,8 +183,9 @@ final class Proxy implements AutoCloseable {
                 logfile = %s
                 log_connections = 0
                 log_disconnections = 0
-                %s""".formatted(Postgres.DATABASE, pgPort, Postgres.DATABASE, port, dir.resolve("userlist.txt"),
-                poolMode, poolSize, dir.resolve("pgbouncer.log"), tlsIni));
+                %s""".formatted(Postgres.DATABASE, pgPort, Postgres.DATABASE, port,
+                idleClients ? "md5" : "scram-sha-256", dir.resolve("userlist.txt"), poolMode, poolSize,
+                idleClients ? 15000 : 5000, dir.resolve("pgbouncer.log"), tlsIni));
         Processes.makeAccessibleToPostgresUser(workDir);
         Processes.makeAccessibleToPostgresUser(dir);
         List<String> command = new ArrayList<>(List.of(binary));
@@ -160,9 +194,10 @@ final class Proxy implements AutoCloseable {
         }
         command.add(ini.toString());
         Path log = dir.resolve("stdout.log");
+        long started = System.nanoTime();
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
                 .directory(dir.toFile()).start();
-        Proxy proxy = new Proxy(name, p, port, log);
+        Proxy proxy = new Proxy(name, p, port, log, started);
         proxy.awaitListening(30);
         return proxy;
     }
@@ -175,9 +210,11 @@ final class Proxy implements AutoCloseable {
             }
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+                listeningNanos = System.nanoTime();
                 return;
             } catch (IOException notYet) {
-                sleep(100);
+                // Every 10 ms, so that the start-up time read from it is that precise.
+                sleep(10);
             }
         }
         close();
@@ -194,6 +231,16 @@ final class Proxy implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** Seconds from starting the process to the first connection its port accepted. */
+    double secondsToListening() {
+        return (listeningNanos - startedNanos) / 1e9;
+    }
+
+    /** System.nanoTime() just before the process was started. */
+    long startedNanos() {
+        return startedNanos;
     }
 
     boolean isAlive() {

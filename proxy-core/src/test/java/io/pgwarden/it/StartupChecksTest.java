@@ -107,7 +107,7 @@ class StartupChecksTest {
     void aHeapLeftToTheJvmsDefaultIsWarnedAboutWithTheOptionsToUse() throws Exception {
         StartupChecks.Process unbounded = new StartupChecks.Process(false, List.of("-XX:+UseZGC"), null, 6L << 30);
         assertThat(warnings(unbounded, config(ENV_PASSWORD), null, LOOPBACK, null)).singleElement().asString()
-                .startsWith("event=heap_unbounded max_heap_mb=6144 ").contains("-Xmx1g -XX:MaxDirectMemorySize=512m");
+                .startsWith("event=heap_unbounded max_heap_mb=6144 ").contains("-Xmx96m -XX:MaxDirectMemorySize=64m");
         for (StartupChecks.Process bounded : List.of(
                 new StartupChecks.Process(false, List.of("-XX:MaxRAMPercentage=75"), null, 1L << 30),
                 new StartupChecks.Process(false, List.of(), "-XX:+UseZGC -Xmx256m", 1L << 28))) {
