@@ -27,7 +27,8 @@ final class ClusterViews {
                 }
             }
             views.add(new ClusterView(cluster.database(), stats.failoversCompleted(), stats.failoverInProgress(),
-                    stats.secondsWithoutTarget(), held, !stats.splitBrain().isEmpty()));
+                    stats.secondsWithoutTarget(), held, !stats.splitBrain().isEmpty(),
+                    cluster.failoverReplays()));
         }
         return views;
     }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,8 @@ public final class Cluster {
     private long nanosWithoutTargetEnded;
     /** Other hosts that accept writes while the target does too, as the probes last found them; empty when none. */
     private List<HostPort> splitBrain = List.of();
+    /** Requests lost on one host and replayed on another: counted by the clients' sessions, read by the metrics. */
+    private final LongAdder failoverReplays = new LongAdder();
     /** Told how many clients of the database wait and the longest wait, for the failover_end event. */
     private volatile java.util.function.Supplier<String> waitPicture = () -> null;
     /** Per host: backends that logged in before the host was last found unfit are retired. */
@@ -289,6 +292,16 @@ public final class Cluster {
                 : 0;
         return new Stats(failoversCompleted, (nanosWithoutTargetEnded + running) / 1e9, holdingSinceNanos() >= 0,
                 splitBrain);
+    }
+
+    /** A client's requests, lost on one host, were sent again on another. */
+    public void replayedAcrossHosts() {
+        failoverReplays.increment();
+    }
+
+    /** Requests replayed on another host than the one they were lost on, since the start. */
+    public long failoverReplays() {
+        return failoverReplays.sum();
     }
 
     /**

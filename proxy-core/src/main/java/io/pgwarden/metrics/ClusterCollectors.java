@@ -29,6 +29,8 @@ final class ClusterCollectors implements MultiCollector {
         return MetricSnapshots.of(
                 counter(views, "pgwarden_failovers", "Failovers that ended on a new target host",
                         ClusterView::failoversCompleted),
+                counter(views, "pgwarden_failover_replays",
+                        "Requests replayed on another host than the one they were lost on", ClusterView::failoverReplays),
                 counter(views, "pgwarden_failover_seconds", "Time with no host matching target_session_attrs",
                         ClusterView::secondsWithoutTarget),
                 gauge(views, "pgwarden_failover_in_progress", "1 while no host matches target_session_attrs, else 0",

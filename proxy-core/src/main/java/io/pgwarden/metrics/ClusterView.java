@@ -5,7 +5,9 @@ package io.pgwarden.metrics;
  *
  * @param secondsWithoutTarget total time no host matched target_session_attrs, the running failover's included
  * @param clientsHeld clients waiting for a backend while a failover is in progress
+ * @param failoverReplays requests replayed on another host than the one they were lost on
  */
 public record ClusterView(String database, long failoversCompleted, boolean failoverInProgress,
-                          double secondsWithoutTarget, int clientsHeld, boolean splitBrain) {
+                          double secondsWithoutTarget, int clientsHeld, boolean splitBrain,
+                          long failoverReplays) {
 }

@@ -98,6 +98,7 @@ final class LinkEvents implements BackendLinkEvents {
         log.info("event=replay client={} messages={} reason={}", s.id(), requests.size(),
                 LogValues.quote("read-only error (25006) from a demoted server: " + from.liveRole().retiredBecause()));
         context.metrics().replayedRequest();
+        s.recovery.replayingFrom(from);
         s.transition(ClientState.quietIn(s.transactionStatus));
         s.wait.waitForBackend();
     }
@@ -128,6 +129,7 @@ final class LinkEvents implements BackendLinkEvents {
             log.info("event=replay client={} messages={} reason={}", s.id(), replay.requests().size(),
                     LogValues.quote(loss));
             context.metrics().replayedRequest();
+            s.recovery.replayingFrom(from);
             s.transition(ClientState.quietIn(s.transactionStatus));
             s.wait.waitForBackend();
             return;

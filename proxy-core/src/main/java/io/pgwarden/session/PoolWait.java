@@ -5,6 +5,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.pgwarden.backend.BackendConnection;
+import io.pgwarden.cluster.Cluster;
 import io.pgwarden.pool.PoolWaiter;
 import io.pgwarden.protocol.BackendMessages;
 import io.pgwarden.protocol.ErrorResponse;
@@ -94,6 +95,9 @@ final class PoolWait implements PoolWaiter {
         if (s.state() == ClientState.LOGIN_WAITING) {
             s.login.onBackend(acquired);
             return;
+        }
+        if (s.recovery.replayMovedTo(acquired)) {
+            context.pools().clusters().of(s.pool().key().database()).ifPresent(Cluster::replayedAcrossHosts);
         }
         s.recovery.replay().onLink();
         if (s.mode.checksLinkFirst() && s.now() - acquired.verifiedAtNanos()

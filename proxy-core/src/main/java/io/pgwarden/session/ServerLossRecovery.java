@@ -5,6 +5,7 @@ import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.metrics.ServerLossMoment;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.session.sql.TransactionEnd;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 
@@ -62,6 +63,11 @@ final class ServerLossRecovery {
     private ErrorResponse lostTransactionError;
     /** Session mode: the next backend gets the session's statements first. */
     private boolean restoreOnLink;
+    /**
+     * The server requests being replayed were lost on, until they are sent again: a replay that lands on another
+     * host is one across a failover. Null otherwise, so the normal path costs one null check.
+     */
+    private InetSocketAddress replayLostOn;
 
     ReplayWindow replay() {
         return replay;
@@ -117,6 +123,21 @@ final class ServerLossRecovery {
         return new AnswerOwed(lostConnectionError(dead, inTransaction ? "the transaction was rolled back"
                 : "the request may or may not have been executed"),
                 inTransaction ? TransactionStatus.FAILED_TRANSACTION : TransactionStatus.IDLE, false);
+    }
+
+    /** Requests lost on {@code lost} are about to wait for another backend, to be sent again there. */
+    void replayingFrom(BackendConnection lost) {
+        replayLostOn = lost.serverAddress();
+    }
+
+    /** On the backend a replay is sent on: true, once, when it is on another server than the one it was lost on. */
+    boolean replayMovedTo(BackendConnection next) {
+        InetSocketAddress lost = replayLostOn;
+        if (lost == null) {
+            return false;
+        }
+        replayLostOn = null;
+        return !lost.equals(next.serverAddress());
     }
 
     /** What the client was doing when it lost its backend, for the metrics; null when it was idle. */

@@ -57,6 +57,11 @@ class DemotionTest {
                 users:
                   app:
                     password: ${APP_PASSWORD}
+                  admin:
+                    password: admin-secret
+                admin:
+                  users: [admin]
+                  http: {port: 0}
                 """.formatted(server, cluster.port(cluster.a()), cluster.port(cluster.b()), attrs);
         return TestProxy.fromYaml(() -> yaml, cluster.port(cluster.a()));
     }
@@ -117,6 +122,11 @@ class DemotionTest {
             // No error: B answered 25006 for the INSERT, nothing ran, and it went to A.
             assertThat(insert(c, 301)).isEqualTo(cluster.port(cluster.a()));
             assertThat(count(cluster.a(), 301, 301)).isEqualTo(1);
+            // Lost on B, run on A: a replay across the failover.
+            assertThat(FailoverHoldTest.metrics(proxy))
+                    .contains("pgwarden_failover_replays_total{database=\"appdb\"} 1.0");
+            assertThat(FailoverHoldTest.metrics(standbys))
+                    .contains("pgwarden_failover_replays_total{database=\"appdb\"} 0.0");
 
             // The standby pool's backend tells of the promotion in this answer, which still arrives whole...
             assertThat(serverPort(reader)).isEqualTo(cluster.port(cluster.a()));

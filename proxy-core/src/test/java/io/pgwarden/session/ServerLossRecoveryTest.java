@@ -81,6 +81,8 @@ class ServerLossRecoveryTest {
             assertThat(proxy.metric("pgwarden_replayed_requests_total")).isEqualTo(1.0);
             assertThat(proxy.metric("pgwarden_client_errors_from_server_loss_total{during=\"request_unchecked\"}"))
                     .isZero();
+            assertThat(proxy.context().pools().clusters().of("appdb").orElseThrow().failoverReplays())
+                    .as("sent again on the same server: no failover").isZero();
         }
     }
 
