@@ -1,6 +1,7 @@
 package io.pgwarden.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -17,6 +18,7 @@ import io.pgwarden.it.TestPostgres;
 import io.pgwarden.metrics.EventLog;
 import io.pgwarden.net.FatalErrorGuard;
 import io.pgwarden.net.Transport;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -58,16 +60,27 @@ class RoleQueryReplicatedTest {
         }
     }
 
-    /** Opens one backend for a database listing A then B, asking each server its role. */
+    private static HostPort host(ReplicatedPostgres.Node node) {
+        return new HostPort("127.0.0.1", servers.port(node));
+    }
+
+    /** A database listing A then B whose opener asks each server its role. */
+    private static ClusterOpener opener(TargetSessionAttrs attrs) {
+        return new ClusterOpener(connector, new Cluster("appdb", new ClusterSettings(
+                List.of(host(servers.a()), host(servers.b())), attrs, ClusterSettings.DEFAULT_FAILOVER_TIMEOUT),
+                new EventLog(10)), true);
+    }
+
+    private static BackendConnection open(ClusterOpener opener, ServerSettings server) throws Exception {
+        HostPort a = host(servers.a());
+        return opener.connect(loops.next(), new BackendConnector.Target(a.host(), a.port(), "appdb", "app",
+                TestPostgres.APP_PASSWORD, server)).get(20, TimeUnit.SECONDS);
+    }
+
     private static BackendConnection open(TargetSessionAttrs attrs) throws Exception {
-        HostPort a = new HostPort("127.0.0.1", servers.port(servers.a()));
-        HostPort b = new HostPort("127.0.0.1", servers.port(servers.b()));
-        Cluster cluster = new Cluster("appdb", new ClusterSettings(List.of(a, b), attrs,
-                ClusterSettings.DEFAULT_FAILOVER_TIMEOUT), new EventLog(10));
-        ClusterOpener opener = new ClusterOpener(connector, cluster, true);
+        ClusterOpener opener = opener(attrs);
         try {
-            return opener.connect(loops.next(), new BackendConnector.Target(a.host(), a.port(), "appdb", "app",
-                    TestPostgres.APP_PASSWORD, ServerSettings.defaults())).get(20, TimeUnit.SECONDS);
+            return open(opener, ServerSettings.defaults());
         } finally {
             opener.stop();
         }
@@ -99,6 +112,24 @@ class RoleQueryReplicatedTest {
             assertOpensOn(TargetSessionAttrs.READ_ONLY, servers.a(), fenced);
         } finally {
             servers.setReadOnly(servers.a(), false);
+        }
+    }
+
+    @Test
+    void theBackgroundProbeOfTheOtherHostLearnsItsRoleByAskingToo() throws Exception {
+        ServerSettings d = ServerSettings.defaults();
+        ServerSettings probing = new ServerSettings(d.keepalive(), d.tcpUserTimeout(), d.checkQuery(), d.checkDelay(),
+                d.checkTimeout(), Duration.ofMillis(100), d.lifetime(), d.idleTimeout(), d.connectTimeout(),
+                d.replayCheckAfter());
+        ClusterOpener opener = opener(TargetSessionAttrs.READ_WRITE);
+        try {
+            open(opener, probing).close("test done");
+            HostPort b = host(servers.b());
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(opener.cluster().snapshot().hosts())
+                    .filteredOn(state -> state.host().equals(b))
+                    .singleElement().satisfies(state -> assertThat(state.role()).isEqualTo(new ServerRole(true, true))));
+        } finally {
+            opener.stop();
         }
     }
 }
