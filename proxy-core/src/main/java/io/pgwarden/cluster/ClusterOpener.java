@@ -26,11 +26,18 @@ public final class ClusterOpener implements BackendOpener {
     private final BackendOpener servers;
     private final Cluster cluster;
     private final HostProbes probes;
+    /** Tests only: ask every server its role, as if none reported it, to run the path old servers take. */
+    private final boolean askRole;
 
     public ClusterOpener(BackendOpener servers, Cluster cluster) {
+        this(servers, cluster, false);
+    }
+
+    ClusterOpener(BackendOpener servers, Cluster cluster, boolean askRole) {
         this.servers = servers;
         this.cluster = cluster;
-        this.probes = new HostProbes(servers, cluster);
+        this.askRole = askRole;
+        this.probes = new HostProbes(servers, cluster, askRole);
     }
 
     /** The database is forgotten, or pgwarden stops: its background role probes end. */
@@ -175,36 +182,40 @@ public final class ClusterOpener implements BackendOpener {
     /** One login to one host, judged by target_session_attrs; never completes exceptionally for a failed login. */
     private CompletableFuture<Attempt> attempt(EventLoop loop, BackendConnector.Target target, HostPort host) {
         TargetSessionAttrs attrs = cluster.settings().targetSessionAttrs();
+        long started = System.nanoTime();
         return servers.connect(loop, target.at(host.host(), host.port())).handle((backend, error) -> {
             if (error != null) {
-                BackendLoginException failure = asLoginFailure(error);
-                cluster.noteError(host, failure.error().message());
-                return Attempt.failed(host, failure);
+                return CompletableFuture.completedFuture(failed(host, error));
             }
-            Optional<ServerRole> role = ServerRole.of(backend.parameters());
-            if (role.isEmpty()) {
-                if (attrs == TargetSessionAttrs.ANY) {
-                    return new Attempt(host, backend, null, null, null);
-                }
-                String why = "reports no " + ServerRole.HOT_STANDBY + " (PostgreSQL before 14), which "
-                        + "target_session_attrs=" + attrs + " needs";
-                backend.close(LossReason.CLOSED_BY_PGWARDEN, "server " + why);
-                cluster.noteError(host, why);
-                return Attempt.mismatch(host, why);
+            if (attrs == TargetSessionAttrs.ANY && RoleQuery.reported(backend, askRole).isEmpty()) {
+                // Any server will do, as libpq's "any" takes one without asking what it is.
+                return CompletableFuture.completedFuture(new Attempt(host, backend, null, null, null));
             }
-            cluster.noteRole(host, role.get());
-            backend.setRoleAtLogin(role.get());
-            if (!role.get().matches(attrs)) {
-                String why = role.get().mismatch(attrs);
-                backend.close(LossReason.CLOSED_BY_PGWARDEN, "server " + why);
-                cluster.noteError(host, why);
-                cluster.unfit(host, why);
-                return Attempt.mismatch(host, why);
-            }
-            backend.liveRole().watch(role.get(), attrs == TargetSessionAttrs.READ_WRITE, cluster.epoch(host),
-                    (b, now) -> roleChanged(target, host, b, now));
-            return new Attempt(host, backend, role.get(), null, null);
-        });
+            return RoleQuery.learn(backend, target.server(), started, askRole).handle((role, unknown) ->
+                    unknown != null ? failed(host, unknown) : judge(target, host, backend, role, attrs));
+        }).thenCompose(attempt -> attempt);
+    }
+
+    private Attempt failed(HostPort host, Throwable error) {
+        BackendLoginException failure = asLoginFailure(error);
+        cluster.noteError(host, failure.error().message());
+        return Attempt.failed(host, failure);
+    }
+
+    private Attempt judge(BackendConnector.Target target, HostPort host, BackendConnection backend, ServerRole role,
+                          TargetSessionAttrs attrs) {
+        cluster.noteRole(host, role);
+        backend.setRoleAtLogin(role);
+        if (!role.matches(attrs)) {
+            String why = role.mismatch(attrs);
+            backend.close(LossReason.CLOSED_BY_PGWARDEN, "server " + why);
+            cluster.noteError(host, why);
+            cluster.unfit(host, why);
+            return Attempt.mismatch(host, why);
+        }
+        backend.liveRole().watch(role, attrs == TargetSessionAttrs.READ_WRITE, cluster.epoch(host),
+                (b, now) -> roleChanged(target, host, b, now));
+        return new Attempt(host, backend, role, null, null);
     }
 
     /**

@@ -1,12 +1,10 @@
 package io.pgwarden.cluster;
 
 import io.netty.channel.EventLoop;
-import io.pgwarden.backend.BackendConnection;
 import io.pgwarden.backend.BackendConnector;
 import io.pgwarden.backend.BackendLoginException;
 import io.pgwarden.backend.BackendOpener;
 import io.pgwarden.backend.LossReason;
-import io.pgwarden.backend.ServerRole;
 import io.pgwarden.config.HostPort;
 import java.time.Duration;
 import java.util.Set;
@@ -22,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * (one login per host at a time) and records its role in the {@link Cluster}: so that SHOW knows every host's
  * role, and a second host accepting writes while the target does (split brain) is seen before a failover would
  * have to choose between them. The login uses the credentials of the database's last backend open; nothing is
- * ever sent on it, and it is closed at once.
+ * sent on it but the role query a server before PostgreSQL 14 needs ({@link RoleQuery}), and it is closed at once.
  */
 final class HostProbes {
 
@@ -34,10 +32,12 @@ final class HostProbes {
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile BackendConnector.Target credentials;
     private volatile boolean stopped;
+    private final boolean askRole;
 
-    HostProbes(BackendOpener servers, Cluster cluster) {
+    HostProbes(BackendOpener servers, Cluster cluster, boolean askRole) {
         this.servers = servers;
         this.cluster = cluster;
+        this.askRole = askRole;
     }
 
     /** A pool opened a backend with {@code target}: probes log in as it did, from the first such open on. */
@@ -86,23 +86,19 @@ final class HostProbes {
             if (host.equals(target) || !running.add(host)) {
                 continue;
             }
-            servers.connect(loop, login.at(host.host(), host.port())).whenComplete((backend, error) -> {
-                running.remove(host);
-                if (error != null) {
-                    cluster.noteError(host, messageOf(error));
-                } else {
-                    note(host, backend);
-                }
-            });
-        }
-    }
-
-    private void note(HostPort host, BackendConnection backend) {
-        try {
-            ServerRole.of(backend.parameters()).ifPresentOrElse(role -> cluster.noteRole(host, role),
-                    () -> cluster.noteError(host, "reports no " + ServerRole.HOT_STANDBY + " (PostgreSQL before 14)"));
-        } finally {
-            backend.close(LossReason.CLOSED_BY_PGWARDEN, "role probe done");
+            long started = System.nanoTime();
+            servers.connect(loop, login.at(host.host(), host.port()))
+                    .thenCompose(backend -> RoleQuery.learn(backend, login.server(), started, askRole)
+                            .whenComplete((role, unknown) ->
+                                    backend.close(LossReason.CLOSED_BY_PGWARDEN, "role probe done")))
+                    .whenComplete((role, error) -> {
+                        running.remove(host);
+                        if (error != null) {
+                            cluster.noteError(host, messageOf(error));
+                        } else {
+                            cluster.noteRole(host, role);
+                        }
+                    });
         }
     }
 
