@@ -2,9 +2,7 @@ package io.pgwarden.metrics;
 
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.List;
@@ -47,17 +45,11 @@ final class ClusterCollectors implements MultiCollector {
 
     private static GaugeSnapshot gauge(List<ClusterView> views, String name, String help,
                                        ToDoubleFunction<ClusterView> value) {
-        GaugeSnapshot.Builder gauge = GaugeSnapshot.builder().name(name).help(help);
-        views.forEach(v -> gauge.dataPoint(GaugeDataPointSnapshot.builder().value(value.applyAsDouble(v))
-                .labels(labels(v)).build()));
-        return gauge.build();
+        return PerItemSnapshots.gauge(views, name, help, ClusterCollectors::labels, value);
     }
 
     private static CounterSnapshot counter(List<ClusterView> views, String name, String help,
                                            ToDoubleFunction<ClusterView> value) {
-        CounterSnapshot.Builder counter = CounterSnapshot.builder().name(name).help(help);
-        views.forEach(v -> counter.dataPoint(CounterDataPointSnapshot.builder().value(value.applyAsDouble(v))
-                .labels(labels(v)).build()));
-        return counter.build();
+        return PerItemSnapshots.counter(views, name, help, ClusterCollectors::labels, value);
     }
 }

@@ -4,7 +4,6 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
@@ -81,18 +80,12 @@ final class PoolCollectors implements MultiCollector {
 
     private static GaugeSnapshot poolGauge(List<PoolView> views, String name, String help,
                                            ToDoubleFunction<PoolView> value) {
-        GaugeSnapshot.Builder gauge = GaugeSnapshot.builder().name(name).help(help);
-        views.forEach(p -> gauge.dataPoint(GaugeDataPointSnapshot.builder().value(value.applyAsDouble(p))
-                .labels(poolLabels(p)).build()));
-        return gauge.build();
+        return PerItemSnapshots.gauge(views, name, help, PoolCollectors::poolLabels, value);
     }
 
     private static CounterSnapshot poolCounter(List<PoolView> views, String name, String help,
                                                ToDoubleFunction<PoolView> value) {
-        CounterSnapshot.Builder counter = CounterSnapshot.builder().name(name).help(help);
-        views.forEach(p -> counter.dataPoint(CounterDataPointSnapshot.builder().value(value.applyAsDouble(p))
-                .labels(poolLabels(p)).build()));
-        return counter.build();
+        return PerItemSnapshots.counter(views, name, help, PoolCollectors::poolLabels, value);
     }
 
     private static Labels poolLabels(PoolView p) {
