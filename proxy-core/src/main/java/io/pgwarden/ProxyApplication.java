@@ -13,6 +13,8 @@ import io.pgwarden.backend.CancelForwarder;
 import io.pgwarden.backend.LossCounters;
 import io.pgwarden.config.ConfigException;
 import io.pgwarden.config.HttpConfig;
+import io.pgwarden.config.ListenConfig;
+import io.pgwarden.config.ListenTransport;
 import io.pgwarden.config.ListenTls;
 import io.pgwarden.config.LoginThrottleConfig;
 import io.pgwarden.config.Peers;
@@ -30,6 +32,7 @@ import io.pgwarden.pool.PoolKey;
 import io.pgwarden.pool.PoolRegistry;
 import io.pgwarden.pool.PoolUsers;
 import io.pgwarden.protocol.auth.PassThroughKeys;
+import io.pgwarden.server.HandoverReceiver;
 import io.pgwarden.server.ProxyServer;
 import io.pgwarden.tls.ListenerTls;
 import io.pgwarden.net.FatalErrorGuard;
@@ -42,9 +45,11 @@ import io.pgwarden.session.SessionRegistry;
 import io.pgwarden.session.StatementNames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +68,8 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
     /** Client timeouts are checked this often (each event loop scans its own clients). */
     private static final long JANITOR_PERIOD_MILLIS = 100;
+    /** The running process answers a handover at once; a hung one must not hold the new one's start for long. */
+    private static final Duration HANDOVER_TIMEOUT = Duration.ofSeconds(10);
 
     /** Where a reload reads the configuration from (the file given at start, in production). */
     @FunctionalInterface
@@ -114,7 +121,15 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             throws InterruptedException, IOException, ConfigException {
         // Read before anything starts: a certificate that cannot be used is a configuration error.
         ListenerTls tls = ListenerTls.load(config.listen().tls());
-        Transport transport = Transport.of(config.listen().transport());
+        String handoverPath = config.listen().handoverSocket();
+        // A handover adopts a descriptor, which only epoll can: auto means epoll then, whatever it prefers otherwise.
+        Transport transport = Transport.of(handoverPath != null && config.listen().transport() == ListenTransport.AUTO
+                ? ListenTransport.EPOLL : config.listen().transport());
+        if (handoverPath != null && !transport.name().equals("epoll")) {
+            throw new ConfigException("for this machine", List.of("listen.handover_socket needs the epoll transport,"
+                    + " and listen.transport " + config.listen().transport().yamlName() + " came to "
+                    + transport.name() + " here (see event=transport_fallback in the log)"));
+        }
         if (config.listen().reusePort() && !transport.nativeTransport()) {
             throw new ConfigException("for this machine", List.of("listen.reuse_port: true needs the io_uring or"
                     + " epoll transport, and listen.transport " + config.listen().transport().yamlName()
@@ -156,8 +171,11 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             ProxyServer server = new ProxyServer(transport, loops, new FrontendContext(context,
                     new Credentials(passThroughKeys), console::get, new AtomicInteger(), MAX_MESSAGE_LENGTH,
                     new PreLoginErrorLog(), tls, lookups), WATER_MARK, fatal);
-            InetSocketAddress address = server.bind(config.listen().host(), config.listen().port(),
-                    config.listen().reusePort());
+            Optional<HandoverReceiver.Received> handedOver = handoverPath == null ? Optional.empty()
+                    : HandoverReceiver.receive(loops, Path.of(handoverPath), HANDOVER_TIMEOUT);
+            InetSocketAddress address = handedOver.isPresent()
+                    ? adopt(server, handedOver.get(), config.listen())
+                    : server.bind(config.listen().host(), config.listen().port(), config.listen().reusePort());
             Peers peers = config.listen().peers();
             if (peers.enabled()) {
                 InetSocketAddress peerAddress = server.bindPeerCancels(peers.self().host(), peers.self().port());
@@ -178,13 +196,38 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
                         app.stopping::get);
                 log.info("event=http_listen addr={}", app.http.address());
             }
-            log.info("event=listen addr={} transport={} reuse_port={} databases={} users={}", address,
-                    transport.name(), config.listen().reusePort(), config.databases().size(), config.users().size());
+            if (handoverPath != null) {
+                // Before the confirmation: the old process, stopping, removes the path only while it is still its own.
+                server.offerHandover(Path.of(handoverPath), app::handedOver);
+            }
+            if (handedOver.isPresent()) {
+                // Confirmed once everything above runs: the old process starts its drain at this byte.
+                handedOver.get().confirm();
+                log.info("event=handover_taken path={} from_pid={}", handoverPath, handedOver.get().fromPid());
+            }
+            log.info("event=listen addr={} transport={} reuse_port={} handover={} databases={} users={}", address,
+                    transport.name(), config.listen().reusePort(), handedOver.isPresent() ? "taken" : "none",
+                    config.databases().size(), config.users().size());
             return app;
         } catch (InterruptedException | IOException | RuntimeException e) {
             loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    private static InetSocketAddress adopt(ProxyServer server, HandoverReceiver.Received received,
+                                           ListenConfig listen) throws InterruptedException, ConfigException {
+        try {
+            return server.adopt(received.listener(), listen.host(), listen.port());
+        } catch (IllegalStateException e) {
+            received.abandon();
+            throw new ConfigException("for this machine", List.of("listen.handover_socket: " + e.getMessage()));
+        }
+    }
+
+    /** The next process accepts on the listening socket now: this one drains as on SIGTERM. */
+    private void handedOver() {
+        stopGracefully();
     }
 
     private void startJanitors() {

@@ -17,6 +17,7 @@ final class ConfigBinder {
     private static final List<String> LISTEN_KEYS = List.of("host", "port", "max_client_connections",
             "worker_threads", "max_pending_logins", "max_pending_logins_per_address", "max_prepared_statement_bytes",
             "max_prepared_statement_bytes_per_client", "shutdown_timeout", "transport", "reuse_port",
+            "handover_socket",
             PeersBinder.ID_KEY, PeersBinder.PEERS_KEY, ListenTlsBinder.KEY, LoginThrottleBinder.KEY);
     private static final List<String> USER_KEYS = List.of("password", "auth");
     private static final List<String> ADMIN_KEYS = List.of("database", "users", "http");
@@ -29,6 +30,8 @@ final class ConfigBinder {
 
     private static final String DEFAULT_HOST = "127.0.0.1";
     private static final int MAX = Integer.MAX_VALUE;
+    /** sun_path holds 108 bytes on Linux, its terminating NUL included. */
+    private static final int MAX_UNIX_SOCKET_PATH = 107;
 
     private final ConfigReader reader;
     private final PoolBinder pools;
@@ -97,7 +100,7 @@ final class ConfigBinder {
                 new ListenTlsBinder(reader).bind(map.get(ListenTlsBinder.KEY)),
                 new LoginThrottleBinder(reader).bind(map.get(LoginThrottleBinder.KEY)),
                 read("listen", map, "shutdown_timeout", ListenConfig.DEFAULT_SHUTDOWN_TIMEOUT, reader::durationOrZero),
-                transport, reusePort, new PeersBinder(reader).bind(map, port));
+                transport, reusePort, new PeersBinder(reader).bind(map, port), handoverSocket(map, transport));
         if (reader.problemCount() == before
                 && listen.maxPreparedStatementBytesPerClient() > listen.maxPreparedStatementBytes()) {
             reader.problem("listen", "max_prepared_statement_bytes_per_client ("
@@ -105,6 +108,29 @@ final class ConfigBinder {
                     + listen.maxPreparedStatementBytes() + ")");
         }
         return listen;
+    }
+
+    /**
+     * listen.handover_socket: an absolute path, as a relative one would depend on the directory each process
+     * happens to start in, and the two processes of a handover must agree on it. Handing over a listening socket
+     * means wrapping an inherited file descriptor, which of the transports only epoll does.
+     */
+    private String handoverSocket(Map<String, Object> map, ListenTransport transport) {
+        String path = read("listen", map, "handover_socket", null, reader::nonEmptyString);
+        if (path == null) {
+            return null;
+        }
+        if (!path.startsWith("/")) {
+            reader.problem("listen.handover_socket", "must be an absolute path, not '" + path + "'");
+        } else if (path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_UNIX_SOCKET_PATH) {
+            reader.problem("listen.handover_socket", "is longer than the " + MAX_UNIX_SOCKET_PATH
+                    + " bytes a Unix socket path may have");
+        }
+        if (transport == ListenTransport.NIO || transport == ListenTransport.IO_URING) {
+            reader.problem("listen.handover_socket", "needs the epoll transport (it adopts the listening socket's"
+                    + " file descriptor, which only epoll can); set listen.transport to auto or epoll");
+        }
+        return path;
     }
 
     /** @param lookedUp users may also be looked up in PostgreSQL (auth:), so none need be listed */

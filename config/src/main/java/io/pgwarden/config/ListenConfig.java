@@ -22,11 +22,14 @@ import java.util.Objects;
  * @param reusePort SO_REUSEPORT on the listening socket, so a second process can bind the same port (a rolling
  *        restart on one host); only the native transports have it
  * @param peers the processes sharing the port, which forward each other cancel requests
+ * @param handoverSocket the Unix socket path where a running process hands its listening socket to the next one
+ *        (a rolling restart that loses no connection); null when not configured
  */
 public record ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
                            int maxPendingLoginsPerAddress, int maxPreparedStatementBytes,
                            int maxPreparedStatementBytesPerClient, ListenTls tls, LoginThrottleConfig loginThrottle,
-                           Duration shutdownTimeout, ListenTransport transport, boolean reusePort, Peers peers) {
+                           Duration shutdownTimeout, ListenTransport transport, boolean reusePort, Peers peers,
+                           String handoverSocket) {
     /** Kubernetes' default terminationGracePeriodSeconds, so a pod's drain fits in what the platform grants. */
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
     /** A fifth of the default max_client_connections: logins take milliseconds, so these slots turn over fast. */
@@ -60,7 +63,7 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
                         Duration shutdownTimeout) {
         this(host, port, maxClientConnections, workerThreads, maxPendingLogins, maxPendingLoginsPerAddress,
                 maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls, loginThrottle, shutdownTimeout,
-                ListenTransport.AUTO, false, Peers.none());
+                ListenTransport.AUTO, false, Peers.none(), null);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads, int maxPendingLogins,
@@ -82,21 +85,21 @@ public record ListenConfig(String host, int port, int maxClientConnections, int 
     public ListenConfig withTls(ListenTls tls) {
         return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
                 maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
-                loginThrottle, shutdownTimeout, transport, reusePort, peers);
+                loginThrottle, shutdownTimeout, transport, reusePort, peers, handoverSocket);
     }
 
     /** The same listener with another throttle, which a reload applies: comparing the rest tells what needs a restart. */
     public ListenConfig withLoginThrottle(LoginThrottleConfig loginThrottle) {
         return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
                 maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
-                loginThrottle, shutdownTimeout, transport, reusePort, peers);
+                loginThrottle, shutdownTimeout, transport, reusePort, peers, handoverSocket);
     }
 
     /** The same listener with another shutdown timeout, which a reload applies (it needs no new socket). */
     public ListenConfig withShutdownTimeout(Duration timeout) {
         return new ListenConfig(host, port, maxClientConnections, workerThreads, maxPendingLogins,
                 maxPendingLoginsPerAddress, maxPreparedStatementBytes, maxPreparedStatementBytesPerClient, tls,
-                loginThrottle, timeout, transport, reusePort, peers);
+                loginThrottle, timeout, transport, reusePort, peers, handoverSocket);
     }
 
     public ListenConfig(String host, int port, int maxClientConnections, int workerThreads) {

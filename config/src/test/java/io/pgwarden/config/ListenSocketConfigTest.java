@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** listen.transport, listen.reuse_port, listen.peer_id and listen.peers. */
+/** listen.transport, listen.reuse_port, listen.handover_socket, listen.peer_id and listen.peers. */
 class ListenSocketConfigTest {
 
     private final ConfigLoader loader = new ConfigLoader(Map.of("APP_PASSWORD", "s3cret"));
@@ -43,6 +43,23 @@ class ListenSocketConfigTest {
         assertThat(listen("reuse_port: true\ntransport: epoll").reusePort()).isTrue();
         assertThat(problems("reuse_port: true\ntransport: nio")).singleElement().asString()
                 .startsWith("listen.reuse_port: needs a native transport (io_uring or epoll)");
+    }
+
+    @Test
+    void handoverSocketIsAnAbsolutePathOnEpoll() throws ConfigException {
+        assertThat(listen("port: 6432").handoverSocket()).isNull();
+        assertThat(listen("handover_socket: /run/pgwarden/handover.sock").handoverSocket())
+                .isEqualTo("/run/pgwarden/handover.sock");
+        assertThat(listen("handover_socket: /run/h.sock\ntransport: epoll").handoverSocket()).isEqualTo("/run/h.sock");
+        assertThat(problems("handover_socket: run/h.sock")).containsExactly(
+                "listen.handover_socket: must be an absolute path, not 'run/h.sock'");
+        assertThat(problems("handover_socket: /" + "x".repeat(107))).singleElement().asString()
+                .isEqualTo("listen.handover_socket: is longer than the 107 bytes a Unix socket path may have");
+        assertThat(problems("handover_socket: /run/h.sock\ntransport: nio")).singleElement().asString()
+                .startsWith("listen.handover_socket: needs the epoll transport");
+        assertThat(problems("handover_socket: /run/h.sock\ntransport: io_uring")).singleElement().asString()
+                .startsWith("listen.handover_socket: needs the epoll transport");
+        assertThat(problems("handover_socket: 5")).singleElement().asString().startsWith("listen.handover_socket:");
     }
 
     @Test

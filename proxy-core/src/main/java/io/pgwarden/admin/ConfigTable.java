@@ -42,6 +42,9 @@ final class ConfigTable {
         rows.add(List.of("listen.transport", transportInUse.isEmpty() || transportInUse.equals(transport) ? transport
                 : transport + " (" + transportInUse + ")"));
         rows.add(List.of("listen.reuse_port", Boolean.toString(config.listen().reusePort())));
+        if (config.listen().handoverSocket() != null) {
+            rows.add(List.of("listen.handover_socket", config.listen().handoverSocket()));
+        }
         if (config.listen().peers().enabled()) {
             rows.add(List.of("listen.peer_id", Integer.toString(config.listen().peers().selfId())));
             rows.add(List.of("listen.peers", config.listen().peers().toString()));

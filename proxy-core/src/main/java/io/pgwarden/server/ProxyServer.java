@@ -7,6 +7,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -20,7 +23,9 @@ import io.pgwarden.frontend.PeerCancelHandler;
 import io.pgwarden.frontend.PendingLogins;
 import io.pgwarden.net.FatalErrorGuard;
 import io.pgwarden.net.Transport;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -38,6 +43,7 @@ public final class ProxyServer {
     private final LoginThrottle throttle;
     private Channel serverChannel;
     private Channel peerChannel;
+    private HandoverOffer handover;
     /**
      * Every client connection still open, closed at stop while the event loops still run: closed by the loops'
      * own shutdown instead, a connection's handlers may never hear of it, and what they buffer (a half-received
@@ -71,10 +77,60 @@ public final class ProxyServer {
             throw new IllegalStateException("listen.reuse_port needs the io_uring or epoll transport, not "
                     + transport.name());
         }
-        ServerBootstrap bootstrap = new ServerBootstrap()
+        ServerBootstrap bootstrap = clientBootstrap().channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, 4096);
+        if (reusePort) {
+            bootstrap.option(UnixChannelOption.SO_REUSEPORT, true);
+        }
+        serverChannel = bootstrap.bind(host, port).sync().channel();
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /**
+     * Accepts on a listening socket handed over by the process that ran before (listen.handover_socket) instead of
+     * binding one: it is already bound and listening, with its queue of connections not yet accepted.
+     *
+     * @throws IllegalStateException when that socket does not listen where this configuration says, so that
+     *     taking it would serve the wrong address
+     */
+    public InetSocketAddress adopt(FileDescriptor listener, String host, int port) throws InterruptedException {
+        EpollServerSocketChannel channel = new EpollServerSocketChannel(listener.intValue());
+        InetSocketAddress at = channel.localAddress();
+        if (at == null || (port != 0 && at.getPort() != port) || !sameHost(at, host)) {
+            channel.unsafe().closeForcibly();
+            throw new IllegalStateException("the socket handed over listens on " + at + ", but listen.host and"
+                    + " listen.port say " + host + ":" + port);
+        }
+        serverChannel = clientBootstrap()
+                .channelFactory((io.netty.channel.ChannelFactory<EpollServerSocketChannel>) () -> channel).register().sync().channel();
+        return at;
+    }
+
+    private static boolean sameHost(InetSocketAddress at, String host) {
+        try {
+            return java.net.InetAddress.getByName(host).equals(at.getAddress());
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Offers this process's listening socket to the next process at {@code path} until {@link #stopAccepting};
+     * {@code onTaken} runs when one has taken it.
+     */
+    public void offerHandover(Path path, Runnable onTaken) throws IOException, InterruptedException {
+        handover = HandoverOffer.open(loops, path, this::listener, onTaken);
+    }
+
+    /** The listening socket's descriptor while it accepts, for a handover; null once closed. */
+    private FileDescriptor listener() {
+        Channel channel = serverChannel;
+        return channel instanceof UnixChannel unix && channel.isOpen() ? unix.fd() : null;
+    }
+
+    private ServerBootstrap clientBootstrap() {
+        return new ServerBootstrap()
                 .group(loops)
-                .channel(transport.serverChannelClass())
-                .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.ALLOCATOR, transport.allocator())
                 .childOption(ChannelOption.ALLOCATOR, transport.allocator())
@@ -96,11 +152,6 @@ public final class ProxyServer {
                         ch.pipeline().addLast("fatal", fatal);
                     }
                 });
-        if (reusePort) {
-            bootstrap.option(UnixChannelOption.SO_REUSEPORT, true);
-        }
-        serverChannel = bootstrap.bind(host, port).sync().channel();
-        return (InetSocketAddress) serverChannel.localAddress();
     }
 
     /**
@@ -132,6 +183,9 @@ public final class ProxyServer {
 
     /** Closes the listening socket: new connections are refused from now on; open ones go on. Idempotent. */
     public void stopAccepting() {
+        if (handover != null) {
+            handover.close();
+        }
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
