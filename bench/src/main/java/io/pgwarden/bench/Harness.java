@@ -69,6 +69,7 @@ public final class Harness {
                   --transports LIST     run pgwarden once per listen.transport (any of io_uring,epoll,nio,auto)
                                         as targets pgwarden-<transport>, alternated with PgBouncer; written
                                         to syscalls.md and syscalls-tps.png instead of results.md
+                  --no-perf             do not count system calls (context switches then come from /proc)
                 Every run counts each proxy's system calls and context switches per transaction over the steady
                 window with `perf stat -e raw_syscalls:sys_enter,context-switches -p PID` (else /proc's context
                 switches, and the reason system calls are missing).
@@ -221,7 +222,7 @@ public final class Harness {
 
             // After the warm-up, so that pgwarden's event-loop threads, which perf -p must find, all exist.
             String perf = Processes.findTool("perf");
-            String perfMissing = PerfStat.probe(perf, warden.pid(), work);
+            String perfMissing = o.perf ? PerfStat.probe(perf, warden.pid(), work) : "--no-perf was given";
             runner.countSystemCalls(perf, perfMissing);
             log(perfMissing == null ? "perf stat counts system calls and context switches per run"
                     : "system calls not counted: " + perfMissing + "; context switches from /proc instead");

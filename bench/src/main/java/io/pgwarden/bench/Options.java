@@ -37,6 +37,8 @@ final class Options {
      * results go to syscalls.md; empty for one pgwarden with its default transport (results.md).
      */
     List<String> transports = List.of();
+    /** Count system calls with perf; off to measure CPU without the tracepoint's own cost. */
+    boolean perf = true;
 
     static Options parse(String[] args) {
         Options o = new Options();
@@ -84,6 +86,7 @@ final class Options {
                 case "--copy-mb" -> o.copyRows = positive(value(args, ++i, a), a) * 1_000_000L / 101;
                 case "--out" -> o.out = Path.of(value(args, ++i, a));
                 case "--pgwarden-jar" -> o.pgwardenJar = Path.of(value(args, ++i, a));
+                case "--no-perf" -> o.perf = false;
                 case "--transports" -> o.transports = list(value(args, ++i, a), a,
                         List.of("auto", "io_uring", "epoll", "nio"));
                 case "--pgwarden-threads" -> o.pgwardenThreads = positive(value(args, ++i, a), a);
