@@ -14,11 +14,12 @@ final class ProxyMeter {
      * What a proxy spent over a span: CPU seconds in user and kernel mode, system calls and context switches (NaN
      * where not measured). {@code syscallsMissing} says why there is no system call count (never a silent zero);
      * {@code contextSource} where the context switches come from (perf, or /proc when perf is missing).
+     * {@code wholeRun}: over the whole run, logins included, because the steady window was too short to trust.
      */
     record Counters(double userSeconds, double systemSeconds, double syscalls, double contextSwitches,
-                    String contextSource, String syscallsMissing) {
+                    String contextSource, String syscallsMissing, boolean wholeRun) {
         static final Counters NONE = new Counters(Double.NaN, Double.NaN, Double.NaN, Double.NaN, null,
-                "not measured");
+                "not measured", false);
 
         double cpuSeconds() {
             return userSeconds + systemSeconds;
@@ -114,7 +115,7 @@ final class ProxyMeter {
         return new Counters(user.between(from, to), system.between(from, to),
                 perfCounted ? perfCounts.syscalls().between(from, to) : Double.NaN,
                 perfCounted ? perfCounts.contextSwitches().between(from, to) : procContextSwitches.between(from, to),
-                perfCounted ? "perf" : "/proc", perfCounts.missing());
+                perfCounted ? "perf" : "/proc", perfCounts.missing(), false);
     }
 
     /** What the proxy spent over the whole run. */
@@ -126,6 +127,6 @@ final class ProxyMeter {
         return new Counters(user.total(), system.total(),
                 perfCounted ? perfCounts.syscalls().total() : Double.NaN,
                 perfCounted ? perfCounts.contextSwitches().total() : procContextSwitches.total(),
-                perfCounted ? "perf" : "/proc", perfCounts.missing());
+                perfCounted ? "perf" : "/proc", perfCounts.missing(), true);
     }
 }

@@ -167,7 +167,8 @@ final class Report {
                 }
                 boolean reference = r == bouncer;
                 sb.append("| ").append(w.name()).append(" | ").append(r.target()).append(" | ")
-                        .append(cell(r)).append(" | ").append(reference ? "–" : ratio(r, bouncer)).append(" | ")
+                        .append(cell(r)).append(wholeRun(r) ? " †" : "").append(" | ")
+                        .append(reference ? "–" : ratio(r, bouncer)).append(" | ")
                         .append(fmt1(r.cpuMsPerThousand(user))).append(" | ")
                         .append(fmt1(r.cpuMsPerThousand(sys))).append(" | ")
                         .append(fmt1(r.cpuMsPerThousand(total))).append(" | ")
@@ -193,12 +194,22 @@ final class Report {
                         procSwitches.add(r.target());
                     }
                 });
+        if (rows.stream().anyMatch(Report::wholeRun)) {
+            sb.append("\n† In at least one round the steady window (both pgbench threads running transactions)"
+                    + " was under 3 s, so that round's figures are over the whole run, logins included: on a"
+                    + " loaded machine a proxy that derives the SCRAM key at every login (PgBouncer) then shows"
+                    + " the CPU of its logins, and such a row's ratios say little.\n");
+        }
         if (!missing.isEmpty()) {
             sb.append("\nSystem calls not counted (n/a above): ").append(String.join("; ", missing))
                     .append(". Context switches for ").append(String.join(", ", procSwitches))
                     .append(" are then the threads' voluntary and involuntary switches from /proc/<pid>/task/*/status.\n");
         }
         return sb.toString();
+    }
+
+    private static boolean wholeRun(Row r) {
+        return r.ok().stream().anyMatch(run -> run.counters().wholeRun());
     }
 
     /** A count per transaction, or n/a when it was not counted (never a silent zero). */

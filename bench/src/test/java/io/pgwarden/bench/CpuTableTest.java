@@ -28,7 +28,20 @@ class CpuTableTest {
                 + " | 4.00 | 1.00 | 2.00 | 5.00 | 0.90 |");
         assertThat(table).contains("| " + SELECT.name() + " | pgbouncer | 10000 | – | 5.0 | 10.0 | 15.0"
                 + " | – | – | – | 4.00 | 2.00 |");
-        assertThat(table).doesNotContain("not counted");
+        assertThat(table).doesNotContain("not counted").doesNotContain("†");
+    }
+
+    @Test
+    void aRowCountedOverTheWholeRunIsMarked() {
+        ProxyMeter.Counters whole = new ProxyMeter.Counters(0.5, 0.1, 50_000, 5_000, "perf", null, true);
+        List<Run> runs = List.of(run("pgwarden-epoll", 10_000, 0.1, 0.1, 40_000, 5_000, null),
+                new Run(SELECT, new Target("pgbouncer", 1, null), 1, 40, 10_000, new double[] {1.0}, 0.6, 9, null,
+                        40, 2, whole));
+
+        String table = new Report(runs).cpuTable();
+
+        assertThat(table).contains("| pgbouncer | 40 † | – | 50.0 | 10.0 | 60.0 |");
+        assertThat(table).contains("† In at least one round the steady window");
     }
 
     @Test
@@ -49,7 +62,7 @@ class CpuTableTest {
     private static Run run(String target, double tps, double user, double sys, double syscalls, double switches,
                            String missing) {
         ProxyMeter.Counters c = new ProxyMeter.Counters(user, sys, syscalls, switches,
-                missing == null ? "perf" : "/proc", missing);
+                missing == null ? "perf" : "/proc", missing, false);
         return new Run(SELECT, new Target(target, 1, null), 1, tps, 10_000, new double[] {1.0}, user + sys, 100, null,
                 tps, 1, c);
     }
