@@ -3,6 +3,7 @@
 #   bench/run.sh --quick          # smoke run, about 2 minutes
 #   bench/run.sh                  # the full matrix, about 25 minutes
 #   bench/run.sh --footprint      # RSS, GC pauses and start-up per JVM option set, about 10 minutes
+#   bench/run.sh --transports io_uring,epoll,nio --workloads select   # pgwarden per transport: syscalls.md
 #   bench/run.sh --help           # all options
 # Set PGWARDEN_BENCH_SKIP_BUILD=1 to reuse the jars already built.
 set -euo pipefail

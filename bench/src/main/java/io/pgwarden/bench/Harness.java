@@ -66,6 +66,13 @@ public final class Harness {
                   --pgwarden-jvm OPTS   JVM options for pgwarden, space-separated, instead of the Dockerfile's
                                         (default: the Dockerfile's collector options)
                   --pgwarden-threads N  pgwarden's listen.worker_threads (default: pgwarden's own default)
+                  --transports LIST     run pgwarden once per listen.transport (any of io_uring,epoll,nio,auto)
+                                        as targets pgwarden-<transport>, alternated with PgBouncer; written
+                                        to syscalls.md and syscalls-tps.png instead of results.md
+                  --no-perf             do not count system calls (context switches then come from /proc)
+                Every run counts each proxy's system calls and context switches per transaction over the steady
+                window with `perf stat -e raw_syscalls:sys_enter,context-switches -p PID` (else /proc's context
+                switches, and the reason system calls are missing).
                 """;
     }
 
@@ -132,6 +139,7 @@ public final class Harness {
         }, "harness-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         List<String> notes = new ArrayList<>();
+        String loadAtStart = loadAverage();
         Files.deleteIfExists(o.out.resolve("failures.log"));
         try {
             log("PostgreSQL: starting " + (o.pgBin == null ? "the embedded PostgreSQL" : o.pgBin));
@@ -158,10 +166,19 @@ public final class Harness {
             List<Target> targets = new ArrayList<>();
             targets.add(new Target("direct", pg.port(), null, DIRECT_CLIENT_LIMIT,
                     "direct clients capped at " + DIRECT_CLIENT_LIMIT + " (max_connections " + MAX_CONNECTIONS + ")"));
-            Proxy warden = track(Proxy.startPgwarden(o.pgwardenJar, work, pg.port(), o.pgwardenJvm,
-                    o.pgwardenThreads));
-            targets.add(new Target("pgwarden", warden.port(), warden));
-            log("pgwarden: pid " + warden.pid() + ", port " + warden.port());
+            List<Target> wardens = new ArrayList<>();
+            for (String transport : o.transports.isEmpty() ? java.util.Collections.<String>singletonList(null)
+                    : o.transports) {
+                String name = transport == null ? "pgwarden" : "pgwarden-" + transport;
+                // Each in its own directory: config, log, GC log and jar copy are per process.
+                Path dir = transport == null ? work : work.resolve(name);
+                Proxy p = track(Proxy.startPgwarden(name, o.pgwardenJar, dir, pg.port(), o.pgwardenJvm,
+                        o.pgwardenThreads, null, null, java.util.Map.of(), transport));
+                wardens.add(new Target(name, p.port(), p));
+                log(name + ": pid " + p.pid() + ", port " + p.port());
+            }
+            targets.addAll(wardens);
+            Proxy warden = wardens.get(0).proxy();
             Target sessionBouncer = null;
             if (pgbouncer != null) {
                 Proxy b = track(Proxy.startPgbouncer("pgbouncer", pgbouncer, work, pg.port(), "transaction",
@@ -185,7 +202,7 @@ public final class Harness {
             for (Target t : targets) {
                 if (t.proxy() != null) {
                     // PgBouncer 1.18 in transaction mode cannot run -M prepared; it has no JIT to warm either.
-                    List<String> modes = t.name().equals("pgwarden") ? List.of("simple", "extended", "prepared")
+                    List<String> modes = wardens.contains(t) ? List.of("simple", "extended", "prepared")
                             : List.of("simple");
                     log("warm-up " + t.name() + ": " + runner.warmUp(t, warmUpSeconds, modes));
                     if (o.kinds.contains("copy")) {
@@ -201,6 +218,17 @@ public final class Harness {
             if (sessionBouncer != null) {
                 log("warm-up " + sessionBouncer.name() + ": "
                         + runner.warmUp(sessionBouncer, warmUpSeconds, List.of("simple")));
+            }
+
+            // After the warm-up, so that pgwarden's event-loop threads, which perf -p must find, all exist.
+            String perf = Processes.findTool("perf");
+            String perfMissing = o.perf ? PerfStat.probe(perf, warden.pid(), work) : "--no-perf was given";
+            runner.countSystemCalls(perf, perfMissing);
+            log(perfMissing == null ? "perf stat counts system calls and context switches per run"
+                    : "system calls not counted: " + perfMissing + "; context switches from /proc instead");
+            if (perfMissing != null) {
+                notes.add("System calls were not counted: " + perfMissing + ". Context switches are the threads'"
+                        + " voluntary and involuntary switches from /proc/<pid>/task/*/status instead.");
             }
 
             List<Workload> plan = Workloads.plan(o.clients, o.modes, o.kinds, o.copyRows);
@@ -230,19 +258,30 @@ public final class Harness {
 
             List<String> sections = new ArrayList<>();
             if (o.kinds.contains("idle") && !stopping) {
-                sections.add(IdleWorkload.measure(runner, targets.get(1), warden, o.idleClients, Harness::log));
+                sections.add(IdleWorkload.measure(runner, wardens.get(0), warden, o.idleClients, Harness::log));
             }
-            sections.add(gcSection(work.resolve(Proxy.GC_LOG)));
+            for (Target t : wardens) {
+                Path dir = t.name().equals("pgwarden") ? work : work.resolve(t.name());
+                sections.add(gcSection(t.name(), dir.resolve(Proxy.GC_LOG)));
+            }
 
             Report report = new Report(runs);
-            List<String> facts = facts(pg, pgbouncer, o);
+            List<String> facts = new ArrayList<>(facts(pg, pgbouncer, o));
+            facts.add(0, "command: bench/run.sh " + String.join(" ", o.args));
+            facts.add("load average (1, 5, 15 min) at the start: " + loadAtStart + "; at the end: " + loadAverage()
+                    + " (other work on the machine adds noise: compare the ratios within this run)");
             notes.addAll(standardNotes(o));
-            report.write(o.out, facts, notes, sections);
+            notes.add(SYSCALL_NOTE);
+            String name = o.transports.isEmpty() ? "results" : "syscalls";
+            report.write(o.out, name, o.transports.isEmpty() ? "pgwarden benchmark results"
+                    : "pgwarden per transport against PgBouncer: CPU, system calls and context switches per"
+                    + " transaction", facts, notes, sections);
             sections.forEach(System.out::println);
             System.out.println();
+            System.out.println(report.cpuTable());
             System.out.println(report.summaryTable());
             System.out.println(report.detailTable());
-            log("wrote " + o.out.resolve("results.md") + " and " + o.out.resolve("tps.png"));
+            log("wrote " + o.out.resolve(name + ".md"));
             return 0;
         } finally {
             cleanUp();
@@ -255,14 +294,32 @@ public final class Harness {
         }
     }
 
-    private static String gcSection(Path gcLog) {
+    private static final String SYSCALL_NOTE = "CPU per 1,000 transactions is split into user and system time"
+            + " (utime and stime from /proc/<pid>/stat, 10 ms ticks, sampled every 100 ms) over the same steady"
+            + " window as TPS. System calls (tracepoint raw_syscalls:sys_enter) and context switches are counted by"
+            + " `perf stat -x, -I 100 -e raw_syscalls:sys_enter,context-switches -p PID`, started with each run and"
+            + " cut to the window from its 100 ms intervals; -p attaches to the threads alive when it starts"
+            + " (pgwarden's event loops exist after the warm-up; PgBouncer has one thread), so io_uring's kernel"
+            + " worker threads, if any, are not counted. Counting is done in the kernel, without a record per call.";
+
+    /** /proc/loadavg's first three fields, or "unknown". */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + ", " + f[1] + ", " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    private static String gcSection(String target, Path gcLog) {
         String pauses;
         try {
             pauses = JvmProbe.pauses(gcLog).describe();
         } catch (IOException e) {
             pauses = "not measured: " + e.getMessage();
         }
-        return "## pgwarden's garbage collection\n\nOver the whole session (warm-up, every run above and the idle"
+        return "## " + target + "'s garbage collection\n\nOver the whole session (warm-up, every run above and the idle"
                 + " clients), from its -Xlog:gc file, leaving out the full collections the heap measurement asks"
                 + " for: " + pauses + ".\n";
     }

@@ -32,6 +32,13 @@ final class Options {
     Path pgwardenJar = Path.of("proxy-core/target/pgwarden.jar");
     List<String> pgwardenJvm = List.of();
     int pgwardenThreads;
+    /**
+     * listen.transport values: pgwarden runs once per transport, as targets pgwarden-&lt;transport&gt;, and the
+     * results go to syscalls.md; empty for one pgwarden with its default transport (results.md).
+     */
+    List<String> transports = List.of();
+    /** Count system calls with perf; off to measure CPU without the tracepoint's own cost. */
+    boolean perf = true;
 
     static Options parse(String[] args) {
         Options o = new Options();
@@ -79,6 +86,9 @@ final class Options {
                 case "--copy-mb" -> o.copyRows = positive(value(args, ++i, a), a) * 1_000_000L / 101;
                 case "--out" -> o.out = Path.of(value(args, ++i, a));
                 case "--pgwarden-jar" -> o.pgwardenJar = Path.of(value(args, ++i, a));
+                case "--no-perf" -> o.perf = false;
+                case "--transports" -> o.transports = list(value(args, ++i, a), a,
+                        List.of("auto", "io_uring", "epoll", "nio"));
                 case "--pgwarden-threads" -> o.pgwardenThreads = positive(value(args, ++i, a), a);
                 case "--pgwarden-jvm" -> o.pgwardenJvm = List.of(value(args, ++i, a).trim().split("\\s+"));
                 default -> throw new IllegalArgumentException("unknown option: " + a);

@@ -73,6 +73,13 @@ final class Proxy implements AutoCloseable {
     static Proxy startPgwarden(String name, Path jar, Path workDir, int pgPort, List<String> jvmOptions,
                                int workerThreads, ClientTls tls, String provider, Map<String, String> env)
             throws IOException {
+        return startPgwarden(name, jar, workDir, pgPort, jvmOptions, workerThreads, tls, provider, env, null);
+    }
+
+    /** @param transport listen.transport (io_uring, epoll, nio), null for pgwarden's default (auto) */
+    static Proxy startPgwarden(String name, Path jar, Path workDir, int pgPort, List<String> jvmOptions,
+                               int workerThreads, ClientTls tls, String provider, Map<String, String> env,
+                               String transport) throws IOException {
         int port = Processes.freePort();
         Files.createDirectories(workDir);
         Path config = workDir.resolve("pgwarden.yaml");
@@ -89,7 +96,7 @@ final class Proxy implements AutoCloseable {
                   port: %d
                   max_client_connections: 15000
                   worker_threads: %d
-                %sdefaults:
+                %s%sdefaults:
                   pool_mode: transaction
                   max_size: 20
                   query_wait_timeout: 120s
@@ -105,7 +112,7 @@ final class Proxy implements AutoCloseable {
                   %s:
                     password: %s
                     auth: md5
-                """.formatted(port, workerThreads, tlsYaml, Postgres.DATABASE, pgPort, Postgres.USER, Postgres.PASSWORD, IdleClients.USER,
+                """.formatted(port, workerThreads, transport == null ? "" : "  transport: " + transport + "\n", tlsYaml, Postgres.DATABASE, pgPort, Postgres.USER, Postgres.PASSWORD, IdleClients.USER,
                 IdleClients.PASSWORD));
         // A private copy: a rebuild of proxy-core during a long run must not swap the jar under the running JVM.
         // A second start in the same directory reuses it: a class-data archive records the jar's path and time.
@@ -249,12 +256,44 @@ final class Proxy implements AutoCloseable {
 
     /** utime + stime of the process (all its threads) in seconds, from /proc/&lt;pid&gt;/stat. */
     double cpuSeconds() {
+        double[] t = cpuTimes();
+        return t[0] + t[1];
+    }
+
+    /** utime and stime of the process (all its threads) in seconds, from /proc/&lt;pid&gt;/stat; NaN if gone. */
+    double[] cpuTimes() {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
             // Fields after the command name, which is in parentheses and may contain spaces.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             // utime and stime are fields 14 and 15 of the whole line, i.e. 11 and 12 after "state".
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
+            return new double[] {Long.parseLong(f[11]) / (double) CLOCK_TICKS,
+                Long.parseLong(f[12]) / (double) CLOCK_TICKS};
+        } catch (IOException | RuntimeException e) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+    }
+
+    /**
+     * Voluntary and involuntary context switches of the threads alive now, summed over /proc/&lt;pid&gt;/task/*
+     * /status (the process's own status file counts its main thread only); NaN if the process is gone.
+     */
+    double contextSwitches() {
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
+            long sum = 0;
+            for (Path task : tasks.toList()) {
+                try {
+                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:")
+                                || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+                        }
+                    }
+                } catch (IOException threadEnded) {
+                    // a thread that ended between listing and reading takes its count with it
+                }
+            }
+            return sum;
         } catch (IOException | RuntimeException e) {
             return Double.NaN;
         }

@@ -2,13 +2,6 @@ package io.pgwarden.bench;
 
 import io.pgwarden.bench.Workloads.Run;
 import io.pgwarden.bench.Workloads.Workload;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.geom.AffineTransform;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +13,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 
-/** Turns the runs into results.md (two tables and the machine facts) and tps.png (a grouped bar chart). */
+/**
+ * Turns the runs into results.md (the CPU, throughput and detail tables and the machine facts) and tps.png
+ * ({@link TpsChart}).
+ */
 final class Report {
 
     /** All rounds of one workload on one target, folded into one row. */
@@ -57,6 +55,28 @@ final class Report {
             double work = ok().stream().mapToDouble(Run::work).sum();
             double per = workload.kind() == Workloads.Kind.PGBENCH ? 1_000 : 1e9;
             return work > 0 ? cpu / work * per : Double.NaN;
+        }
+
+        /** Milliseconds of one part of the proxy's CPU (user or system) per 1,000 transactions, over all rounds. */
+        double cpuMsPerThousand(ToDoubleFunction<ProxyMeter.Counters> part) {
+            return perWork(part) * 1e6;
+        }
+
+        /** System calls or context switches per transaction, over all rounds. */
+        double perTransaction(ToDoubleFunction<ProxyMeter.Counters> count) {
+            return perWork(count);
+        }
+
+        private double perWork(ToDoubleFunction<ProxyMeter.Counters> f) {
+            double total = ok().stream().mapToDouble(r -> f.applyAsDouble(r.counters())).sum();
+            double work = ok().stream().mapToDouble(Run::work).sum();
+            return work > 0 ? total / work : Double.NaN;
+        }
+
+        /** Why this row has no system call count (the first run's reason), null when it has one. */
+        String syscallsMissing() {
+            return ok().stream().map(r -> r.counters().syscallsMissing()).filter(m -> m != null).findFirst()
+                    .orElse(null);
         }
 
         double peakRssMb() {
@@ -96,23 +116,117 @@ final class Report {
         return byWorkload.getOrDefault(w, Map.of()).get(target);
     }
 
-    /** The throughput table with the ratios: what a reader looks at first. */
+    /**
+     * The throughput table with the ratios: a line per workload, or per workload and pgwarden target when pgwarden
+     * runs once per transport.
+     */
     String summaryTable() {
         StringBuilder sb = new StringBuilder();
         sb.append("| workload | unit | direct | pgwarden | PgBouncer | pgwarden/direct | pgwarden/PgBouncer |\n");
         sb.append("|---|---|---:|---:|---:|---:|---:|\n");
         byWorkload.forEach((w, perTarget) -> {
             Row direct = perTarget.get("direct");
-            Row warden = perTarget.get("pgwarden");
             Row bouncer = bouncer(perTarget);
-            sb.append("| ").append(w.name()).append(" | ").append(w.unit()).append(" | ")
-                    .append(cell(direct)).append(" | ").append(cell(warden)).append(" | ")
-                    .append(bouncer == null ? "not installed" : cell(bouncer)
-                            + (bouncer.target().equals("pgbouncer") ? "" : " (" + bouncer.target() + ")"))
-                    .append(" | ").append(ratio(warden, direct)).append(" | ").append(ratio(warden, bouncer))
-                    .append(" |\n");
+            List<String> wardens = perTarget.keySet().stream().filter(Report::isPgwarden).toList();
+            for (String name : wardens.isEmpty() ? List.of("pgwarden") : wardens) {
+                Row warden = perTarget.get(name);
+                sb.append("| ").append(w.name()).append(name.equals("pgwarden") ? "" : " · " + name).append(" | ")
+                        .append(w.unit()).append(" | ")
+                        .append(cell(direct)).append(" | ").append(cell(warden)).append(" | ")
+                        .append(bouncer == null ? "not installed" : cell(bouncer)
+                                + (bouncer.target().equals("pgbouncer") ? "" : " (" + bouncer.target() + ")"))
+                        .append(" | ").append(ratio(warden, direct)).append(" | ").append(ratio(warden, bouncer))
+                        .append(" |\n");
+            }
         });
         return sb.toString();
+    }
+
+    /**
+     * The headline: each proxy's TPS next to its CPU per 1,000 transactions, user and system apart, and its
+     * system calls and context switches per transaction, all as ratios to PgBouncer in the same run. CPU per
+     * transaction does not depend on how pgbench and PostgreSQL share the machine, TPS does.
+     */
+    String cpuTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| workload | target | TPS | TPS ÷ PgBouncer | CPU user ms/1k tx | CPU sys ms/1k tx"
+                + " | CPU total ms/1k tx | user ÷ PgBouncer | sys ÷ PgBouncer | total ÷ PgBouncer"
+                + " | syscalls/tx | ctx switches/tx | p99 ms | p99 ÷ PgBouncer |\n");
+        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        ToDoubleFunction<ProxyMeter.Counters> user = ProxyMeter.Counters::userSeconds;
+        ToDoubleFunction<ProxyMeter.Counters> sys = ProxyMeter.Counters::systemSeconds;
+        ToDoubleFunction<ProxyMeter.Counters> total = ProxyMeter.Counters::cpuSeconds;
+        byWorkload.forEach((w, perTarget) -> {
+            if (w.kind() != Workloads.Kind.PGBENCH) {
+                return;
+            }
+            Row bouncer = bouncer(perTarget);
+            for (Row r : perTarget.values()) {
+                if (r.target().equals("direct")) {
+                    continue;
+                }
+                boolean reference = r == bouncer;
+                sb.append("| ").append(w.name()).append(" | ").append(r.target()).append(" | ")
+                        .append(cell(r)).append(wholeRun(r) ? " †" : "").append(" | ")
+                        .append(reference ? "–" : ratio(r, bouncer)).append(" | ")
+                        .append(fmt1(r.cpuMsPerThousand(user))).append(" | ")
+                        .append(fmt1(r.cpuMsPerThousand(sys))).append(" | ")
+                        .append(fmt1(r.cpuMsPerThousand(total))).append(" | ")
+                        .append(reference ? "–" : costRatio(r, bouncer, user)).append(" | ")
+                        .append(reference ? "–" : costRatio(r, bouncer, sys)).append(" | ")
+                        .append(reference ? "–" : costRatio(r, bouncer, total)).append(" | ")
+                        .append(count(r, ProxyMeter.Counters::syscalls)).append(" | ")
+                        .append(count(r, ProxyMeter.Counters::contextSwitches)).append(" | ")
+                        .append(fmt2(r.latencyMs(99))).append(" | ")
+                        .append(reference || bouncer == null ? "–"
+                                : fmt2(r.latencyMs(99) / bouncer.latencyMs(99)))
+                        .append(" |\n");
+            }
+        });
+        Set<String> missing = new TreeSet<>();
+        Set<String> procSwitches = new TreeSet<>();
+        rows.stream().filter(r -> !r.target().equals("direct") && r.workload().kind() == Workloads.Kind.PGBENCH)
+                .forEach(r -> {
+                    if (r.syscallsMissing() != null) {
+                        missing.add(r.target() + ": " + r.syscallsMissing());
+                    }
+                    if (r.ok().stream().anyMatch(run -> "/proc".equals(run.counters().contextSource()))) {
+                        procSwitches.add(r.target());
+                    }
+                });
+        if (rows.stream().anyMatch(Report::wholeRun)) {
+            sb.append("\n† In at least one round the steady window (both pgbench threads running transactions)"
+                    + " was under 3 s, so that round's figures are over the whole run, logins included: on a"
+                    + " loaded machine a proxy that derives the SCRAM key at every login (PgBouncer) then shows"
+                    + " the CPU of its logins, and such a row's ratios say little.\n");
+        }
+        if (!missing.isEmpty()) {
+            sb.append("\nSystem calls not counted (n/a above): ").append(String.join("; ", missing))
+                    .append(". Context switches for ").append(String.join(", ", procSwitches))
+                    .append(" are then the threads' voluntary and involuntary switches from /proc/<pid>/task/*/status.\n");
+        }
+        return sb.toString();
+    }
+
+    private static boolean wholeRun(Row r) {
+        return r.ok().stream().anyMatch(run -> run.counters().wholeRun());
+    }
+
+    /** A count per transaction, or n/a when it was not counted (never a silent zero). */
+    private static String count(Row r, ToDoubleFunction<ProxyMeter.Counters> f) {
+        double v = r.perTransaction(f);
+        return Double.isNaN(v) ? (r.ok().isEmpty() ? "–" : "n/a") : fmt2(v);
+    }
+
+    private static String costRatio(Row a, Row b, ToDoubleFunction<ProxyMeter.Counters> part) {
+        if (a == null || b == null || a.ok().isEmpty() || b.ok().isEmpty()) {
+            return "–";
+        }
+        return fmt2(a.cpuMsPerThousand(part) / b.cpuMsPerThousand(part));
+    }
+
+    private static boolean isPgwarden(String target) {
+        return target.equals("pgwarden") || target.startsWith("pgwarden-");
     }
 
     /** Every row with latency, CPU and memory, and each round's throughput to show the spread. */
@@ -140,17 +254,27 @@ final class Report {
 
     /** @param sections further Markdown sections (heading included), after the detail table */
     void write(Path outDir, List<String> facts, List<String> notes, List<String> sections) throws IOException {
+        write(outDir, "results", "pgwarden benchmark results", facts, notes, sections);
+    }
+
+    /**
+     * @param name  the Markdown file's name without ".md"; the chart is tps.png for "results", else name-tps.png
+     */
+    void write(Path outDir, String name, String title, List<String> facts, List<String> notes,
+               List<String> sections) throws IOException {
         Files.createDirectories(outDir);
-        StringBuilder md = new StringBuilder("# pgwarden benchmark results\n\n");
+        String chart = name.equals("results") ? "tps.png" : name + "-tps.png";
+        StringBuilder md = new StringBuilder("# " + title + "\n\n");
         facts.forEach(f -> md.append("- ").append(f).append('\n'));
+        md.append("\n## TPS and proxy CPU per transaction\n\n").append(cpuTable());
         md.append("\n## Throughput\n\n").append(summaryTable());
-        md.append("\n![TPS per workload and target](tps.png)\n");
+        md.append("\n![TPS per workload and target](").append(chart).append(")\n");
         md.append("\n## Detail\n\n").append(detailTable());
         sections.forEach(section -> md.append('\n').append(section));
         md.append("\n## Notes\n\n");
         notes.forEach(n -> md.append("- ").append(n).append('\n'));
-        Files.writeString(outDir.resolve("results.md"), md.toString());
-        ImageIO.write(chart(), "png", outDir.resolve("tps.png").toFile());
+        Files.writeString(outDir.resolve(name + ".md"), md.toString());
+        ImageIO.write(TpsChart.draw(this), "png", outDir.resolve(chart).toFile());
     }
 
     /** PgBouncer's row for a workload: the transaction-mode one, else the session-mode one (-M prepared). */
@@ -167,7 +291,7 @@ final class Report {
     }
 
     /** "n/a" or "failed" for the compact columns; the detail table's throughput column has the reason. */
-    private static String shortFailure(String failure) {
+    static String shortFailure(String failure) {
         return failure != null && failure.startsWith("n/a") ? "n/a" : "failed";
     }
 
@@ -178,7 +302,7 @@ final class Report {
         return String.format(Locale.ROOT, "%.2f", a.throughput() / b.throughput());
     }
 
-    private static String fmt(double v) {
+    static String fmt(double v) {
         return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.0f", v);
     }
 
@@ -194,125 +318,15 @@ final class Report {
         return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.3f", v);
     }
 
-    // ---- chart --------------------------------------------------------------------------------------------
-
-    private static final Color[] PALETTE = {new Color(0x7f7f7f), new Color(0x1f77b4), new Color(0xff7f0e),
-        new Color(0xd62728), new Color(0x2ca02c)};
-
-    /**
-     * One group of bars per pgbench workload, one bar per target, each labelled with its value (the values span
-     * two orders of magnitude, so small bars stay readable by their label). COPY, in MB/s, is left to the table.
-     */
-    BufferedImage chart() {
-        List<Workload> workloads = byWorkload.keySet().stream()
-                .filter(w -> w.kind() == Workloads.Kind.PGBENCH).toList();
-        List<String> targets = new ArrayList<>(targetNames);
-        // PgBouncer's session-mode stand-in (-M prepared only) takes the transaction-mode bar's place.
-        List<String> slots = targets.stream().map(Report::slotOf).distinct().toList();
-        int bar = 16;
-        int groupWidth = Math.max(slots.size(), 1) * bar + 24;
-        int left = 80;
-        int top = 60;
-        int plotHeight = 420;
-        int bottom = 190;
-        int width = Math.max(left + workloads.size() * groupWidth + 40, 600);
-        int height = top + plotHeight + bottom;
-        double max = rows.stream().filter(r -> r.workload().kind() == Workloads.Kind.PGBENCH)
-                .mapToDouble(Row::throughput).filter(d -> !Double.isNaN(d)).max().orElse(1);
-        // Headroom above the tallest bar for its value label.
-        double scaleMax = niceCeiling(max * 1.15);
-
-        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, width, height);
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-        g.drawString("pgbench TPS per workload and target (mean of rounds)", left, 25);
-
-        // Legend
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        int lx = left;
-        for (int i = 0; i < targets.size(); i++) {
-            g.setColor(PALETTE[i % PALETTE.length]);
-            g.fillRect(lx, 36, 12, 12);
-            g.setColor(Color.BLACK);
-            g.drawString(targets.get(i), lx + 16, 47);
-            lx += 30 + g.getFontMetrics().stringWidth(targets.get(i));
-        }
-
-        // Y axis with five grid lines
-        int baseY = top + plotHeight;
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-        for (int i = 0; i <= 5; i++) {
-            double v = scaleMax * i / 5;
-            int y = baseY - (int) (plotHeight * i / 5.0);
-            g.setColor(new Color(0xe0e0e0));
-            g.drawLine(left, y, width - 20, y);
-            g.setColor(Color.BLACK);
-            String label = String.format(Locale.ROOT, "%,.0f", v);
-            g.drawString(label, left - 8 - g.getFontMetrics().stringWidth(label), y + 4);
-        }
-        g.setStroke(new BasicStroke(1));
-        g.drawLine(left, baseY, width - 20, baseY);
-
-        for (int wi = 0; wi < workloads.size(); wi++) {
-            Workload w = workloads.get(wi);
-            int gx = left + 12 + wi * groupWidth;
-            Map<String, Row> perTarget = byWorkload.get(w);
-            for (int ti = 0; ti < targets.size(); ti++) {
-                Row r = perTarget.get(targets.get(ti));
-                int x = gx + slots.indexOf(slotOf(targets.get(ti))) * bar;
-                if (r == null) {
-                    continue;
-                }
-                double v = r.throughput();
-                String label;
-                if (Double.isNaN(v)) {
-                    label = shortFailure(r.failure());
-                    v = 0;
-                } else {
-                    label = fmt(v);
-                }
-                int h = (int) Math.round(plotHeight * v / scaleMax);
-                g.setColor(PALETTE[ti % PALETTE.length]);
-                g.fillRect(x, baseY - h, bar - 2, h);
-                drawVertical(g, label, x + bar / 2 + 3, baseY - h - 4, Color.DARK_GRAY);
-            }
-            // Workload name under the group, rotated so long names fit.
-            drawVertical(g, w.name(), gx + groupWidth / 2 - 4, baseY + 8 + g.getFontMetrics().stringWidth(w.name()),
-                    Color.BLACK);
-        }
-        g.dispose();
-        return img;
+    Map<Workload, Map<String, Row>> byWorkload() {
+        return byWorkload;
     }
 
-    private static String slotOf(String target) {
-        return target.startsWith("pgbouncer") ? "pgbouncer" : target;
+    List<Row> rows() {
+        return rows;
     }
 
-    private static void drawVertical(Graphics2D g, String text, int x, int y, Color color) {
-        AffineTransform saved = g.getTransform();
-        g.setColor(color);
-        g.translate(x, y);
-        g.rotate(-Math.PI / 2);
-        g.drawString(text, 0, 0);
-        g.setTransform(saved);
-    }
-
-    /** The axis maximum: a round multiple (1, 1.2, … 8) of a power of ten, at least {@code v}. */
-    private static double niceCeiling(double v) {
-        if (v <= 0 || Double.isNaN(v)) {
-            return 1;
-        }
-        double p = Math.pow(10, Math.floor(Math.log10(v)));
-        for (double m : new double[] {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}) {
-            if (m * p >= v) {
-                return m * p;
-            }
-        }
-        return 10 * p;
+    Set<String> targetNames() {
+        return targetNames;
     }
 }

@@ -39,11 +39,19 @@ final class Workloads {
     /**
      * One run. {@code throughput} is TPS over the {@link SteadyWindow} (pgbench) or MB/s (COPY); {@code work} is
      * transactions or bytes, the denominator of CPU cost, and {@code cpuSeconds} the proxy's CPU over the same
-     * span. {@code pgbenchTps} is pgbench's own figure, {@code windowSeconds} the window's length. NaN marks what
-     * was not measured.
+     * span, which {@code counters} splits into user and system time next to its system calls and context
+     * switches. {@code pgbenchTps} is pgbench's own figure, {@code windowSeconds} the window's length. NaN marks
+     * what was not measured.
      */
     record Run(Workload workload, Target target, int round, double throughput, double work, double[] latenciesMs,
-               double cpuSeconds, double peakRssMb, String failure, double pgbenchTps, double windowSeconds) {
+               double cpuSeconds, double peakRssMb, String failure, double pgbenchTps, double windowSeconds,
+               ProxyMeter.Counters counters) {
+        Run(Workload workload, Target target, int round, double throughput, double work, double[] latenciesMs,
+            double cpuSeconds, double peakRssMb, String failure, double pgbenchTps, double windowSeconds) {
+            this(workload, target, round, throughput, work, latenciesMs, cpuSeconds, peakRssMb, failure, pgbenchTps,
+                    windowSeconds, ProxyMeter.Counters.NONE);
+        }
+
         Run(Workload workload, Target target, int round, double throughput, double work, double[] latenciesMs,
             double cpuSeconds, double peakRssMb, String failure) {
             this(workload, target, round, throughput, work, latenciesMs, cpuSeconds, peakRssMb, failure, Double.NaN,
@@ -71,6 +79,9 @@ final class Workloads {
     private final Path failureLog;
     private final Map<String, String> env;
     private Path copyInFile;
+    /** perf, when it can count system calls here; else null and {@code perfMissing} says why. */
+    private String perf;
+    private String perfMissing = "system calls not counted in this mode";
 
     Workloads(String pgbench, String psql, Path workDir, int duration, long copyRows, Path failureLog) {
         this(pgbench, psql, workDir, duration, copyRows, failureLog, env());
@@ -86,6 +97,12 @@ final class Workloads {
         this.duration = duration;
         this.copyRows = copyRows;
         this.failureLog = failureLog;
+    }
+
+    /** Counts each proxy's system calls with perf from now on, or says why not ({@link PerfStat#probe}). */
+    void countSystemCalls(String perfBinary, String missing) {
+        this.perf = missing == null ? perfBinary : null;
+        this.perfMissing = missing;
     }
 
     /** The workloads in the order they run; {@code kinds} picks among select, tpcb, storm, copy. */
@@ -177,7 +194,7 @@ final class Workloads {
                 "-l", "--log-prefix", logDir.resolve("tx").toString(), "--sampling-rate", Double.toString(SAMPLING_RATE)));
         cmd.addAll(w.pgbenchArgs());
         cmd.add(Postgres.DATABASE);
-        Measure m = Measure.start(t);
+        ProxyMeter m = ProxyMeter.start(t.proxy(), perf, perfMissing, workDir);
         Processes.Result r = Processes.run(cmd, workDir, seconds + 180, env);
         m.stop();
         SteadyWindow window = SteadyWindow.read(logDir, SETTLE_SECONDS, MINIMUM_WINDOW_SECONDS);
@@ -199,12 +216,13 @@ final class Workloads {
         double pgbenchTps = Double.parseDouble(tps.group(1));
         if (window.wholeRun()) {
             // Too short to cut: pgbench's own figures, as before.
+            ProxyMeter.Counters c = m.whole();
             return new Run(w, t, round, pgbenchTps, Long.parseLong(processed.group(1)), window.latenciesMs(),
-                    m.cpuSeconds, m.peakRssMb, null, pgbenchTps, window.seconds());
+                    c.cpuSeconds(), m.peakRssMb, null, pgbenchTps, window.seconds(), c);
         }
+        ProxyMeter.Counters c = m.between(window.startEpochSeconds(), window.endEpochSeconds());
         return new Run(w, t, round, steadyTps, steadyTps * window.seconds(), window.latenciesMs(),
-                m.cpuBetween(window.startEpochSeconds(), window.endEpochSeconds()), m.peakRssMb, null, pgbenchTps,
-                window.seconds());
+                c.cpuSeconds(), m.peakRssMb, null, pgbenchTps, window.seconds(), c);
     }
 
     private Run copy(Workload w, Target t, int round) throws IOException {
@@ -215,7 +233,7 @@ final class Workloads {
             prepareCopyIn(t);
             sql = "\\copy copy_in FROM '" + copyInFile + "'";
         }
-        Measure m = Measure.start(t);
+        ProxyMeter m = ProxyMeter.start(t.proxy(), perf, perfMissing, workDir);
         long start = System.nanoTime();
         Processes.Result r = Processes.run(psqlCommand(t.port(), sql), workDir, 600, env);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -226,7 +244,7 @@ final class Workloads {
         }
         double bytes = copyRows * 101.0; // 100 characters and a newline per row
         return new Run(w, t, round, bytes / seconds / 1e6, bytes, new double[] {seconds * 1000}, m.cpuSeconds,
-                m.peakRssMb, null);
+                m.peakRssMb, null, Double.NaN, Double.NaN, m.whole());
     }
 
     /** The COPY-in file is written once; the table is emptied (directly, untimed) before each run. */
@@ -288,86 +306,5 @@ final class Workloads {
             }
         }
         Files.deleteIfExists(dir);
-    }
-
-    /**
-     * CPU seconds and peak RSS of a proxy over one run; NaN for direct PostgreSQL, which is not measured. The CPU
-     * time is also sampled every 100 ms, so that the CPU spent inside a {@link SteadyWindow} can be read back.
-     */
-    private static final class Measure {
-        private static final long SAMPLE_MILLIS = 100;
-        private final Proxy proxy;
-        private final double cpuBefore;
-        private final List<double[]> samples = new ArrayList<>();
-        private final Thread sampler;
-        double cpuSeconds = Double.NaN;
-        double peakRssMb = Double.NaN;
-
-        private Measure(Proxy proxy) {
-            this.proxy = proxy;
-            this.cpuBefore = proxy == null ? Double.NaN : proxy.cpuSeconds();
-            if (proxy == null) {
-                sampler = null;
-                return;
-            }
-            proxy.resetPeakRss();
-            sampler = new Thread(() -> {
-                try {
-                    while (true) {
-                        sample();
-                        Thread.sleep(SAMPLE_MILLIS);
-                    }
-                } catch (InterruptedException e) {
-                    // stop() ends the sampling
-                }
-            }, "cpu-sampler");
-            sampler.setDaemon(true);
-            sampler.start();
-        }
-
-        private void sample() {
-            double cpu = proxy.cpuSeconds();
-            synchronized (samples) {
-                samples.add(new double[] {System.currentTimeMillis() / 1000.0, cpu});
-            }
-        }
-
-        static Measure start(Target t) {
-            return new Measure(t.proxy());
-        }
-
-        void stop() {
-            if (proxy != null) {
-                sampler.interrupt();
-                try {
-                    sampler.join(5_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                sample();
-                cpuSeconds = proxy.cpuSeconds() - cpuBefore;
-                // Without a reset VmHWM is the peak since start, still an upper bound for this run.
-                peakRssMb = proxy.peakRssMb();
-            }
-        }
-
-        /** CPU seconds between two wall-clock instants (epoch seconds), interpolated between samples. */
-        double cpuBetween(double from, double to) {
-            synchronized (samples) {
-                return proxy == null || samples.size() < 2 ? Double.NaN : Math.max(0, cpuAt(to) - cpuAt(from));
-            }
-        }
-
-        private double cpuAt(double epochSeconds) {
-            double[] previous = samples.get(0);
-            for (double[] s : samples) {
-                if (s[0] >= epochSeconds) {
-                    double span = s[0] - previous[0];
-                    return span <= 0 ? s[1] : previous[1] + (s[1] - previous[1]) * (epochSeconds - previous[0]) / span;
-                }
-                previous = s;
-            }
-            return previous[1];
-        }
     }
 }

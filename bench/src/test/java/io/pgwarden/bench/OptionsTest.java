@@ -21,4 +21,13 @@ class OptionsTest {
         assertThat(Options.parse(new String[] {"--tls", "--quick"}).duration).isEqualTo(3);
         assertThat(Options.parse(new String[] {}).tls).isFalse();
     }
+
+    @Test
+    void transportsAreCheckedAgainstPgwardensListenTransports() {
+        assertThat(Options.parse(new String[] {"--transports", "io_uring, epoll,nio"}).transports)
+                .containsExactly("io_uring", "epoll", "nio");
+        assertThat(Options.parse(new String[] {}).transports).isEmpty();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Options.parse(new String[] {"--transports", "kqueue"}))
+                .hasMessageContaining("kqueue is not one of [auto, io_uring, epoll, nio]");
+    }
 }
