@@ -157,7 +157,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             admin = login.admin();
             login = null;
             leavePending(ctx);
-            if (admin == null) {
+            if (admin == null && session.state() != ClientState.CLOSED) {
                 // From here on the backend's answers are relayed; ahead of this handler, so that whatever writes
                 // to the client, from the channel or from here, passes through it in order.
                 ctx.pipeline().addBefore(ctx.name(), COALESCER, new WriteCoalescer());
