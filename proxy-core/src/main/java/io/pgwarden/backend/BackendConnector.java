@@ -14,6 +14,7 @@ import io.pgwarden.config.ServerTlsMode;
 import io.pgwarden.log.LogValues;
 import io.pgwarden.net.SocketOptions;
 import io.pgwarden.net.Transport;
+import io.pgwarden.net.WriteCoalescer;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.auth.PassThroughKeys;
 import io.pgwarden.tls.ServerTls;
@@ -194,6 +195,8 @@ public final class BackendConnector implements BackendOpener {
                         protected void initChannel(Channel ch) {
                             ch.pipeline().addLast("frames",
                                     new MessageFrameDecoder(maxMessageLength, handler::takesChunks));
+                            // Ahead of the handler: the session's writes and the login's pass through it.
+                            ch.pipeline().addLast("coalesce", new WriteCoalescer());
                             ch.pipeline().addLast("backend", handler);
                             ch.pipeline().addLast("fatal", fatal);
                         }

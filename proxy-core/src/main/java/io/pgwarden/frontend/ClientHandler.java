@@ -8,6 +8,7 @@ import io.pgwarden.admin.AdminConnection;
 import io.pgwarden.log.LogValues;
 import io.pgwarden.net.MessageChunk;
 import io.pgwarden.net.MessageHead;
+import io.pgwarden.net.WriteCoalescer;
 import io.pgwarden.protocol.ErrorResponse;
 import io.pgwarden.protocol.Frames;
 import io.pgwarden.protocol.FrontendMessageCheck;
@@ -31,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(ClientHandler.class);
+    static final String COALESCER = "coalesce";
 
     private final FrontendContext context;
     private final AtomicLong ids;
@@ -155,6 +157,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             admin = login.admin();
             login = null;
             leavePending(ctx);
+            if (admin == null && session.state() != ClientState.CLOSED) {
+                // From here on the backend's answers are relayed; ahead of this handler, so that whatever writes
+                // to the client, from the channel or from here, passes through it in order.
+                ctx.pipeline().addBefore(ctx.name(), COALESCER, new WriteCoalescer());
+            }
         }
     }
 

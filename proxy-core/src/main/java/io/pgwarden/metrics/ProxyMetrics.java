@@ -49,13 +49,16 @@ public final class ProxyMetrics {
     public ProxyMetrics(Supplier<List<PoolView>> pools, Supplier<Map<String, Long>> lossesByReason) {
         Objects.requireNonNull(pools, "pools");
         Objects.requireNonNull(lossesByReason, "lossesByReason");
-        // Classic buckets only: the text format cannot show native buckets, so tracking them would be waste.
+        // Classic buckets only: the text format cannot show native buckets, so tracking them would be waste. No
+        // exemplars: with no tracer there are none to show, and sampling them cost a task per wait (one per
+        // transaction under a full pool).
         clientWait = Histogram.builder()
                 .name("pgwarden_client_wait_seconds")
                 .help("Time a client waited for a server connection")
                 .labelNames("database", "user")
                 .classicOnly()
                 .classicUpperBounds(WAIT_BUCKETS)
+                .withoutExemplars()
                 .register(registry);
         timeouts = counter("pgwarden_timeouts_total", "Timeouts that fired, by kind", "kind");
         replayedRequests = counter("pgwarden_replayed_requests_total",

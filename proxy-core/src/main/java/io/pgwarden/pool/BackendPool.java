@@ -185,7 +185,7 @@ public final class BackendPool {
                 // Just checked: straight to the next waiter, or a check_delay of 0 would check it forever.
                 PoolWaiter waiter = waiters.pollFirst();
                 backend.toLinked(null);
-                actions.add(() -> WaitQueue.onLoopOf(waiter, () -> waiter.onBackendAcquired(backend)));
+                actions.add(WaitQueue.handOff(waiter, backend));
             } else {
                 idle.add(backend);
             }
@@ -382,7 +382,7 @@ public final class BackendPool {
             if (idle.usableNow(backend, actions)) {
                 PoolWaiter waiter = waiters.takeWaiterFor(backend.eventLoop());
                 backend.toLinked(null);
-                actions.add(() -> WaitQueue.onLoopOf(waiter, () -> waiter.onBackendAcquired(backend)));
+                actions.add(WaitQueue.handOff(waiter, backend));
             }
         }
         if (retiredBecause != null) {
@@ -396,9 +396,12 @@ public final class BackendPool {
             return;
         }
         // The first `opening` waiters are covered by backends on their way.
-        Iterator<PoolWaiter> unserved = waiters.from(opening);
-        while (unserved.hasNext() && total < settings.maxSize()) {
-            openOne(unserved.next().eventLoop(), actions);
+        if (total < settings.maxSize()) {
+            // Not when the pool is full, as it is under load at every release: no iterator for nothing.
+            Iterator<PoolWaiter> unserved = waiters.from(opening);
+            while (unserved.hasNext() && total < settings.maxSize()) {
+                openOne(unserved.next().eventLoop(), actions);
+            }
         }
         while (keepsMinSize() && total < settings.minSize() && dialer.mayOpenUnasked()) {
             openOne(backgroundLoops.next(), actions);

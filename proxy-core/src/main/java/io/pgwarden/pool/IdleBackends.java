@@ -82,6 +82,11 @@ final class IdleBackends {
      * a backend on the client's loop relays without a thread hop per message.
      */
     BackendConnection takeIdleFor(EventLoop loop) {
+        BackendConnection newest = idle.peekLast();
+        if (newest == null || newest.eventLoop() == loop) {
+            // The common case, one event loop or a warm backend on the client's: no iterator per transaction.
+            return idle.pollLast();
+        }
         Iterator<BackendConnection> newestFirst = idle.descendingIterator();
         while (newestFirst.hasNext()) {
             BackendConnection candidate = newestFirst.next();

@@ -1,6 +1,7 @@
 package io.pgwarden.pool;
 
 import io.netty.channel.EventLoop;
+import io.pgwarden.backend.BackendConnection;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -38,6 +39,34 @@ final class WaitQueue {
 
     PoolWaiter pollFirst() {
         return waiters.pollFirst();
+    }
+
+    /**
+     * What hands {@code backend} to {@code waiter} once the pool's lock is let go: one object per hand-off (under a
+     * full pool, one per transaction) that is also the task sent to the waiter's loop when it runs elsewhere.
+     */
+    static Runnable handOff(PoolWaiter waiter, BackendConnection backend) {
+        return new HandOff(waiter, backend);
+    }
+
+    private static final class HandOff implements Runnable {
+        private final PoolWaiter waiter;
+        private final BackendConnection backend;
+
+        HandOff(PoolWaiter waiter, BackendConnection backend) {
+            this.waiter = waiter;
+            this.backend = backend;
+        }
+
+        @Override
+        public void run() {
+            EventLoop loop = waiter.eventLoop();
+            if (loop.inEventLoop()) {
+                waiter.onBackendAcquired(backend);
+            } else {
+                loop.execute(this);
+            }
+        }
     }
 
     /** Runs a waiter callback on its loop: directly when already there, saving a task and a wakeup. */

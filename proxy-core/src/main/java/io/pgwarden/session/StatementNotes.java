@@ -80,12 +80,26 @@ final class StatementNotes {
         if (text.length != length) {
             return false;
         }
-        for (int i = 0; i < length; i++) {
+        int i = 0;
+        // Eight bytes a read: each ByteBuf read checks the buffer's bounds and liveness, and this runs for every
+        // Query and Parse.
+        for (; i + Long.BYTES <= length; i += Long.BYTES) {
+            if (message.getLong(start + i) != bigEndianLong(text, i)) {
+                return false;
+            }
+        }
+        for (; i < length; i++) {
             if (message.getByte(start + i) != text[i]) {
                 return false;
             }
         }
         return true;
+    }
+
+    private static long bigEndianLong(byte[] b, int at) {
+        return (b[at] & 0xffL) << 56 | (b[at + 1] & 0xffL) << 48 | (b[at + 2] & 0xffL) << 40
+                | (b[at + 3] & 0xffL) << 32 | (b[at + 4] & 0xffL) << 24 | (b[at + 5] & 0xffL) << 16
+                | (b[at + 6] & 0xffL) << 8 | (b[at + 7] & 0xffL);
     }
 
     private static boolean isBegin(byte[] text) {
