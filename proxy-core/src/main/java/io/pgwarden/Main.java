@@ -33,6 +33,12 @@ public final class Main implements Callable<Integer> {
     private boolean checkOnly;
 
     public static void main(String[] args) {
+        if (System.getProperty("io.netty.jfr.enabled") == null) {
+            // Netty registers its buffer events with JFR at the first allocation, the first login's: some 300
+            // classes and JFR's metadata on that path, for events seen only in a recording someone starts (and
+            // who wants them there can say -Dio.netty.jfr.enabled=true).
+            System.setProperty("io.netty.jfr.enabled", "false");
+        }
         if (System.getProperty("io.netty.leakDetection.level") == null) {
             // Netty samples buffers for leak reports by default, at a cost on every message; the tests run with
             // paranoid detection, production without unless asked (-Dio.netty.leakDetection.level=simple).
