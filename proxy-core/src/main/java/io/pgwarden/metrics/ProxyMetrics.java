@@ -50,10 +50,13 @@ public final class ProxyMetrics {
         Objects.requireNonNull(pools, "pools");
         Objects.requireNonNull(lossesByReason, "lossesByReason");
         // Classic buckets only: the text format cannot show native buckets, so tracking them would be waste.
+        // No exemplars here or in the counters: without a tracer there are none to keep, yet the first observation
+        // would start the sampler's scheduler thread, on the first login's path.
         clientWait = Histogram.builder()
                 .name("pgwarden_client_wait_seconds")
                 .help("Time a client waited for a server connection")
                 .labelNames("database", "user")
+                .withoutExemplars()
                 .classicOnly()
                 .classicUpperBounds(WAIT_BUCKETS)
                 .register(registry);
@@ -99,7 +102,7 @@ public final class ProxyMetrics {
     }
 
     private Counter counter(String name, String help, String... labels) {
-        return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
+        return Counter.builder().name(name).help(help).labelNames(labels).withoutExemplars().register(registry);
     }
 
     /**
