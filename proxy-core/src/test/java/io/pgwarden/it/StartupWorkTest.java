@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * loaded (a regression guard that no timing on a shared machine could be). Each item here cost a noticeable share
  * of the time to the first login: logback's XML configuration (an XML parser and Joran's model), Netty's JFR
  * events (JFR's metadata, at the first buffer allocation), the management beans behind the JVM's argument list,
- * and picocli's reading of its annotations. The log must read as before.
+ * picocli's reading of its annotations, and the metrics' exemplar sampler with its thread. The log must read as
+ * before.
  */
 class StartupWorkTest {
 
@@ -52,7 +53,7 @@ class StartupWorkTest {
     }
 
     @Test
-    void theFirstLoginNeedsNoXmlParserJfrMetadataManagementBeansOrPicocli() throws Exception {
+    void theFirstLoginNeedsNoXmlParserJfrMetadataManagementBeansPicocliOrExemplarThread() throws Exception {
         Path classes = dir.resolve("classes.log");
         String output;
         try (PgwardenProcess proxy = PgwardenProcess.start(dir, "start", config(),
@@ -73,7 +74,8 @@ class StartupWorkTest {
                 .doesNotContain("ch.qos.logback.core.model.")
                 .doesNotContain("jdk.jfr.internal.MetadataLoader")
                 .doesNotContain("java.lang.management.ManagementFactory ")
-                .doesNotContain("picocli.CommandLine ");
+                .doesNotContain("picocli.CommandLine ")
+                .doesNotContain("io.prometheus.metrics.core.util.Scheduler");
         assertThat(output).containsPattern(LISTEN_LINE);
     }
 
