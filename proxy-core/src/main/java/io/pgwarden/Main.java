@@ -34,9 +34,9 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         if (System.getProperty("io.netty.jfr.enabled") == null) {
-            // Netty registers its buffer events with JFR at the first allocation, the first login's: some 300
-            // classes and JFR's metadata on that path, for events seen only in a recording someone starts (and
-            // who wants them there can say -Dio.netty.jfr.enabled=true).
+            // Netty registers its buffer events with JFR at the first pooled allocation, the first login's: over
+            // 100 classes and JFR's metadata on that path, for events seen only in a recording someone starts
+            // (who wants them there says -Dio.netty.jfr.enabled=true).
             System.setProperty("io.netty.jfr.enabled", "false");
         }
         if (System.getProperty("io.netty.leakDetection.level") == null) {
@@ -49,7 +49,7 @@ public final class Main implements Callable<Integer> {
 
     /**
      * {@code -c FILE} / {@code --config FILE}, the way every deployment starts it, skips picocli: reading its
-     * annotations took about a fifth of a second, a tenth of the time to the first login. Everything else (help,
+     * annotations took about a fifth of a second of the time to the first login. Everything else (help,
      * version, --check, subcommands, mistakes) goes through picocli, as do the exit codes it would give.
      */
     static int run(String[] args) {

@@ -50,8 +50,8 @@ public final class StartupChecks {
 
         /**
          * The command line when it bounds the heap (the usual case), else the JVM's own list, which also has
-         * options from argument files and JDK_JAVA_OPTIONS: the management beans behind that list cost a tenth
-         * of the start, on the way to the first login.
+         * options from argument files and JDK_JAVA_OPTIONS (and is all there is when the JDK cannot read a very long
+         * command line): the management beans behind that list load about 50 classes while the first client logs in.
          */
         private static List<String> jvmOptions() {
             List<String> commandLine = ProcessHandle.current().info().arguments().map(List::of).orElse(List.of());
