@@ -44,8 +44,21 @@ public final class StartupChecks {
         }
 
         public static Process current() {
-            return new Process(runsAsRoot(), ManagementFactory.getRuntimeMXBean().getInputArguments(),
-                    System.getenv("JAVA_TOOL_OPTIONS"), Runtime.getRuntime().maxMemory());
+            return new Process(runsAsRoot(), jvmOptions(), System.getenv("JAVA_TOOL_OPTIONS"),
+                    Runtime.getRuntime().maxMemory());
+        }
+
+        /**
+         * The command line when it bounds the heap (the usual case), else the JVM's own list, which also has
+         * options from argument files and JDK_JAVA_OPTIONS (and is all there is when the JDK cannot read a very long
+         * command line): the management beans behind that list load about 50 classes while the first client logs in.
+         */
+        private static List<String> jvmOptions() {
+            List<String> commandLine = ProcessHandle.current().info().arguments().map(List::of).orElse(List.of());
+            if (commandLine.stream().anyMatch(StartupChecks::boundsHeap)) {
+                return commandLine;
+            }
+            return ManagementFactory.getRuntimeMXBean().getInputArguments();
         }
 
         private static boolean runsAsRoot() {
@@ -137,6 +150,10 @@ public final class StartupChecks {
         if (process.javaToolOptions() != null) {
             options.addAll(List.of(process.javaToolOptions().trim().split("\\s+")));
         }
-        return options.stream().anyMatch(option -> HEAP_BOUNDS.stream().anyMatch(option::startsWith));
+        return options.stream().anyMatch(StartupChecks::boundsHeap);
+    }
+
+    private static boolean boundsHeap(String option) {
+        return HEAP_BOUNDS.stream().anyMatch(option::startsWith);
     }
 }

@@ -50,8 +50,8 @@ public final class ProxyMetrics {
         Objects.requireNonNull(pools, "pools");
         Objects.requireNonNull(lossesByReason, "lossesByReason");
         // Classic buckets only: the text format cannot show native buckets, so tracking them would be waste. No
-        // exemplars: with no tracer there are none to show, and sampling them cost a task per wait (one per
-        // transaction under a full pool).
+        // exemplars here or in the counters: with no tracer there are none to show, yet sampling them cost a task
+        // per wait (one per transaction under a full pool) and started the sampler's thread on the first login.
         clientWait = Histogram.builder()
                 .name("pgwarden_client_wait_seconds")
                 .help("Time a client waited for a server connection")
@@ -102,7 +102,7 @@ public final class ProxyMetrics {
     }
 
     private Counter counter(String name, String help, String... labels) {
-        return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
+        return Counter.builder().name(name).help(help).labelNames(labels).withoutExemplars().register(registry);
     }
 
     /**

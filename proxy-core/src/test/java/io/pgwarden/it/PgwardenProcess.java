@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,13 +27,27 @@ final class PgwardenProcess implements AutoCloseable {
 
     /** Writes {@code yaml} next to the log and starts pgwarden on it. */
     static PgwardenProcess start(Path dir, String name, String yaml) throws IOException {
+        return start(dir, name, yaml, List.of(), Map.of());
+    }
+
+    /** As {@link #start(Path, String, String)}, with these JVM options and environment variables besides. */
+    static PgwardenProcess start(Path dir, String name, String yaml, List<String> jvmOptions,
+                                 Map<String, String> environment) throws IOException {
         Path config = dir.resolve(name + ".yaml");
         Files.writeString(config, yaml);
         Path log = dir.resolve(name + ".log");
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "io.pgwarden.Main", "-c", config.toString());
-        return new PgwardenProcess(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
-                .start(), log);
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        // The class path in an argument file: for a command line as long as the test class path the JDK gives no
+        // arguments (ProcessHandle.Info), and pgwarden at start reads its own, short in production.
+        Path arguments = dir.resolve(name + ".args");
+        Files.writeString(arguments, "-cp \"" + System.getProperty("java.class.path").replace("\\", "\\\\")
+                + "\"\n");
+        command.addAll(List.of("@" + arguments, "io.pgwarden.Main", "-c", config.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        return new PgwardenProcess(builder.start(), log);
     }
 
     /** Waits for the listening line; returns the client port. */
