@@ -75,8 +75,13 @@ final class FootprintCandidates {
                 "-XX:TieredStopAtLevel=1");
         c.add(of("shen-96m-c1-plain", plain, "Shenandoah, 96 MiB heap, C1 only, nothing else"));
         c.add(new Candidate("shen-96m-c1-plain-cds", plain, Map.of(), true, "shen-96m-c1-plain + AppCDS"));
-        c.add(of("shen-96m-c2-plain", plain.stream().filter(o -> !o.startsWith("-XX:TieredStopAtLevel")).toList(),
-                "shen-96m-c1-plain with C2 (the JVM's default tiered compilation)"));
+        List<String> c2 = plain.stream().filter(o -> !o.startsWith("-XX:TieredStopAtLevel")).toList();
+        c.add(of("shen-96m-c2-plain", c2, "shen-96m-c1-plain with C2 (the JVM's default tiered compilation)"));
+        c.add(of("shen-96m-c2-trim", plus(c2, "-XX:TrimNativeHeapInterval=5000"),
+                "shen-96m-c2-plain, giving the C compilers' freed native memory back every 5 s"));
+        c.add(of("shen-96m-c2-trim-small", plus(c2, "-XX:TrimNativeHeapInterval=5000",
+                "-XX:ReservedCodeCacheSize=32m", "-XX:CICompilerCount=2"),
+                "shen-96m-c2-trim with a 32 MiB code cache and two compiler threads"));
         List<String> soft = List.of("-Xms16m", "-Xmx128m", "-XX:SoftMaxHeapSize=96m", "-XX:MaxDirectMemorySize=64m",
                 "-XX:+UseShenandoahGC", "-XX:TieredStopAtLevel=1");
         c.add(of("shen-128m-soft96-c1", soft, "shen-96m-c1-plain with a 128 MiB cap, collecting to stay under 96 MiB"));
