@@ -3,6 +3,7 @@ package io.pgwarden.net;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -30,10 +31,11 @@ import org.slf4j.LoggerFactory;
  * The socket implementation (listen.transport) for client and backend sockets alike: io_uring, epoll or NIO.
  *
  * @param nativeTransport true for io_uring and epoll, which have SO_REUSEPORT and TCP_USER_TIMEOUT
+ * @param outbound        the sockets made through {@link #outboundChannels()}, one set per transport made
  */
 public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         Class<? extends ServerChannel> serverChannelClass,
-                        Class<? extends Channel> channelClass, boolean nativeTransport) {
+                        Class<? extends Channel> channelClass, boolean nativeTransport, OpenSockets outbound) {
 
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
 
@@ -64,7 +66,17 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     /** A transport without the native options (a test's embedded channels). */
     public Transport(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannelClass,
                      Class<? extends Channel> channelClass) {
-        this(name, ioHandlerFactory, serverChannelClass, channelClass, false);
+        this(name, ioHandlerFactory, serverChannelClass, channelClass, false, new OpenSockets());
+    }
+
+    private Transport(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannelClass,
+                      Class<? extends Channel> channelClass, boolean nativeTransport) {
+        this(name, ioHandlerFactory, serverChannelClass, channelClass, nativeTransport, new OpenSockets());
+    }
+
+    /** For every socket pgwarden opens itself: {@link #outbound} closes them at stop. */
+    public ChannelFactory<Channel> outboundChannels() {
+        return outbound.factory(channelClass);
     }
 
     /**
