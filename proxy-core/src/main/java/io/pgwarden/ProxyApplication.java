@@ -87,6 +87,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     private final UserLookup lookups;
     private final List<ScheduledFuture<?>> janitors = new ArrayList<>();
     private volatile String transportName = "";
+    private volatile Transport transport;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
     /** Set first in any stop: /ready answers 503 from then on. */
@@ -185,6 +186,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source, tls,
                     lookups);
             app.transportName = transport.name();
+            app.transport = transport;
             console.set(new AdminConsole(context, app));
             pools.apply(config);
 
@@ -355,6 +357,10 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         }
         server.close();
         pools.closeAll("pgwarden shutting down");
+        // Backends that clients were using close as their sessions end, maybe on another loop: wait for them too.
+        if (transport != null && !transport.outbound().closeAll(5, TimeUnit.SECONDS)) {
+            log.warn("event=stop_timeout detail=\"server connections still open after 5 s\"");
+        }
         // Bounded: a stop must not hang on an event loop that failed to terminate.
         if (!loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS)) {
             log.warn("event=stop_timeout detail=\"event loops still running after 10 s\"");

@@ -181,7 +181,7 @@ public final class BackendConnector implements BackendOpener {
             int connectMillis = (int) Math.min(Integer.MAX_VALUE, target.connectTimeout().toMillis());
             Bootstrap bootstrap = new Bootstrap()
                     .group(loop)
-                    .channel(transport.channelClass())
+                    .channelFactory(transport.outboundChannels())
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
                     .option(ChannelOption.ALLOCATOR, transport.allocator())
                     .option(ChannelOption.TCP_NODELAY, true)

@@ -65,7 +65,7 @@ public final class CancelForwarder {
     private void send(EventLoop loop, String host, int port, int pid, int secret, String receiver,
                       Promise<Void> delivered) {
         ChannelFuture connect = new Bootstrap().group(loop)
-                .channel(transport.channelClass())
+                .channelFactory(transport.outboundChannels())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) DELIVERY_TIMEOUT.toMillis())
                 .handler(new ChannelInboundHandlerAdapter())
                 .connect(host, port);

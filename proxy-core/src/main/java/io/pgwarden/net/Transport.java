@@ -3,6 +3,7 @@ package io.pgwarden.net;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -30,12 +31,19 @@ import org.slf4j.LoggerFactory;
  * The socket implementation (listen.transport) for client and backend sockets alike: io_uring, epoll or NIO.
  *
  * @param nativeTransport true for io_uring and epoll, which have SO_REUSEPORT and TCP_USER_TIMEOUT
+ * @param outbound        the sockets made through {@link #outboundChannels()}, one set per transport made
  */
 public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         Class<? extends ServerChannel> serverChannelClass,
-                        Class<? extends Channel> channelClass, boolean nativeTransport) {
+                        Class<? extends Channel> channelClass, boolean nativeTransport, OpenSockets outbound) {
 
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+    /** Netty's switch for multishot POLLIN polls, read once when its io_uring classes initialise. */
+    static final String MULTISHOT_POLL_PROPERTY = "io.netty.iouring.pollAddMultishotEnabled";
+
+    private static final String MULTISHOT_POLL_WARNING = MULTISHOT_POLL_PROPERTY + " is true: with multishot"
+            + " polls a peer's close that arrives during a read can go unnoticed; leave the property unset";
 
     /**
      * Whether {@code auto} tries io_uring first. Off until the whole test suite passes on io_uring (run it with
@@ -43,10 +51,32 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
      */
     static final boolean AUTO_PREFERS_IO_URING = false;
 
+    static {
+        // Netty 4.2.18's multishot POLLIN poll is edge-triggered: when a peer's last bytes and its FIN arrive while
+        // a read is already under way, that read drains the bytes, reports the socket empty, and the channel then
+        // waits for a POLLIN edge that never comes, so the peer's close goes unnoticed until something else reads
+        // (a client that vanished mid-message held its backend until query_wait_timeout). A one-shot poll is
+        // re-armed at each read and fires at once on a pending EOF. Set before Netty's IoUring class initialises:
+        // Transport is what first touches it; an explicit setting is left alone.
+        if (System.getProperty(MULTISHOT_POLL_PROPERTY) == null) {
+            System.setProperty(MULTISHOT_POLL_PROPERTY, "false");
+        }
+    }
+
     /** A transport without the native options (a test's embedded channels). */
     public Transport(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannelClass,
                      Class<? extends Channel> channelClass) {
-        this(name, ioHandlerFactory, serverChannelClass, channelClass, false);
+        this(name, ioHandlerFactory, serverChannelClass, channelClass, false, new OpenSockets());
+    }
+
+    private Transport(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannelClass,
+                      Class<? extends Channel> channelClass, boolean nativeTransport) {
+        this(name, ioHandlerFactory, serverChannelClass, channelClass, nativeTransport, new OpenSockets());
+    }
+
+    /** For every socket pgwarden opens itself: {@link #outbound} closes them at stop. */
+    public ChannelFactory<Channel> outboundChannels() {
+        return outbound.factory(channelClass);
     }
 
     /**
@@ -61,6 +91,9 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
             case IO_URING -> {
                 if (!IoUring.isAvailable()) {
                     throw unavailable(wanted, IoUring.unavailabilityCause());
+                }
+                if (IoUring.isPollAddMultishotEnabled()) {
+                    log.warn("event=io_uring_multishot_poll detail={}", LogValues.quote(MULTISHOT_POLL_WARNING));
                 }
                 yield ioUring();
             }
@@ -79,14 +112,19 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
         return auto();
     }
 
+    /** Whether io_uring loads here (Netty's check, after this class has set its poll mode). */
+    public static boolean ioUringAvailable() {
+        return IoUring.isAvailable();
+    }
+
     private static Transport auto() {
         if (AUTO_PREFERS_IO_URING) {
-            if (IoUring.isAvailable()) {
+            if (IoUring.isAvailable() && !IoUring.isPollAddMultishotEnabled()) {
                 return ioUring();
             }
             // io_uring can be compiled in and still refused at run time (seccomp, kernel.io_uring_disabled).
-            log.info("event=transport_fallback skipped=io_uring reason={}",
-                    LogValues.quote(describe(IoUring.unavailabilityCause())));
+            log.info("event=transport_fallback skipped=io_uring reason={}", LogValues.quote(IoUring.isAvailable()
+                    ? MULTISHOT_POLL_WARNING : describe(IoUring.unavailabilityCause())));
         }
         if (Epoll.isAvailable()) {
             return epoll();

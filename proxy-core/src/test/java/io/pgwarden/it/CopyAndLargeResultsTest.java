@@ -169,9 +169,15 @@ class CopyAndLargeResultsTest {
         }
     }
 
-    @Test
-    void aClientThatVanishesMidCopyLeavesNoHalfCopiedRows() throws Exception {
-        try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 1")) {
+    /**
+     * Its last CopyData and its FIN arrive together: on io_uring with Netty's multishot poll that close went
+     * unnoticed, the backend stayed in COPY holding its lock, and the next client waited for it in vain.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll", "nio"})
+    void aClientThatVanishesMidCopyLeavesNoHalfCopiedRows(String transport) throws Exception {
+        Transports.assumeLoads(transport);
+        try (TestProxy proxy = TestProxy.start("pool_mode: transaction\nmax_size: 1", "transport: " + transport)) {
             try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
                 s.execute("DROP TABLE IF EXISTS copy_vanish");
                 s.execute("CREATE TABLE copy_vanish (id int)");

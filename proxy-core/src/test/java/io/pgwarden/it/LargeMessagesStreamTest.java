@@ -47,11 +47,16 @@ class LargeMessagesStreamTest {
     }
 
     private static TestProxy proxy(String mode, int maxSize, String moreDefaults) {
+        return proxy(mode, maxSize, moreDefaults, "");
+    }
+
+    private static TestProxy proxy(String mode, int maxSize, String moreDefaults, String listenExtra) {
         String yaml = """
                 listen:
                   host: 127.0.0.1
                   port: 0
                   worker_threads: 1
+                %s
                 defaults:
                   pool_mode: %s
                   max_size: %d
@@ -66,7 +71,8 @@ class LargeMessagesStreamTest {
                   trustuser:
                     password: trust-secret
                     auth: cleartext
-                """.formatted(mode, maxSize, moreDefaults.indent(2).stripTrailing());
+                """.formatted(listenExtra.indent(2).stripTrailing(), mode, maxSize,
+                moreDefaults.indent(2).stripTrailing());
         return TestProxy.fromYaml(() -> yaml, TestPostgres.shared().port());
     }
 
@@ -374,11 +380,15 @@ class LargeMessagesStreamTest {
 
     /**
      * Its backend has the start of a message and waits for the rest: given to anyone, it would read that client's
-     * bytes as the rest of this message. It is closed, and the next client gets a new one.
+     * bytes as the rest of this message. It is closed, and the next client gets a new one. On every transport: on
+     * io_uring the leaving client's FIN came while a read was under way, and with Netty's multishot poll it went
+     * unnoticed until query_wait_timeout had failed the next client.
      */
-    @Test
-    void aClientThatLeavesMidMessageLeavesNothingBehindAndItsBackendIsNotReused() throws Exception {
-        try (TestProxy proxy = proxy("transaction", 1)) {
+    @ParameterizedTest
+    @ValueSource(strings = {"io_uring", "epoll", "nio"})
+    void aClientThatLeavesMidMessageLeavesNothingBehindAndItsBackendIsNotReused(String transport) throws Exception {
+        Transports.assumeLoads(transport);
+        try (TestProxy proxy = proxy("transaction", 1, "", "transport: " + transport)) {
             long baseline = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
             String firstPid;
             try (RawClient leaving = new RawClient(proxy.port())) {

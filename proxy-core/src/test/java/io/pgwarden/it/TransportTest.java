@@ -1,17 +1,14 @@
 package io.pgwarden.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.pgwarden.backend.BackendConnection;
@@ -42,10 +39,7 @@ class TransportTest {
     @ParameterizedTest
     @ValueSource(strings = {"io_uring", "epoll", "nio"})
     void carriesJdbcTrafficAndSetsTheBackendSocketOptions(String transport) throws Exception {
-        assumeTrue(!transport.equals("io_uring") || IoUring.isAvailable(),
-                () -> "io_uring is refused on this machine: " + IoUring.unavailabilityCause());
-        assumeTrue(!transport.equals("epoll") || Epoll.isAvailable(),
-                () -> "epoll cannot load here: " + Epoll.unavailabilityCause());
+        Transports.assumeLoads(transport);
         try (TestProxy proxy = TestProxy.start("""
                 pool_mode: transaction
                 max_size: 2
@@ -108,10 +102,7 @@ class TransportTest {
     @ParameterizedTest
     @ValueSource(strings = {"io_uring", "epoll"})
     void reusePortLetsASecondProcessBindTheSamePort(String transport) throws Exception {
-        assumeTrue(!transport.equals("io_uring") || IoUring.isAvailable(),
-                () -> "io_uring is refused on this machine: " + IoUring.unavailabilityCause());
-        assumeTrue(!transport.equals("epoll") || Epoll.isAvailable(),
-                () -> "epoll cannot load here: " + Epoll.unavailabilityCause());
+        Transports.assumeLoads(transport);
         int port = FreePorts.below32768();
         String listen = "transport: " + transport + "\nport: " + port;
         try (TestProxy first = TestProxy.fromYaml(() -> yaml(listen + "\nreuse_port: true"),
