@@ -65,8 +65,8 @@ class ConfigValidationTest {
         assertThat(problems(ConfigLoaderTest.MINIMAL + "listen: {bind_address: x}\n"))
                 .containsExactly("listen.bind_address: unknown key; expected one of host, port, max_client_connections, worker_threads,"
                         + " max_pending_logins, max_pending_logins_per_address, max_prepared_statement_bytes,"
-                        + " max_prepared_statement_bytes_per_client, shutdown_timeout, transport, reuse_port, peer_id, peers, tls,"
-                        + " login_throttle");
+                        + " max_prepared_statement_bytes_per_client, shutdown_timeout, transport, reuse_port, handover_socket, peer_id, peers,"
+                        + " tls, login_throttle");
     }
 
     @Test
