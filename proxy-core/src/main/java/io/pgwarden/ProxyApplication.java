@@ -86,7 +86,6 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
     private final ListenerTls tls;
     private final UserLookup lookups;
     private final List<ScheduledFuture<?>> janitors = new ArrayList<>();
-    private volatile String transportName = "";
     private volatile Transport transport;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -123,14 +122,10 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
         // Read before anything starts: a certificate that cannot be used is a configuration error.
         ListenerTls tls = ListenerTls.load(config.listen().tls());
         String handoverPath = config.listen().handoverSocket();
-        // A handover adopts a descriptor, which only epoll can: auto means epoll then, whatever it prefers otherwise.
+        // A handover adopts a descriptor, which only epoll can: auto means epoll then (the config refuses io_uring
+        // and nio with it).
         Transport transport = Transport.of(handoverPath != null && config.listen().transport() == ListenTransport.AUTO
                 ? ListenTransport.EPOLL : config.listen().transport());
-        if (handoverPath != null && !transport.name().equals("epoll")) {
-            throw new ConfigException("for this machine", List.of("listen.handover_socket needs the epoll transport,"
-                    + " and listen.transport " + config.listen().transport().yamlName() + " came to "
-                    + transport.name() + " here (see event=transport_fallback in the log)"));
-        }
         if (config.listen().reusePort() && !transport.nativeTransport()) {
             throw new ConfigException("for this machine", List.of("listen.reuse_port: true needs the io_uring or"
                     + " epoll transport, and listen.transport " + config.listen().transport().yamlName()
@@ -185,7 +180,6 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             }
             ProxyApplication app = new ProxyApplication(loops, pools, server, address, context, source, tls,
                     lookups);
-            app.transportName = transport.name();
             app.transport = transport;
             console.set(new AdminConsole(context, app));
             pools.apply(config);
@@ -200,7 +194,8 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             }
             if (handoverPath != null) {
                 // Before the confirmation: the old process, stopping, removes the path only while it is still its own.
-                server.offerHandover(Path.of(handoverPath), app::handedOver);
+                // Once a next process has this one's socket, this one drains as on SIGTERM.
+                server.offerHandover(Path.of(handoverPath), app::stopGracefully);
             }
             if (handedOver.isPresent()) {
                 // Confirmed once everything above runs: the old process starts its drain at this byte.
@@ -225,11 +220,6 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
             received.abandon();
             throw new ConfigException("for this machine", List.of("listen.handover_socket: " + e.getMessage()));
         }
-    }
-
-    /** The next process accepts on the listening socket now: this one drains as on SIGTERM. */
-    private void handedOver() {
-        stopGracefully();
     }
 
     private void startJanitors() {
@@ -297,7 +287,7 @@ public final class ProxyApplication implements AutoCloseable, AdminControl {
 
     @Override
     public String transportInUse() {
-        return transportName;
+        return transport == null ? "" : transport.name();
     }
 
     /** SHUTDOWN from the console: answered first, then the graceful stop. */
