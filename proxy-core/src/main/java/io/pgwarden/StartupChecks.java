@@ -112,7 +112,8 @@ public final class StartupChecks {
                     + " detail=\"no -Xmx or -XX:MaxRAMPercentage was given, so the JVM may grow its heap to a quarter"
                     + " of the machine's memory, and a flood of connections can take that much; start java with"
                     + " -Xms16m -Xmx96m -XX:MaxDirectMemorySize=64m -XX:+UseShenandoahGC"
-                    + " -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError, as the container image does\"");
+                    + " -XX:ShenandoahGCHeuristics=compact -XX:-TieredCompilation -XX:CICompilerCount=1"
+                    + " -XX:+ExitOnOutOfMemoryError, as the container image does\"");
         }
         warnings.forEach(log::warn);
         return warnings;

@@ -43,7 +43,7 @@ class JvmOptionsTest {
         // Issue 19: chosen from bench/results/footprint.md; Shenandoah, since Java 17's ZGC has no compressed
         // references and maps its heap three times (440-490 MB resident with 10,000 idle clients).
         assertThat(dockerfileOptions()).contains("-Xmx96m", "-XX:MaxDirectMemorySize=64m",
-                "-XX:+UseShenandoahGC", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError")
+                "-XX:+UseShenandoahGC", "-XX:-TieredCompilation", "-XX:+ExitOnOutOfMemoryError")
                 .doesNotContain("-XX:+UseZGC");
         List<String> container = optionsOutsideTheImage();
 

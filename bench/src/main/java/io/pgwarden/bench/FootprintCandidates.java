@@ -82,6 +82,21 @@ final class FootprintCandidates {
         c.add(of("shen-96m-c2-trim-small", plus(c2, "-XX:TrimNativeHeapInterval=5000",
                 "-XX:ReservedCodeCacheSize=32m", "-XX:CICompilerCount=2"),
                 "shen-96m-c2-trim with a 32 MiB code cache and two compiler threads"));
+        // C2's own memory is its code, its profiles and the arenas its compilations malloc: fewer of each.
+        c.add(of("shen-96m-c2-compact", plus(c2, "-XX:ShenandoahGCHeuristics=compact"),
+                "shen-96m-c2-plain + the compact heuristics"));
+        List<String> c2only = plus(c2, "-XX:-TieredCompilation", "-XX:CICompilerCount=1");
+        c.add(of("shen-96m-c2only", c2only, "shen-96m-c2-plain without C1's tiers: one C2 thread, no profiled code"));
+        c.add(new Candidate("shen-96m-c2only-malloc", plus(c2only, "-XX:TrimNativeHeapInterval=5000"), MALLOC, false,
+                "shen-96m-c2only + MALLOC_ARENA_MAX=2 and freed native memory given back every 5 s"));
+        c.add(of("shen-96m-c2only-compact", plus(c2only, "-XX:ShenandoahGCHeuristics=compact"),
+                "shen-96m-c2only + the compact heuristics"));
+        c.add(new Candidate("shen-96m-c2only-cds", c2only, Map.of(), true, "shen-96m-c2only + AppCDS"));
+        c.add(new Candidate("shen-96m-c2only-compact-cds", plus(c2only, "-XX:ShenandoahGCHeuristics=compact"),
+                Map.of(), true, "shen-96m-c2only-compact + AppCDS"));
+        c.add(new Candidate("shen-96m-c2-malloc", plus(c2, "-XX:TrimNativeHeapInterval=5000",
+                "-XX:CICompilerCount=2"), MALLOC, false,
+                "shen-96m-c2-trim + MALLOC_ARENA_MAX=2 and two compiler threads"));
         List<String> soft = List.of("-Xms16m", "-Xmx128m", "-XX:SoftMaxHeapSize=96m", "-XX:MaxDirectMemorySize=64m",
                 "-XX:+UseShenandoahGC", "-XX:TieredStopAtLevel=1");
         c.add(of("shen-128m-soft96-c1", soft, "shen-96m-c1-plain with a 128 MiB cap, collecting to stay under 96 MiB"));

@@ -24,8 +24,8 @@ final class Proxy implements AutoCloseable {
      * class-data archive, which only the image has. Chosen from bench/results/footprint.md.
      */
     static final List<String> RECOMMENDED_JVM_OPTIONS = List.of("-Xms16m", "-Xmx96m",
-            "-XX:MaxDirectMemorySize=64m", "-XX:+UseShenandoahGC", "-XX:TieredStopAtLevel=1",
-            "-XX:+ExitOnOutOfMemoryError");
+            "-XX:MaxDirectMemorySize=64m", "-XX:+UseShenandoahGC", "-XX:ShenandoahGCHeuristics=compact",
+            "-XX:-TieredCompilation", "-XX:CICompilerCount=1", "-XX:+ExitOnOutOfMemoryError");
 
     /** pgwarden's -Xlog:gc file, in its work directory. */
     static final String GC_LOG = "pgwarden-gc.log";
