@@ -104,11 +104,14 @@ class AdminConsoleTest {
             }
             ExecutorService pool = Executors.newFixedThreadPool(20);
             List<Future<?>> running = new ArrayList<>();
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            // The workers run until the pool has been seen with all 21 clients: a fixed run time ended the first
+            // workers before the last had logged in on a loaded machine. The deadline only bounds a failing run.
+            java.util.concurrent.atomic.AtomicBoolean seen = new java.util.concurrent.atomic.AtomicBoolean();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             for (int i = 0; i < 20; i++) {
                 running.add(pool.submit(() -> {
                     try (Connection c = proxy.connect(); Statement s = c.createStatement()) {
-                        while (System.nanoTime() < until) {
+                        while (!seen.get() && System.nanoTime() < until) {
                             s.execute("SELECT pg_sleep(0.01)");
                         }
                     }
@@ -124,6 +127,7 @@ class AdminConsoleTest {
                 return clients == 21 && Integer.parseInt(row.get("sv_active")) + Integer.parseInt(row.get("sv_idle")) <= 5
                         && row.get("cl_idle_in_transaction").equals("1") && row.get("pool_mode").equals("transaction");
             });
+            seen.set(true);
             Map<String, String> leak = show(admin, "SHOW CLIENTS").stream()
                     .filter(r -> "billing-worker".equals(r.get("application_name"))).findFirst().orElseThrow();
             assertThat(leak.get("state")).isEqualTo("idle in transaction");
