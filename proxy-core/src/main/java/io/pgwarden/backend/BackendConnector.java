@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Opens and logs in backend connections, on the event loop it is given so a session and its backend can share one,
@@ -73,22 +74,34 @@ public final class BackendConnector implements BackendOpener {
      *
      * @param startupParameters null for a pooled backend (pgwarden's own startup packet); else the parameters of
      *                          the one client a dedicated backend serves (a replication connection), sent as given
+     * @param probe             a short login that only asks a host its role: its open and close are logged at
+     *                          DEBUG, since one runs per host every health check interval
      */
     public record Target(String host, int port, String database, String user, String password,
-                         ServerSettings server, java.util.Map<String, String> startupParameters) {
+                         ServerSettings server, java.util.Map<String, String> startupParameters, boolean probe) {
 
         public Target(String host, int port, String database, String user, String password, ServerSettings server) {
             this(host, port, database, user, password, server, null);
         }
 
+        public Target(String host, int port, String database, String user, String password, ServerSettings server,
+                      java.util.Map<String, String> startupParameters) {
+            this(host, port, database, user, password, server, startupParameters, false);
+        }
+
         /** The same database and role on the server at {@code otherHost}:{@code otherPort}. */
         public Target at(String otherHost, int otherPort) {
-            return new Target(otherHost, otherPort, database, user, password, server, startupParameters);
+            return new Target(otherHost, otherPort, database, user, password, server, startupParameters, probe);
         }
 
         /** The same server and role, logged in with one client's own startup parameters. */
         public Target withStartupParameters(java.util.Map<String, String> parameters) {
-            return new Target(host, port, database, user, password, server, java.util.Map.copyOf(parameters));
+            return new Target(host, port, database, user, password, server, java.util.Map.copyOf(parameters), probe);
+        }
+
+        /** The same login, made by a host probe. */
+        public Target asProbe() {
+            return new Target(host, port, database, user, password, server, startupParameters, true);
         }
 
         Duration connectTimeout() {
@@ -136,11 +149,13 @@ public final class BackendConnector implements BackendOpener {
             }
         });
         result.whenComplete((b, e) -> {
+            // A probe's failure is reported by the cluster when the host's state changes (host_probe_failed).
+            Level level = target.probe() ? Level.DEBUG : b != null ? Level.INFO : Level.WARN;
             if (b != null) {
-                log.info("event=server_open server={} pid={} target={} tls={}", b.id(), b.processId(), target,
-                        b.channel().pipeline().get(SslHandler.class) != null);
+                log.atLevel(level).log("event=server_open server={} pid={} target={} tls={}", b.id(), b.processId(),
+                        target, b.channel().pipeline().get(SslHandler.class) != null);
             } else {
-                log.warn("event=server_open_failed server={} target={} reason={}", first.id, target,
+                log.atLevel(level).log("event=server_open_failed server={} target={} reason={}", first.id, target,
                         LogValues.quote(e.getMessage()));
             }
         });
@@ -177,7 +192,8 @@ public final class BackendConnector implements BackendOpener {
         }
 
         CompletableFuture<BackendConnection> start() {
-            BackendHandler handler = new BackendHandler(losses, lossEvents, target.database() + "/" + target.user());
+            BackendHandler handler = new BackendHandler(losses, lossEvents, target.database() + "/" + target.user(),
+                    target.probe());
             int connectMillis = (int) Math.min(Integer.MAX_VALUE, target.connectTimeout().toMillis());
             Bootstrap bootstrap = new Bootstrap()
                     .group(loop)

@@ -11,6 +11,7 @@ import io.pgwarden.protocol.ParameterStatus;
 import io.pgwarden.protocol.Tags;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /** Thin adapter: hands every backend event to the connection's current listener. */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
@@ -20,12 +21,19 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private final LossCounters losses;
     private final java.util.function.BiConsumer<String, String> lossEvents;
     private final String poolName;
+    private final boolean probe;
     private BackendConnection connection;
 
     BackendHandler(LossCounters losses, java.util.function.BiConsumer<String, String> lossEvents, String poolName) {
+        this(losses, lossEvents, poolName, false);
+    }
+
+    BackendHandler(LossCounters losses, java.util.function.BiConsumer<String, String> lossEvents, String poolName,
+                   boolean probe) {
         this.losses = losses;
         this.lossEvents = lossEvents;
         this.poolName = poolName;
+        this.probe = probe;
     }
 
     void attach(BackendConnection connection) {
@@ -102,7 +110,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         connection.toClosed();
         LossReason reason = connection.lossReason();
         losses.record(reason);
-        log.info("event=server_close server={} pid={} pool={} reason_class={} reason={}", connection.id(),
+        log.atLevel(probe ? Level.DEBUG : Level.INFO).log(
+                "event=server_close server={} pid={} pool={} reason_class={} reason={}", connection.id(),
                 connection.processId(), poolName, reason.name().toLowerCase(),
                 LogValues.quote(connection.closeReason()));
         if (reason != LossReason.CLOSED_BY_PGWARDEN && reason != LossReason.LIFETIME_EXPIRED

@@ -121,8 +121,15 @@ public final class Cluster {
 
     /** A backend logged in to {@code host} and found it {@code role}. */
     synchronized void noteRole(HostPort host, ServerRole role) {
-        if (hosts.containsKey(host)) {
+        HostState was = hosts.get(host);
+        if (was != null) {
             hosts.put(host, new HostState(host, role, null));
+            // Probes ask every host each health check interval: only a change is worth a line.
+            if (settings.severalHosts() && (was.lastError() != null || !role.equals(was.role()))) {
+                log.info("event=host_state database={} host={} role={} was={}", database, host,
+                        LogValues.quote(role.describe()), LogValues.quote(was.lastError() != null ? was.lastError()
+                                : was.role() != null ? was.role().describe() : "unknown"));
+            }
             checkSplitBrain();
         }
     }
@@ -132,6 +139,9 @@ public final class Cluster {
         HostState state = hosts.get(host);
         if (state != null) {
             hosts.put(host, new HostState(host, state.role(), error));
+            if (settings.severalHosts() && state.lastError() == null) {
+                log.warn("event=host_error database={} host={} reason={}", database, host, LogValues.quote(error));
+            }
             checkSplitBrain();
         }
     }

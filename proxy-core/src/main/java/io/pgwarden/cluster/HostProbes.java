@@ -87,7 +87,7 @@ final class HostProbes {
                 continue;
             }
             long started = System.nanoTime();
-            servers.connect(loop, login.at(host.host(), host.port()))
+            servers.connect(loop, login.at(host.host(), host.port()).asProbe())
                     .thenCompose(backend -> RoleQuery.learn(backend, login.server(), started, askRole)
                             .whenComplete((role, unknown) ->
                                     backend.close(LossReason.CLOSED_BY_PGWARDEN, "role probe done")))

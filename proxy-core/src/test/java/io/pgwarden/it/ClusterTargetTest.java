@@ -3,12 +3,15 @@ package io.pgwarden.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgwarden.backend.BackendConnector;
 import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -98,6 +101,41 @@ class ClusterTargetTest {
         try (TestProxy proxy = proxy("primary", hosts(readOnly.port(), writable))) {
             // A read-only primary is still a primary, not a hot standby.
             assertThat(serverPort(proxy)).isEqualTo(readOnly.port());
+        }
+    }
+
+    @Test
+    void hostProbesLogAHostsStateWhenItChangesNotAtEveryProbe() throws Exception {
+        int writable = TestPostgres.shared().port();
+        String hosts = hosts(writable, deadPort, readOnly.port());
+        String yaml = """
+                listen: {host: 127.0.0.1, port: 0}
+                defaults:
+                  server: {connect_timeout: 2s, health_check_interval: 100ms}
+                databases:
+                  appdb:
+                    hosts: [%s]
+                users:
+                  app:
+                    password: ${APP_PASSWORD}
+                """.formatted(hosts);
+        try (LogCapture log = new LogCapture().debug(BackendConnector.class);
+             TestProxy proxy = TestProxy.fromYaml(() -> yaml, TestPostgres.shared().port())) {
+            assertThat(serverPort(proxy)).isEqualTo(writable);
+            String readOnlyHost = "127.0.0.1:" + readOnly.port();
+            String deadHost = "127.0.0.1:" + deadPort;
+            // Five probes of each other host, each logged at DEBUG only.
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                    log.debugLines("event=server_open ").stream().filter(l -> l.contains(readOnlyHost)).count() >= 5
+                            && log.debugLines("event=server_open_failed").stream()
+                            .filter(l -> l.contains(deadHost)).count() >= 5);
+            assertThat(log.lines("event=server_open")).noneMatch(l -> l.contains(readOnlyHost) || l.contains(deadHost));
+            assertThat(log.lines("event=server_close")).noneMatch(l -> l.contains("role probe"));
+            assertThat(log.lines("event=host_state")).filteredOn(l -> l.contains("host=" + readOnlyHost))
+                    .containsExactly("event=host_state database=appdb host=" + readOnlyHost
+                            + " role=\"read-only primary\" was=\"unknown\"");
+            assertThat(log.lines("event=host_error")).filteredOn(l -> l.contains("host=" + deadHost)).hasSize(1)
+                    .allMatch(l -> l.contains("reason="));
         }
     }
 

@@ -12,6 +12,7 @@ final class LogCapture implements AutoCloseable {
 
     private final Logger logger = (Logger) LoggerFactory.getLogger("io.pgwarden");
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    private final List<Runnable> restore = new java.util.ArrayList<>();
 
     LogCapture() {
         appender.start();
@@ -27,8 +28,26 @@ final class LogCapture implements AutoCloseable {
         }
     }
 
+    /** Also keeps the DEBUG lines of {@code name}'s logger until closed; {@link #debugLines} returns them. */
+    LogCapture debug(Class<?> name) {
+        Logger l = (Logger) LoggerFactory.getLogger(name);
+        Level before = l.getLevel();
+        restore.add(() -> l.setLevel(before));
+        l.setLevel(Level.DEBUG);
+        return this;
+    }
+
+    /** The formatted DEBUG messages logged so far whose text contains {@code part}. */
+    List<String> debugLines(String part) {
+        synchronized (appender) {
+            return appender.list.stream().filter(e -> e.getLevel() == Level.DEBUG)
+                    .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains(part)).toList();
+        }
+    }
+
     @Override
     public void close() {
         logger.detachAppender(appender);
+        restore.forEach(Runnable::run);
     }
 }
