@@ -1,6 +1,8 @@
 package io.pgwarden.admin;
 
+import io.pgwarden.config.AnyDatabaseConfig;
 import io.pgwarden.config.DatabaseConfig;
+import io.pgwarden.config.ProxyConfig;
 import io.pgwarden.pool.BackendPool;
 import io.pgwarden.session.ClientSession;
 import io.pgwarden.session.ClientView;
@@ -115,24 +117,37 @@ public final class AdminConsole {
 
     private AdminResult databases() {
         List<List<String>> rows = new ArrayList<>();
-        for (DatabaseConfig db : context.config().databases().values()) {
-            int current = 0;
-            boolean paused = false;
-            for (BackendPool pool : context.pools().pools()) {
-                if (pool.key().database().equals(db.name())) {
-                    current += pool.size();
-                    paused |= pool.isPaused();
-                }
-            }
-            rows.add(List.of(db.name(), db.host(), str(db.port()), db.dbname(), str(db.pool().maxSize()),
-                    str(db.pool().minSize()), db.pool().server().lifetime().toSeconds() + "",
-                    db.pool().poolMode().name().toLowerCase(Locale.ROOT), str(current), paused ? "1" : "0",
-                    ClusterColumns.target(context, db.name()), ClusterColumns.failover(context, db.name()),
-                    ClusterColumns.hostRoles(context, db.name())));
+        ProxyConfig config = context.config();
+        for (DatabaseConfig db : config.databases().values()) {
+            rows.add(databaseRow(db));
+        }
+        AnyDatabaseConfig any = config.anyDatabase();
+        if (any != null) {
+            // As PgBouncer lists "*" and the databases it made from it: the entry, then each name with a pool now.
+            rows.add(databaseRow(any.template()));
+            new java.util.TreeSet<>(context.pools().pools().stream().map(p -> p.key().database())
+                    .filter(name -> config.database(name).isEmpty()).toList())
+                    .forEach(name -> rows.add(databaseRow(any.forName(name))));
         }
         return AdminResult.table(List.of("name", "host", "port", "database", "pool_size", "min_pool_size",
                 "server_lifetime", "pool_mode", "current_connections", "paused", "target", "failover", "host_roles"),
                 rows);
+    }
+
+    private List<String> databaseRow(DatabaseConfig db) {
+        int current = 0;
+        boolean paused = false;
+        for (BackendPool pool : context.pools().pools()) {
+            if (pool.key().database().equals(db.name())) {
+                current += pool.size();
+                paused |= pool.isPaused();
+            }
+        }
+        return List.of(db.name(), db.host(), str(db.port()), db.dbname(), str(db.pool().maxSize()),
+                str(db.pool().minSize()), db.pool().server().lifetime().toSeconds() + "",
+                db.pool().poolMode().name().toLowerCase(Locale.ROOT), str(current), paused ? "1" : "0",
+                ClusterColumns.target(context, db.name()), ClusterColumns.failover(context, db.name()),
+                ClusterColumns.hostRoles(context, db.name()));
     }
 
     private AdminResult events() {

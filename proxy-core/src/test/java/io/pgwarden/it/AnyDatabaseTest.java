@@ -103,6 +103,8 @@ class AnyDatabaseTest {
                 assertThat(psql(proxy, TWO, "SELECT current_database()")).isEqualTo(TWO);
                 assertThat(poolsOf(proxy)).contains(ONE + "/app", TWO + "/app");
                 assertThat(metrics(proxy)).contains("database=\"" + ONE + "\"");
+                // As PgBouncer: the "*" entry, and each database made from it while it has a pool.
+                assertThat(databasesOf(proxy)).contains("* *", ONE + " " + ONE, TWO + " " + TWO);
             }
             // Gone from SHOW POOLS and the metrics, and PostgreSQL's sessions on those databases closed with them.
             Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
@@ -110,6 +112,7 @@ class AnyDatabaseTest {
                 assertThat(backendsOn(ONE) + backendsOn(TWO)).isZero();
                 assertThat(metrics(proxy)).doesNotContain("database=\"" + ONE + "\"")
                         .doesNotContain("database=\"" + TWO + "\"");
+                assertThat(databasesOf(proxy)).contains("* *").doesNotContain(ONE + " " + ONE, TWO + " " + TWO);
             });
             assertThat(psql(proxy, ONE, "SELECT current_database()")).isEqualTo(ONE);
             try (Connection again = connect(proxy, ONE)) {
@@ -302,6 +305,18 @@ class AnyDatabaseTest {
             }
         }
         return pools;
+    }
+
+    /** SHOW DATABASES as name and database. */
+    private static List<String> databasesOf(TestProxy proxy) throws SQLException {
+        List<String> rows = new ArrayList<>();
+        try (Connection admin = admin(proxy); Statement s = admin.createStatement();
+             ResultSet rs = s.executeQuery("SHOW DATABASES")) {
+            while (rs.next()) {
+                rows.add(rs.getString("name") + " " + rs.getString("database"));
+            }
+        }
+        return rows;
     }
 
     private static List<String> configRows(TestProxy proxy) throws SQLException {
