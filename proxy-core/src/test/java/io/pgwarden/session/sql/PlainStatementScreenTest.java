@@ -38,7 +38,8 @@ class PlainStatementScreenTest {
 
     /** Statements without effects, among them the ones the screen exists for. */
     private static final String[] PLAIN = {
-        "SELECT abalance FROM pgbench_accounts WHERE aid = 12345;", "SELECT abalance FROM pgbench_accounts WHERE aid = $1",
+        "SELECT abalance FROM pgbench_accounts WHERE aid = 12345;",
+        "SELECT abalance FROM pgbench_accounts WHERE aid = $1",
         "UPDATE pgbench_accounts SET abalance = abalance + -4 WHERE aid = 7;",
         "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 2, 3, 4, CURRENT_TIMESTAMP);",
         "BEGIN;", "END;", "COMMIT", "ROLLBACK", "begin isolation level serializable", "START TRANSACTION",
