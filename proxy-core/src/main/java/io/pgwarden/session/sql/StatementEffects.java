@@ -65,6 +65,7 @@ public final class StatementEffects {
     private final TemporaryMatcher temporary = new TemporaryMatcher();
     private final CustomSettingMatcher customSetting = new CustomSettingMatcher();
     private final int depth;
+    private final PlainStatementScreen screen;
     /** Reads DO bodies; made on the first one and kept, as this instance is. */
     private StatementEffects body;
     private boolean busy;
@@ -87,6 +88,8 @@ public final class StatementEffects {
 
     private StatementEffects(int depth) {
         this.depth = depth;
+        // DO bodies are read from inside a scan, never screened.
+        this.screen = depth == 0 ? new PlainStatementScreen() : null;
     }
 
     /**
@@ -110,9 +113,17 @@ public final class StatementEffects {
 
     /** As {@link #of}, for SQL text in bytes {@code from} to {@code to} of {@code text}. */
     public static Found ofText(ByteBuf text, int from, int to, int wanted) {
+        return ofText(text, from, to, wanted, true);
+    }
+
+    /** With {@code screened} false, always the full scan: the answer the screen is held to in its test. */
+    static Found ofText(ByteBuf text, int from, int to, int wanted, boolean screened) {
         StatementEffects effects = PER_THREAD.get();
         if (effects.busy) {
             effects = new StatementEffects(0);
+        }
+        if (screened && effects.screen.isPlain(text, from, to)) {
+            return null;
         }
         effects.busy = true;
         try {
