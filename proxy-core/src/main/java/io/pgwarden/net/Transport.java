@@ -76,7 +76,19 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
 
     /** For every socket pgwarden opens itself: {@link #outbound} closes them at stop. */
     public ChannelFactory<Channel> outboundChannels() {
-        return outbound.factory(channelClass);
+        ChannelFactory<Channel> made = outbound.factory(channelClass);
+        return () -> guarded(made.newChannel());
+    }
+
+    /**
+     * Prepares a socket of this transport before its own handlers go in: an accepted one in its initializer, an
+     * outbound one as {@link #outboundChannels()} makes it.
+     */
+    public Channel guarded(Channel channel) {
+        if (channel instanceof IoUringSocketChannel) {
+            channel.pipeline().addFirst(IoUringCloseGuard.NAME, new IoUringCloseGuard());
+        }
+        return channel;
     }
 
     /**
