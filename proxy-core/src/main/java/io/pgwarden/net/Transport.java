@@ -45,12 +45,6 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     private static final String MULTISHOT_POLL_WARNING = MULTISHOT_POLL_PROPERTY + " is true: with multishot"
             + " polls a peer's close that arrives during a read can go unnoticed; leave the property unset";
 
-    /**
-     * Whether {@code auto} tries io_uring first. Off until the whole test suite passes on io_uring (run it with
-     * -Dpgwarden.test.transport=io_uring); io_uring is taken when named explicitly either way.
-     */
-    static final boolean AUTO_PREFERS_IO_URING = false;
-
     static {
         // Netty 4.2.18's multishot POLLIN poll is edge-triggered: when a peer's last bytes and its FIN arrive while
         // a read is already under way, that read drains the bytes, reports the socket empty, and the channel then
@@ -76,7 +70,19 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
 
     /** For every socket pgwarden opens itself: {@link #outbound} closes them at stop. */
     public ChannelFactory<Channel> outboundChannels() {
-        return outbound.factory(channelClass);
+        ChannelFactory<Channel> made = outbound.factory(channelClass);
+        return () -> guarded(made.newChannel());
+    }
+
+    /**
+     * Prepares a socket of this transport before its own handlers go in: an accepted one in its initializer, an
+     * outbound one as {@link #outboundChannels()} makes it.
+     */
+    public Channel guarded(Channel channel) {
+        if (channel instanceof IoUringSocketChannel) {
+            channel.pipeline().addFirst(IoUringCloseGuard.NAME, new IoUringCloseGuard());
+        }
+        return channel;
     }
 
     /**
@@ -117,15 +123,17 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
         return IoUring.isAvailable();
     }
 
+    /**
+     * io_uring where the kernel allows it (the whole test suite passes on it: -Dpgwarden.test.transport=io_uring),
+     * else epoll, else NIO.
+     */
     private static Transport auto() {
-        if (AUTO_PREFERS_IO_URING) {
-            if (IoUring.isAvailable() && !IoUring.isPollAddMultishotEnabled()) {
-                return ioUring();
-            }
-            // io_uring can be compiled in and still refused at run time (seccomp, kernel.io_uring_disabled).
-            log.info("event=transport_fallback skipped=io_uring reason={}", LogValues.quote(IoUring.isAvailable()
-                    ? MULTISHOT_POLL_WARNING : describe(IoUring.unavailabilityCause())));
+        if (IoUring.isAvailable() && !IoUring.isPollAddMultishotEnabled()) {
+            return ioUring();
         }
+        // io_uring can be compiled in and still refused at run time (seccomp, kernel.io_uring_disabled).
+        log.info("event=transport_fallback skipped=io_uring reason={}", LogValues.quote(IoUring.isAvailable()
+                ? MULTISHOT_POLL_WARNING : describe(IoUring.unavailabilityCause())));
         if (Epoll.isAvailable()) {
             return epoll();
         }

@@ -140,7 +140,7 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        clients.add(ch);
+                        clients.add(transport.guarded(ch));
                         DirectTlsDetector directTls = DirectTlsDetector.forNewConnection(context);
                         if (directTls != null) {
                             ch.pipeline().addLast("direct-tls", directTls);
@@ -170,7 +170,7 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        clients.add(ch);
+                        clients.add(transport.guarded(ch));
                         // A peer sends its 16 bytes at once; a connection that sends nothing is not one.
                         ch.pipeline().addLast("timeout", new ReadTimeoutHandler(PEER_READ_TIMEOUT_SECONDS));
                         ch.pipeline().addLast("frames", new FrontendFrameDecoder());
