@@ -34,7 +34,7 @@ EXPOSE 6432 9187
 # PGWARDEN_HTTP_PORT when admin.http.port is not 9187.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PGWARDEN_HTTP_PORT:-9187} && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && read -r -t 4 _ status _ <&3 && [ \"$status\" = 200 ]"]
-# Netty extracts its native libraries (epoll, BoringSSL) to /tmp and loads them from there: with a read-only root
+# Netty extracts its native libraries (io_uring, epoll, BoringSSL) to /tmp and loads them from there: with a read-only root
 # file system, mount a writable tmpfs at /tmp that allows exec (docker run --read-only --tmpfs /tmp:rw,exec), or
 # an emptyDir in Kubernetes. Without one pgwarden still runs, on NIO and the JDK's TLS, slower.
 # JVM options chosen from bench/results/footprint.md (bench/run.sh --footprint, 2 shared cores): resident size
