@@ -98,7 +98,9 @@ final class TlsMatrix {
         }
         Workloads runner = new Workloads(pgbench, psql, work, o.duration, 0, o.out.resolve("failures.log"),
                 Workloads.tlsEnv());
-        int warmUpSeconds = o.quick ? 3 : 8;
+        // 20 s: with C2 alone on one compiler thread, the TLS path (SslHandler, the JNI engine) was still being
+        // compiled after 8 s, and the first measured rounds were the slowest.
+        int warmUpSeconds = o.quick ? 3 : 20;
         for (Target t : targets) {
             Harness.log("warm-up " + t.name() + ": " + runner.warmUp(t, warmUpSeconds, List.of("simple")) + ", "
                     + runner.warmUpConnecting(t, warmUpSeconds));
