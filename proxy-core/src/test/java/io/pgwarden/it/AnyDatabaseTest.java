@@ -297,34 +297,26 @@ class AnyDatabaseTest {
 
     /** SHOW POOLS as database/user. */
     private static List<String> poolsOf(TestProxy proxy) throws SQLException {
-        List<String> pools = new ArrayList<>();
-        try (Connection admin = admin(proxy); Statement s = admin.createStatement();
-             ResultSet rs = s.executeQuery("SHOW POOLS")) {
-            while (rs.next()) {
-                pools.add(rs.getString("database") + "/" + rs.getString("user"));
-            }
-        }
-        return pools;
+        return show(proxy, "SHOW POOLS", "database", "/", "user");
     }
 
     /** SHOW DATABASES as name and database. */
     private static List<String> databasesOf(TestProxy proxy) throws SQLException {
-        List<String> rows = new ArrayList<>();
-        try (Connection admin = admin(proxy); Statement s = admin.createStatement();
-             ResultSet rs = s.executeQuery("SHOW DATABASES")) {
-            while (rs.next()) {
-                rows.add(rs.getString("name") + " " + rs.getString("database"));
-            }
-        }
-        return rows;
+        return show(proxy, "SHOW DATABASES", "name", " ", "database");
     }
 
     private static List<String> configRows(TestProxy proxy) throws SQLException {
+        return show(proxy, "SHOW CONFIG", "key", "=", "value");
+    }
+
+    /** Each row of an admin command as two of its columns joined by {@code between}. */
+    private static List<String> show(TestProxy proxy, String command, String first, String between, String second)
+            throws SQLException {
         List<String> rows = new ArrayList<>();
         try (Connection admin = admin(proxy); Statement s = admin.createStatement();
-             ResultSet rs = s.executeQuery("SHOW CONFIG")) {
+             ResultSet rs = s.executeQuery(command)) {
             while (rs.next()) {
-                rows.add(rs.getString("key") + "=" + rs.getString("value"));
+                rows.add(rs.getString(first) + between + rs.getString(second));
             }
         }
         return rows;

@@ -45,11 +45,16 @@ class ClusterTargetTest {
     }
 
     private static TestProxy proxy(String attrs, String hosts) {
+        return proxy(attrs, hosts, "");
+    }
+
+    /** @param server more of defaults.server, e.g. {@code , health_check_interval: 100ms} */
+    private static TestProxy proxy(String attrs, String hosts, String server) {
         String yaml = """
                 listen: {host: 127.0.0.1, port: 0}
                 defaults:
                   query_wait_timeout: 3s
-                  server: {connect_timeout: 2s}
+                  server: {connect_timeout: 2s%s}
                 databases:
                   appdb:
                     hosts: [%s]
@@ -57,7 +62,7 @@ class ClusterTargetTest {
                 users:
                   app:
                     password: ${APP_PASSWORD}
-                """.formatted(hosts, attrs.isEmpty() ? "" : "    target_session_attrs: " + attrs);
+                """.formatted(server, hosts, attrs.isEmpty() ? "" : "    target_session_attrs: " + attrs);
         return TestProxy.fromYaml(() -> yaml, TestPostgres.shared().port());
     }
 
@@ -107,20 +112,9 @@ class ClusterTargetTest {
     @Test
     void hostProbesLogAHostsStateWhenItChangesNotAtEveryProbe() throws Exception {
         int writable = TestPostgres.shared().port();
-        String hosts = hosts(writable, deadPort, readOnly.port());
-        String yaml = """
-                listen: {host: 127.0.0.1, port: 0}
-                defaults:
-                  server: {connect_timeout: 2s, health_check_interval: 100ms}
-                databases:
-                  appdb:
-                    hosts: [%s]
-                users:
-                  app:
-                    password: ${APP_PASSWORD}
-                """.formatted(hosts);
         try (LogCapture log = new LogCapture().debug(BackendConnector.class);
-             TestProxy proxy = TestProxy.fromYaml(() -> yaml, TestPostgres.shared().port())) {
+             TestProxy proxy = proxy("", hosts(writable, deadPort, readOnly.port()),
+                     ", health_check_interval: 100ms")) {
             assertThat(serverPort(proxy)).isEqualTo(writable);
             String readOnlyHost = "127.0.0.1:" + readOnly.port();
             String deadHost = "127.0.0.1:" + deadPort;
