@@ -38,10 +38,7 @@ final class BackendLink implements BackendListener {
     boolean streamHeadDropped;
     /** The backend's last message was a partial head that went to the client: its chunks follow it there. */
     private boolean chunksToClient;
-    private boolean flushBackendPending;
-    private boolean flushClientPending;
-    private boolean clientFlushScheduled;
-    private final Runnable deferredClientFlush = this::flushClientNow;
+    private final LinkFlushes flushes;
     // Traffic since the last ReadyForQuery idle, added to the pool's stats there (once per transaction).
     private long queries;
     private long bytesIn;
@@ -52,6 +49,7 @@ final class BackendLink implements BackendListener {
         this.events = events;
         this.replay = recovery.replay();
         this.gate = gate;
+        this.flushes = new LinkFlushes(client, this::backend);
         this.hidden = new HiddenRequests(this, replay);
         this.readOnly = new ReadOnlyReplay(this, events, gate, client.eventLoop());
         recovery.watchReadOnly(readOnly);
@@ -128,7 +126,7 @@ final class BackendLink implements BackendListener {
 
     /** After anything was written to the backend: flush at the read batch's end, and stop reading if it is full. */
     void relayed() {
-        flushBackendPending = true;
+        flushes.backendWritten();
         if (!backend.isWritable()) {
             gate.pause(ReadGate.Reason.BACKEND_BACKLOG);
         }
@@ -136,7 +134,7 @@ final class BackendLink implements BackendListener {
 
     /** Something was written to the backend outside {@link #send}: it goes out with this read batch's flush. */
     void backendWritten() {
-        flushBackendPending = true;
+        flushes.backendWritten();
     }
 
     void countIn(ByteBuf message) {
@@ -149,7 +147,7 @@ final class BackendLink implements BackendListener {
         FrontendMessages.copyFail(fail, "pgwarden: the client sent an unexpected message during COPY");
         backend.write(fail);
         copyIn.aborting(tag);
-        flushBackendPending = true;
+        flushes.backendWritten();
     }
 
     // ---- towards the client -------------------------------------------------------------------
@@ -158,7 +156,7 @@ final class BackendLink implements BackendListener {
     void writeToClient(ByteBuf out) {
         readOnly.beforeOtherWrite();
         client.write(out, client.voidPromise());
-        flushClientPending = true;
+        flushes.clientWritten();
     }
 
     /** Writes the responses pgwarden gives itself (for statements it serves from cache) once it is their turn. */
@@ -176,40 +174,17 @@ final class BackendLink implements BackendListener {
     }
 
     void flushBackend() {
-        flushBackendPending = false;
-        backend.flush();
+        flushes.flushBackend();
     }
 
     /** Flushes what this read batch wrote, to either side. */
     void flush() {
-        if (flushClientPending) {
-            flushClientPending = false;
-            client.flush();
-        }
-        if (flushBackendPending) {
-            flushBackendPending = false;
-            BackendConnection b = backend;
-            if (b != null) {
-                b.flush();
-            }
-        }
+        flushes.flush();
     }
 
-    /**
-     * Flushes the client once this event-loop round has handled all its ready sockets: answers to many clients
-     * then leave in one burst, and a client process serving many connections (pgbench, an app server's pool)
-     * wakes once for all of them instead of once for each.
-     */
+    /** See {@link LinkFlushes#flushClientSoon}. */
     void flushClientSoon() {
-        if (!clientFlushScheduled) {
-            clientFlushScheduled = true;
-            client.eventLoop().execute(deferredClientFlush);
-        }
-    }
-
-    private void flushClientNow() {
-        clientFlushScheduled = false;
-        client.flush();
+        flushes.flushClientSoon();
     }
 
     void onClientWritabilityChanged(boolean writable) {
@@ -339,7 +314,7 @@ final class BackendLink implements BackendListener {
     /** What {@link ReadOnlyReplay} held back, now let through in order. */
     void writeHeld(ByteBuf message) {
         toClient(backend, message);
-        flushClientPending = true;
+        flushes.clientWritten();
     }
 
     @Override
