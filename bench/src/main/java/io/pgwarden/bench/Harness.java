@@ -198,9 +198,7 @@ public final class Harness {
 
             Workloads runner = new Workloads(pgbench, psql, work, o.duration, o.copyRows,
                     o.out.resolve("failures.log"));
-            // C2 alone, with one compiler thread, was still compiling the relay after 8 s per mode: the first
-            // workload measured (select-only simple, 10 clients) then ran below the later ones.
-            int warmUpSeconds = o.quick ? 3 : 20;
+            int warmUpSeconds = warmUpSeconds(o);
             for (Target t : targets) {
                 if (t.proxy() != null) {
                     // PgBouncer 1.18 in transaction mode cannot run -M prepared; it has no JIT to warm either.
@@ -341,6 +339,14 @@ public final class Harness {
                         + " pgbench -j 2 -n, scale 10", o.duration, o.rounds));
     }
 
+    /**
+     * Per mode and target. C2 alone, with one compiler thread, was still compiling the relay after 8 s: the first
+     * workload measured (select-only simple, 10 clients) then ran below the later ones.
+     */
+    private static int warmUpSeconds(Options o) {
+        return o.quick ? 3 : 20;
+    }
+
     private static List<String> standardNotes(Options o) {
         return List.of(
                 "Both proxies: transaction mode, pool size " + POOL_SIZE + " per (database, user), 5000 max clients,"
@@ -351,9 +357,10 @@ public final class Harness {
                         + " server connections, one per client (with 20, pgbench's other clients wait until"
                         + " query_wait_timeout), so it is a pass-through, not like for like with pgwarden's 20;"
                         + " above " + SESSION_POOL_SIZE + " clients it is n/a.",
-                "Before measuring, each proxy gets unrecorded warm-up runs (20 s each) of pgbench -S with 100 clients: pgwarden"
-                        + " in -M simple, extended and prepared (so its JIT has compiled what is measured), PgBouncer"
-                        + " in -M simple (to fill its pool); then one COPY out and one COPY in each.",
+                "Before measuring, each proxy gets unrecorded warm-up runs (" + warmUpSeconds(o) + " s each) of"
+                        + " pgbench -S with 100 clients: pgwarden in -M simple, extended and prepared (so its JIT has"
+                        + " compiled what is measured), PgBouncer in -M simple (to fill its pool); then one COPY out"
+                        + " and one COPY in each.",
                 "Direct runs are capped at " + DIRECT_CLIENT_LIMIT + " clients (PostgreSQL max_connections "
                         + MAX_CONNECTIONS + " also holds the proxies' pools): larger ones are n/a.",
                 "TPS, latency and proxy CPU are taken over a steady window read from pgbench's per-transaction"

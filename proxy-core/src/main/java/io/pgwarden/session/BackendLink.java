@@ -177,7 +177,7 @@ final class BackendLink implements BackendListener {
         flushes.flushBackend();
     }
 
-    /** Flushes what this read batch wrote, to either side. */
+    /** See {@link LinkFlushes#flush}. */
     void flush() {
         flushes.flush();
     }

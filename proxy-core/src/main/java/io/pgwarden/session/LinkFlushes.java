@@ -57,7 +57,7 @@ final class LinkFlushes {
      */
     void flushClientSoon() {
         // Measured on io_uring too, where the ring batches the sends of a round anyway: flushing at once saved
-        // a tenth of the user time but lost TPS in 13 of 20 alternated runs (bench/results/cpu.md, "quiet round").
+        // 7-10 % of the user time but lost TPS in 13 of 20 alternated runs (bench/results/cpu.md, "Quiet round").
         if (!clientScheduled) {
             clientScheduled = true;
             client.eventLoop().execute(deferredClientFlush);

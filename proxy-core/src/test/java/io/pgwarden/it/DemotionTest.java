@@ -249,15 +249,15 @@ class DemotionTest {
         }
     }
 
-    /** Sessions of the app role on {@code node}: the tests open none directly while they count. */
     /**
-     * pgwarden's sessions on {@code node} other than its role probes, which log in as the pool's user every
-     * health-check interval, ask the role query (or nothing yet) and leave.
+     * Sessions of the app role on {@code node} (the tests open none directly while they count), less pgwarden's
+     * role probes, which log in as the pool's user every health-check interval, ask the role query (or nothing
+     * yet) and leave.
      */
     private static int pgwardenSessions(Node node) throws SQLException {
         try (Connection c = cluster.superuser(node); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE usename = 'app'"
-                     + " AND query <> '' AND query NOT LIKE 'SELECT pg_catalog.pg_is_in_recovery()%'")) {
+                     + " AND query <> '' AND query NOT LIKE '%pg_is_in_recovery()%'")) {
             rs.next();
             return rs.getInt(1);
         }
